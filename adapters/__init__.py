@@ -1,0 +1,1 @@
+"""Adapters: storage configuration, files, logging and the command line. Depend inward only."""

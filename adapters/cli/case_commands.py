@@ -1,0 +1,157 @@
+"""Commands on single cases: register, act, show, history, info."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from adapters.cli.output import print_json, print_mapping, print_table
+from adapters.logging import configure_logging
+from adapters.settings import Settings
+from adapters.wiring import build_application
+from workflows.application import PetitionApplication
+from workflows.as_of import events_as_of
+from workflows.case_summary import case_summary, deadline_dict, event_record
+from workflows.commands import ACTIONS, RegisterPetition
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+PiiFlag = Annotated[bool, typer.Option("--pii", help="Show personal data (operators only).")]
+CaseArg = Annotated[UUID, typer.Argument(help="The case id (UUID).")]
+
+
+def open_app() -> PetitionApplication:
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return build_application(settings)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("register")(register_petition)
+    app.command("act")(act)
+    app.command("show")(show)
+    app.command("history")(history)
+    app.command("info")(info)
+
+
+def register_petition(
+    file: Annotated[Path, typer.Argument(help="JSON body of a RegisterPetition command.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a petition from a JSON file; prints the case id and the query code (once)."""
+    command = RegisterPetition.model_validate_json(file.read_text(encoding="utf-8"))
+    application = open_app()
+    result = application.register(command)
+    out = {"case_id": str(result.case_id), "query_code": result.query_code,
+           "status": result.status, "position": result.position,
+           "deadline": deadline_dict(result.deadline)}
+    print_json(out) if as_json else print_mapping("registered", out)
+
+
+def act(
+    case_id: CaseArg,
+    action: Annotated[str, typer.Argument(help=f"One of: {', '.join(ACTIONS)}.")],
+    fields: Annotated[list[str] | None, typer.Argument(help="field=value pairs.")] = None,
+    actor: Annotated[str, typer.Option(help="Who acts, e.g. handler:li@QH-D01-S01.")] = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """Run one command on a case, e.g. `petition act CASE accept handling_track=claim speed_track=general`."""
+    if action not in ACTIONS:
+        raise typer.BadParameter(f"unknown action '{action}'; use one of {', '.join(ACTIONS)}")
+    body: dict[str, object] = {"case_id": str(case_id), "actor": actor}
+    for pair in fields or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"expected field=value, got '{pair}'")
+        body[key] = value
+    command = ACTIONS[action].model_validate_json(json.dumps(body))
+    application = open_app()
+    result = application.execute(command)
+    out = {"case_id": str(result.case_id), "status": result.status, "version": result.version,
+           "position": result.position, "deadline": deadline_dict(result.deadline)}
+    print_json(out) if as_json else print_mapping(action, out)
+
+
+def show(case_id: CaseArg, as_json: JsonFlag = False, pii: PiiFlag = False) -> None:
+    """The current state of a case, its deadlines and what may be done next."""
+    application = open_app()
+    petition = application.get_petition(case_id)
+    summary = case_summary(petition, application.policy, application.clock.now(), pii=pii)
+    print_json(summary) if as_json else print_mapping(f"case {case_id}", summary)
+
+
+def history(
+    case_id: CaseArg,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Only what was recorded by this instant, e.g. 2026-03-20T09:00+08:00.")
+    ] = None,
+    as_json: JsonFlag = False,
+    pii: PiiFlag = False,
+) -> None:
+    """Every event of a case in order, with business time and recorded time."""
+    application = open_app()
+    events = (events_as_of(application, case_id, _instant(as_of)) if as_of
+              else application.events_of(case_id))
+    records = [event_record(e, pii=pii) for e in events]
+    if as_json:
+        print_json(records)
+        return
+    print_table(
+        f"history of {case_id}",
+        ("v", "event", "business time (at)", "recorded at (UTC)", "actor", "data"),
+        ((r["version"], r["type"], _minute(r["at"]), _second(r["recorded_at"]), r["actor"],
+          _brief(r["data"])) for r in records),
+    )
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO instant: {text!r}") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter("--as-of needs a timezone, e.g. 2026-03-20T09:00+08:00")
+    return moment
+
+
+def _minute(iso: str) -> str:
+    moment = datetime.fromisoformat(iso)
+    return f"{moment:%Y-%m-%d %H:%M} {moment:%z}"
+
+
+def _second(iso: str) -> str:
+    return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+
+
+def _brief(data: dict[str, object], width: int = 48) -> str:
+    parts = []
+    for key, value in data.items():
+        if value in (None, "", []):
+            continue
+        text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
+        parts.append(f"{key}={text if len(text) <= width else text[: width - 1] + '…'}")
+    return "; ".join(parts)
+
+
+def info(as_json: JsonFlag = False) -> None:
+    """Where the store is and what it holds."""
+    settings = Settings.from_env()
+    application = open_app()
+    rest_days = application.policy.rest_days
+    out = {
+        "store": "postgresql" if settings.is_postgres else settings.store,
+        "events": application.recorder.max_notification_id() or 0,
+        "units": len(application.org),
+        "policy": deadline_rules(application),
+        "calendar_years_not_covered": sorted(getattr(rest_days, "uncovered_years", ())),
+    }
+    print_json(out) if as_json else print_mapping("petition engine", out)
+
+
+def deadline_rules(application: PetitionApplication) -> dict[str, object]:
+    rules = application.policy.rules
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in vars(rules).items()}

@@ -1,0 +1,43 @@
+"""Entry point of the ``petition`` console script.
+
+Commands parse input, call the application and print; domain errors become one line on
+stderr and a non-zero exit code (see ``errors.py``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from adapters.cli import (
+    case_commands,
+    demo_command,
+    kafka_commands,
+    projection_commands,
+    serve_command,
+    simulate_command,
+    supervise_command,
+    token_commands,
+    unit_commands,
+)
+from adapters.cli.errors import run_guarded
+
+app = typer.Typer(
+    name="petition",
+    help="Event-sourced case-workflow engine for citizen petitions (信访).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+case_commands.register(app)
+demo_command.register(app)
+token_commands.register(app)
+serve_command.register(app)
+projection_commands.register(app)
+supervise_command.register(app)
+unit_commands.register(app)
+kafka_commands.register(app)
+simulate_command.register(app)
+
+
+def main() -> None:
+    run_guarded(app)

@@ -1,0 +1,194 @@
+"""CLI for the read side: projections status/rebuild/run, overdue, due-soon and verify.
+
+Register with ``projection_commands.register(app)``; ``python -m adapters.cli.projection_commands``
+runs the same commands without the rest of the CLI (used by the crash test).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from adapters.cli.output import print_table
+from adapters.settings import Settings
+from adapters.wiring import build_application
+from projections import runner as r
+from projections.supervision_queue import unit_path
+from workflows.application import PetitionApplication
+from workflows.ladder_status import ladder_status
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _app() -> PetitionApplication:
+    return build_application(Settings.from_env())
+
+
+def _print(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        return
+    columns = list(rows[0]) if rows else ["(none)"]
+    print_table(title, columns, ([_cell(row[k]) for k in columns] for row in rows))
+
+
+def _cell(value: Any) -> Any:
+    """Compact cells: minutes for instants, whole days for durations."""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M %z}"
+    if isinstance(value, timedelta):
+        return f"{value.days} d"
+    return value
+
+
+def _obligation(row: dict[str, Any], app: PetitionApplication | None = None) -> dict[str, Any]:
+    keep = ("case_id", "kind", "unit", "due_on", "expires_at", "overdue_by", "status")
+    out = {k: row.get(k) for k in keep}
+    if app is not None:  # the ladder: rung reached, and what comes next and when
+        out.update(ladder_status(app, row["case_id"], row["kind"]))
+    return out
+
+
+projections = typer.Typer(help="Read models: status, rebuild, run.", no_args_is_help=True)
+
+
+@projections.command("status")
+def status_command(as_json: JsonOpt = False) -> None:
+    """Each projection's position and its lag behind the event log."""
+    app = _app()
+    try:
+        _print(r.status(app), as_json, "Projections")
+    finally:
+        app.close()
+
+
+@projections.command("rebuild")
+def rebuild_command(
+    name: Annotated[str | None, typer.Argument(help="case_view, audit_trail or supervision_queue")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
+    batch_size: int = 500,
+) -> None:
+    """Drops a view and its position and rebuilds it from the log (stop runners first)."""
+    names = list(r.READ_MODELS) if all_ else [name] if name else []
+    if not names or any(n not in r.READ_MODELS for n in names):
+        raise typer.BadParameter(f"give one of {', '.join(r.READ_MODELS)} or --all")
+    app = _app()
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn()) as bar:
+            for n in names:
+                task = bar.add_task(n, total=app.recorder.max_notification_id() or 0)
+                r.rebuild(app, n, batch_size=batch_size,
+                          progress=lambda done, total, t=task: bar.update(t, completed=done,
+                                                                          total=total))
+                bar.update(task, completed=bar.tasks[task].total)
+    finally:
+        app.close()
+
+
+@projections.command("run")
+def run_command(batch_size: int = 500) -> None:
+    """Follows the log in the foreground until interrupted (Ctrl-C or SIGTERM)."""
+    app = _app()
+    signal.signal(signal.SIGTERM, _interrupt)
+    runner = r.ProjectionRunner(app, batch_size=batch_size).start()
+    typer.echo(f"following {', '.join(runner.views)}", err=True)
+    try:
+        runner.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+        app.close()
+
+
+def overdue_command(
+    unit: Annotated[str | None, typer.Option(help="Only this unit's obligations.")] = None,
+    jurisdiction: Annotated[str | None, typer.Option(help="A unit and all below it.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO instant; default now.")] = None,
+    limit: int = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Obligations past their deadline, most overdue first (from the supervision queue)."""
+    app = _app()
+    try:
+        instant = _aware(as_of) if as_of else app.clock.now()
+        path = unit_path(app.org, jurisdiction) if jurisdiction else None
+        if jurisdiction:
+            app.org.get(jurisdiction)
+        r.catch_up(app, "supervision_queue")
+        rows, _ = r.supervision_queue(app).overdue(instant, unit=unit, path=path, limit=limit)
+        _print([_obligation(x, app) for x in rows], as_json,
+               f"Overdue as of {instant.isoformat()}")
+    finally:
+        app.close()
+
+
+def due_soon_command(
+    days: Annotated[int, typer.Option("--days", min=0)] = 3,
+    unit: Annotated[str | None, typer.Option()] = None,
+    limit: int = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Obligations not yet overdue whose deadline falls within N days."""
+    app = _app()
+    try:
+        r.catch_up(app, "supervision_queue")
+        rows, _ = r.supervision_queue(app).due_within(app.clock.now(), days, unit=unit,
+                                                       limit=limit)
+        _print([_obligation(x) for x in rows], as_json, f"Due within {days} days")
+    finally:
+        app.close()
+
+
+def verify_command(
+    case: Annotated[str | None, typer.Argument(help="A case id; default every case.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recomputes the audit hash chains from the stored events; exit 8 if anything differs."""
+    app = _app()
+    try:
+        r.catch_up(app, "audit_trail")
+        findings = r.audit_trail(app).verify(UUID(case) if case else None,
+                                             application_name=app.name)
+        rows = [vars(f) for f in findings]
+        if rows or as_json:
+            _print(rows, as_json, "Audit findings")
+        else:
+            typer.echo("verified: every stored case event matches the audit trail")
+    finally:
+        app.close()
+    if findings:
+        raise typer.Exit(8)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise typer.BadParameter("--as-of needs a timezone, e.g. 2026-03-20T09:00+08:00")
+    return moment
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(projections, name="projections")
+    app.command("overdue")(overdue_command)
+    app.command("due-soon")(due_soon_command)
+    app.command("verify")(verify_command)
+
+
+standalone = typer.Typer(no_args_is_help=True, add_completion=False)
+
+register(standalone)
+
+if __name__ == "__main__":
+    standalone()

@@ -1,0 +1,31 @@
+"""`petition serve`: the HTTP API (and, in the same process, the read models)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from adapters.cli.output import console
+from adapters.logging import configure_logging
+from adapters.settings import Settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the API on the configured store; OpenAPI at /docs, health at /healthz and /readyz."""
+    from adapters.http.app import create_app
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    api = create_app(settings, run_projections=True)
+    console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    console.print("get a token: petition token issue --role intake --unit QH-D01")
+    uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)

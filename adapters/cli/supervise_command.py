@@ -1,0 +1,46 @@
+"""`petition supervise`: run the closed-loop supervision process once, or every N seconds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from adapters.cli.case_commands import open_app
+from adapters.cli.output import print_json, print_table
+from projections import runner as r
+from workflows.case_summary import plain
+from workflows.supervision_timer import SupervisionTimer
+from workflows.when_deadline_passes_issue_supervision import SupervisionProcess
+
+
+def register(app: typer.Typer) -> None:
+    app.command("supervise")(supervise)
+
+
+def supervise(
+    every: Annotated[float | None, typer.Option(
+        help="Keep running, one tick every this many seconds.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Issue every due rung of the 三函一约谈 ladder (and escalations) for overdue obligations."""
+    application = open_app()
+    timer = SupervisionTimer(
+        application,
+        SupervisionProcess(application, r.supervision_queue(application)),
+        refresh=lambda: r.catch_up(application, "supervision_queue"),
+        interval=every or 60.0,
+    )
+    if every is not None:
+        try:
+            timer.run()
+        except KeyboardInterrupt:
+            return
+    issued = timer.tick()
+    rows = [{"case_id": str(i.case_id), "unit": i.unit, "rule": i.measure.rule,
+             "due_at": plain(i.measure.due_at)} for i in issued]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(f"{len(rows)} measures issued", ("case", "unit", "rule", "due at"),
+                    [list(row.values()) for row in rows])

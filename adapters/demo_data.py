@@ -1,0 +1,266 @@
+"""A realistic synthetic district: thousands of petitions over the last months, full lifecycles.
+
+Registration goes through the application's ``register`` command (validation, query code,
+index); the rest of each case's life is decided by the aggregate's own commands with business
+times in the past and saved in one transaction per case, so a demo of a few thousand cases
+loads in seconds. Seeded: the same seed and ``now`` give the same cases.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from domain.errors import DomainError
+from domain.petition import Petition
+from domain.units import UnitLevel
+from domain.values import (
+    Channel,
+    ContactMode,
+    DelegationMode,
+    HandlingTrack,
+    RedirectChannel,
+    ReviewOutcome,
+    Satisfaction,
+    SpeedTrack,
+    SupervisionLevel,
+)
+from workflows.application import PetitionApplication
+from workflows.commands import RegisterPetition, id_number_check_char
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+CATEGORIES: dict[str, list[tuple[str, str]]] = {
+    "urban_management": [("夜间施工噪音扰民 Night-time construction noise",
+                          "小区旁工地连续多日夜间施工，严重影响居民休息。"),
+                         ("占道经营 Street stalls blocking the road",
+                          "菜市场门口摊贩占道经营，行人车辆通行困难。")],
+    "housing": [("物业服务纠纷 Property management dispute",
+                 "物业公司长期不维修电梯，业主多次反映无果。"),
+                ("老旧小区改造 Renovation of an old estate",
+                 "小区改造工程拖延一年未完工，楼道堆满建筑垃圾。")],
+    "labour_wages": [("拖欠农民工工资 Unpaid migrant workers' wages",
+                      "施工单位拖欠二十余名工人工资近半年。")],
+    "land_requisition": [("征地补偿 Land requisition compensation",
+                          "村集体土地被征收后补偿款迟迟未发放到户。")],
+    "environment": [("餐饮油烟污染 Restaurant fumes", "楼下餐馆油烟直排，居民无法开窗。"),
+                    ("河道污染 Polluted river", "河道发黑发臭，疑似有企业偷排污水。")],
+    "social_security": [("养老保险转移 Pension transfer",
+                         "异地养老保险关系转移手续办理困难。")],
+    "transport": [("公交线路调整 Bus route change", "公交线路调整后老年人出行不便。")],
+    "education": [("入学划片 School catchment", "孩子入学划片与户籍地址不符。")],
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
+CHANNELS = [(Channel.ONLINE, 45), (Channel.HOTLINE, 20), (Channel.APP, 10), (Channel.VISIT, 10),
+            (Channel.LETTER, 8), (Channel.PHONE, 5), (Channel.EMAIL, 2)]
+
+
+@dataclass
+class DemoSummary:
+    cases: int = 0
+    events: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+    by_district: Counter[str] = field(default_factory=Counter)
+    overdue: int = 0
+    samples: dict[str, str] = field(default_factory=dict)
+    sample_query_code: str | None = None
+
+
+class DemoDistrict:
+    """Draws cases and plays their lives forward until ``now``."""
+
+    def __init__(self, app: PetitionApplication, *, seed: int, now: datetime, days: int):
+        self.app, self.org, self.now, self.days = app, app.org, now, days
+        self.rng = random.Random(seed)
+        self.streets = [u for u in self.org if u.level is UnitLevel.STREET]
+        self.city = next(u.id for u in self.org if u.level is UnitLevel.CITY)
+
+    def run(self, cases: int, progress: Callable[[int], None] = lambda _: None) -> DemoSummary:
+        summary = DemoSummary()
+        for _ in range(cases):
+            case_id, petition = self._one_case(summary)
+            summary.cases += 1
+            summary.events += petition.version
+            summary.by_status[petition.status.value] += 1
+            summary.by_district[petition.location.district] += 1
+            deadline = self.app.policy.current(petition)
+            if deadline and deadline.kind.value in ("acceptance", "answer") and \
+                    deadline.is_overdue(self.now):
+                summary.overdue += 1
+            summary.samples.setdefault(petition.status.value, str(case_id))
+            progress(1)
+        return summary
+
+    def _one_case(self, summary: DemoSummary) -> tuple[UUID, Petition]:
+        rng = self.rng
+        received = self._working_moment(self.now - timedelta(days=rng.uniform(0.1, self.days)))
+        registration = self.app.register(self._registration(received))
+        if summary.sample_query_code is None:
+            summary.sample_query_code = registration.query_code
+        petition = self.app.get_petition(registration.case_id)
+        story = Story(petition, self.now)
+        self._live(story, received)
+        self.app.save(petition)
+        return registration.case_id, petition
+
+    # ----------------------------------------------------------------- registration
+    def _registration(self, received: datetime) -> RegisterPetition:
+        rng = self.rng
+        street = rng.choice(self.streets)
+        category = rng.choice(list(CATEGORIES))
+        subject, content = rng.choice(CATEGORIES[category])
+        channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
+        received_by = street.parent if rng.random() < 0.75 else self.city
+        return RegisterPetition(
+            actor=f"intake:{received_by}",
+            at=received,
+            channel=channel,
+            subject=subject,
+            content=content,
+            category=category,
+            location={"district": street.parent, "street": street.id,
+                      "address": f"{street.name.split()[0]}{rng.randint(1, 200)}号",
+                      "lat": round(36.6 + rng.uniform(-0.2, 0.2), 5),
+                      "lon": round(117.0 + rng.uniform(-0.3, 0.3), 5)},
+            petitioner={"name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2)),
+                        "id_number": self._id_number(), "phone": f"1{rng.choice('3578')}"
+                        + "".join(str(rng.randint(0, 9)) for _ in range(9))},
+            co_petitioners=rng.randint(5, 60) if rng.random() < 0.08 else 0,
+            received_by=received_by,
+            proxy_agent=f"proxy-{street.id}" if rng.random() < 0.1 else None,
+        )
+
+    def _id_number(self) -> str:
+        rng = self.rng
+        born = datetime(1940, 1, 1) + timedelta(days=rng.randint(0, 25000))
+        first17 = f"370102{born:%Y%m%d}{rng.randint(0, 999):03d}"
+        return first17 + id_number_check_char(first17)
+
+    def _working_moment(self, moment: datetime) -> datetime:
+        local = moment.astimezone(ZONE)
+        hour = self.rng.randint(8, 17)
+        moment = datetime.combine(local.date(), time(hour, self.rng.randint(0, 59)), tzinfo=ZONE)
+        return min(moment, self.now - timedelta(minutes=5))
+
+    # ----------------------------------------------------------------- lifecycle
+    def _live(self, s: Story, received: datetime) -> None:
+        rng, p = self.rng, s.petition
+        if rng.random() < 0.015:
+            return  # never decided: shows up as an overdue acceptance
+        if not s.step(rng.uniform(0.1, 5) if rng.random() > 0.04 else rng.uniform(16, 25),
+                      lambda at: None):
+            return
+        if rng.random() < 0.07:
+            s.do(lambda at: p.decline(at=at, actor=f"intake:{p.received_by}",
+                                      reason="属于诉讼程序处理事项 a matter for the courts",
+                                      redirect_to=RedirectChannel.LITIGATION))
+            return
+        if rng.random() < 0.02:
+            s.do(lambda at: p.withdraw(at=at, actor="petitioner", reason="已自行协商解决"))
+            return
+        track = rng.choices(list(SpeedTrack), [25, 45, 30])[0]
+        s.do(lambda at: p.accept(at=at, actor=f"intake:{p.received_by}",
+                                 handling_track=rng.choice(list(HandlingTrack)), speed_track=track))
+        target = p.location.street if p.received_by != self.city else p.location.district
+        if not s.step(rng.uniform(0, 0.5), lambda at: p.delegate(
+                at=at, actor=f"intake:{p.received_by}", unit=target,
+                mode=rng.choice(list(DelegationMode)), note="请依法依规办理", org=self.org)):
+            return
+        if p.proxy_agent and not s.step(rng.uniform(1, 6), lambda at: p.log_proxy_contact(
+                at=at, actor=p.proxy_agent, agent=p.proxy_agent, mode=ContactMode.VISIT,
+                note="上门了解诉求")):
+            return
+        self._handle(s, track)
+
+    def _handle(self, s: Story, track: SpeedTrack) -> None:
+        rng, p = self.rng, s.petition
+        limit = self.app.policy.rules.answer_days_for(track)
+        late = rng.random() < 0.12
+        took = limit * rng.uniform(0.2, 0.9) + (rng.uniform(3, 25) if late else 0)
+        if track is SpeedTrack.COMPLEX and rng.random() < 0.15:
+            if not s.step(limit * 0.8, lambda at: p.extend_deadline(
+                    at=at, actor=f"handler:{p.responsible_unit}", days=rng.randint(10, 30),
+                    reason="案情复杂需进一步调查", approved_by=f"supervisor:{p.holder}",
+                    policy=self.app.policy)):
+                return
+        if late and (not self._supervise(s, limit) or rng.random() < 0.4):
+            return  # still unanswered: an overdue case on the supervision queue
+        if rng.random() < 0.04 and p.responsible_unit:
+            parent = self.org.get(p.responsible_unit).parent
+            if parent and not s.step(1, lambda at: p.escalate(
+                    at=at, actor=f"supervisor:{parent}", unit=parent,
+                    reason="基层难以化解，提级办理", org=self.org)):
+                return
+        elapsed = (s.at - p.handling_started_at).total_seconds() / 86400 if \
+            p.handling_started_at else 0
+        if not s.step(max(took - elapsed, 0.01), lambda at: p.answer_petition(
+                at=at, actor=f"handler:{p.responsible_unit}", unit=p.responsible_unit,
+                answer="经调查核实，已责成相关单位整改，并将结果书面告知信访人。")):
+            return
+        self._after_answer(s)
+
+    def _supervise(self, s: Story, limit: int) -> bool:
+        p = s.petition
+        for level, offset in ((SupervisionLevel.REMINDER, limit + 1),
+                              (SupervisionLevel.SUPERVISION_LETTER, limit + 4)):
+            due = (p.handling_started_at or s.at) + timedelta(days=offset)
+            wait = max((due - s.at).total_seconds() / 86400, 0.01)
+            if not s.step(wait, lambda at, lv=level: p.supervise(
+                    at=at, actor="supervisor:QH", level=lv, reason="办理超期", rule="demo")):
+                return False
+        return True
+
+    def _after_answer(self, s: Story) -> None:
+        rng, p = self.rng, s.petition
+        if rng.random() < 0.85:
+            mood = rng.choices(list(Satisfaction), [70, 20, 10])[0]
+            if not s.step(rng.uniform(0.2, 5), lambda at: p.rate(
+                    at=at, actor="petitioner", attitude=mood, efficiency=mood, quality=mood)):
+                return
+            if mood is Satisfaction.UNSATISFIED and rng.random() < 0.6:
+                self._review(s)
+                return
+        s.step(rng.uniform(5, 12), lambda at: p.close(at=at, actor=f"handler:{p.holder}",
+                                                       summary="答复后无异议，办结"))
+
+    def _review(self, s: Story) -> None:
+        rng, p = self.rng, s.petition
+        reviewer = self.org.get(p.holder).parent or p.holder
+        if not s.step(rng.uniform(1, 20), lambda at: p.request_review(
+                at=at, actor="petitioner", reason="对答复意见不满意", policy=self.app.policy)):
+            return
+        if not s.step(rng.uniform(5, 25), lambda at: p.decide_review(
+                at=at, actor=f"reviewer:{reviewer}", unit=reviewer,
+                outcome=rng.choice(list(ReviewOutcome)), opinion="经复查，原处理意见正确，予以维持。",
+                org=self.org)):
+            return
+        s.step(rng.uniform(3, 10), lambda at: p.close(at=at, actor=f"reviewer:{reviewer}",
+                                                      summary="复查后办结"))
+
+
+class Story:
+    """Moves a case's business time forward, acting only while the moment is in the past."""
+
+    def __init__(self, petition: Petition, now: datetime):
+        self.petition, self.now, self.at = petition, now, petition.last_at
+
+    def step(self, days: float, action: Callable[[datetime], None]) -> bool:
+        at = self.at + timedelta(days=days)
+        if at > self.now:
+            return False
+        self.at = at
+        return self.do(action)
+
+    def do(self, action: Callable[[datetime], None]) -> bool:
+        try:
+            action(self.at)
+        except DomainError:
+            return False
+        return True
+

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): thin routes that authenticate, build a command and call the app."""

@@ -1,0 +1,48 @@
+"""What the routes share: the application, tokens, throttles and the read models' runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from adapters.http.throttle import QueryCodeThrottle
+from adapters.settings import Settings
+from workflows.application import PetitionApplication
+from workflows.tokens import TokenService
+
+
+SETTLE_LAG = 1000  # events a read waits for the view to catch up on, at most
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    app: PetitionApplication
+    tokens: TokenService
+    throttle: QueryCodeThrottle = field(default_factory=QueryCodeThrottle)
+    runner: Any = None  # projections.runner.ProjectionRunner when read models run in-process
+    _views: dict[str, Any] = field(default_factory=dict)
+
+    def view(self, name: str, *, settle: float = 2.0) -> Any:
+        """A read model, first letting the in-process runner reach the log's end (bounded),
+        so a reader sees the writes that came before its request."""
+        if self.runner is not None:
+            view = self.runner.views[name]
+            end = self.app.recorder.max_notification_id() or 0
+            if end - (view.max_tracking_id(self.app.name) or 0) <= SETTLE_LAG:
+                try:
+                    self.runner.wait(name, end, timeout=settle)
+                except TimeoutError:
+                    pass  # serve what the view has; /readyz reports the lag
+            return view  # far behind (a start-up catch-up): waiting would only slow the reply
+        if name not in self._views:
+            from projections.runner import open_view
+
+            self._views[name] = open_view(self.app, name)
+        return self._views[name]
+
+
+def engine(request: Request) -> Engine:
+    return request.app.state.engine

@@ -1,0 +1,118 @@
+"""Maps errors to HTTP answers with a message; none of these paths has appended anything."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from adapters.http.throttle import Throttled
+from domain.errors import DomainError, IllegalTransition, InvalidCommand
+from workflows.errors import (
+    AccessDenied,
+    CaseNotFound,
+    ConcurrentModification,
+    IdempotencyKeyReused,
+    QueryCodeNotFound,
+)
+from workflows.tokens import Unauthenticated
+
+
+class Problem(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    """Every refusal: a code, a sentence, and what the code needs (see docs/api.md)."""
+
+    error: str
+    message: str
+    problems: list[Problem] | None = None  # invalid_request: each field and why
+    state: str | None = None  # illegal_transition: the case's state now …
+    allowed_actions: list[str] | None = None  # … and what it allows
+    retry: bool | None = None  # concurrent_modification: re-read and retry
+
+
+_WHY = {
+    401: "No token, an unknown or a revoked one",
+    403: "The role may not, or the case is outside the caller's reach; nothing appended",
+    404: "No such case (or query code)",
+    409: "Illegal in the case's state, or changed concurrently (retry); nothing appended",
+    422: "Invalid request: the field and the reason; nothing appended",
+    429: "Too many query-code attempts; see Retry-After",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI entries for the refusals a router can answer with."""
+    return {code: {"model": ErrorBody, "description": _WHY[code]} for code in codes}
+
+
+def _json(status: int, error: str, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+
+
+def _validation(errors: list[dict[str, object]]) -> JSONResponse:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}  # type: ignore[union-attr]
+        for e in errors
+    ]
+    first = problems[0] if problems else {"field": "", "reason": "invalid"}
+    return _json(422, "invalid_request", f"{first['field']}: {first['reason']}", problems=problems)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _request(_: Request, error: RequestValidationError) -> JSONResponse:
+        return _validation(list(error.errors()))
+
+    @app.exception_handler(ValidationError)
+    async def _model(_: Request, error: ValidationError) -> JSONResponse:
+        return _validation(list(error.errors()))  # type: ignore[arg-type]
+
+    @app.exception_handler(Throttled)
+    async def _throttled(_: Request, error: Throttled) -> JSONResponse:
+        response = _json(429, "too_many_attempts", str(error))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
+        response = _json(401, "unauthenticated", str(error))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(AccessDenied)
+    async def _denied(_: Request, error: AccessDenied) -> JSONResponse:
+        return _json(403, "forbidden", str(error))
+
+    @app.exception_handler(CaseNotFound)
+    async def _missing(_: Request, error: CaseNotFound) -> JSONResponse:
+        return _json(404, "not_found", str(error))
+
+    @app.exception_handler(QueryCodeNotFound)
+    async def _no_code(_: Request, error: QueryCodeNotFound) -> JSONResponse:
+        return _json(404, "not_found", str(error))
+
+    @app.exception_handler(IllegalTransition)
+    async def _illegal(_: Request, error: IllegalTransition) -> JSONResponse:
+        return _json(409, "illegal_transition", str(error), state=error.state,
+                     allowed_actions=list(error.allowed))
+
+    @app.exception_handler(ConcurrentModification)
+    async def _conflict(_: Request, error: ConcurrentModification) -> JSONResponse:
+        return _json(409, "concurrent_modification", str(error), retry=True)
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def _reused(_: Request, error: IdempotencyKeyReused) -> JSONResponse:
+        return _json(422, "idempotency_key_reused", str(error))
+
+    @app.exception_handler(InvalidCommand)
+    async def _invalid(_: Request, error: InvalidCommand) -> JSONResponse:
+        return _json(422, "rule_violated", str(error))
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, error: DomainError) -> JSONResponse:
+        return _json(422, "rule_violated", str(error))

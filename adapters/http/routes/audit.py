@@ -1,0 +1,68 @@
+"""Auditors' routes: a case's trail with its hash chain, its state at an instant, the store's proof."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from adapters.http.auth import Eng, Staff
+from workflows.access import Role, authorize_read
+from workflows.as_of import petition_as_of
+from workflows.case_summary import REDACTED, case_summary, plain
+from workflows.errors import AccessDenied
+
+router = APIRouter(tags=["audit"])
+AsOf = Query(default=None, description="An instant with a timezone, e.g. 2026-03-20T09:00+08:00")
+
+
+def _readable(eng: Eng, principal: Any, case_id: UUID) -> None:
+    authorize_read(principal, eng.app.get_petition(case_id), eng.app.org)
+
+
+@router.get("/petitions/{case_id}/history", summary="Every event of a case, hash-chained")
+def history(case_id: UUID, principal: Staff, eng: Eng, as_of: AwareDatetime | None = AsOf
+            ) -> dict[str, Any]:
+    _readable(eng, principal, case_id)
+    trail = eng.view("audit_trail")
+    entries = trail.entries(case_id)
+    if as_of is not None:
+        entries = [e for e in entries if e["recorded_at"] <= as_of]
+    petitioner = None
+    if principal.pii:
+        petitioner = plain(eng.app.get_petition(case_id).petitioner)
+    findings = trail.verify(case_id, application_name=eng.app.name)
+    return {
+        "case_id": str(case_id),
+        "chain_valid": not findings,
+        "findings": [plain(f) for f in findings],
+        "entries": [_entry(e, petitioner) for e in entries],
+    }
+
+
+def _entry(entry: dict[str, Any], petitioner: Any) -> dict[str, Any]:
+    out = {k: plain(v) for k, v in entry.items()}
+    if petitioner is not None and out.get("type") == "Registered":
+        out["payload"] = {**out["payload"], "petitioner": petitioner}
+    elif out.get("type") == "Registered":
+        out["payload"] = {**out["payload"], "petitioner": REDACTED}
+    return out
+
+
+@router.get("/petitions/{case_id}/state", summary="The case as it stood at an instant")
+def state(case_id: UUID, principal: Staff, eng: Eng, as_of: AwareDatetime = Query(...)
+          ) -> dict[str, Any]:
+    _readable(eng, principal, case_id)
+    petition = petition_as_of(eng.app, case_id, as_of)
+    return {"as_of": as_of.isoformat(),
+            "case": case_summary(petition, eng.app.policy, as_of, pii=principal.pii)}
+
+
+@router.get("/audit/verify", summary="Recompute every case's hash chain from the stored events")
+def verify(principal: Staff, eng: Eng) -> dict[str, Any]:
+    if principal.role not in (Role.AUDITOR, Role.ADMIN):
+        raise AccessDenied("only auditors verify the whole store")
+    findings = eng.view("audit_trail").verify(None, application_name=eng.app.name)
+    return {"valid": not findings, "findings": [plain(f) for f in findings]}

@@ -1,0 +1,92 @@
+"""Staff routes on cases: register, act, read one case.
+
+No `from __future__ import annotations` here: FastAPI must see the generated body types.
+"""
+
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header
+from pydantic import BaseModel
+
+from adapters.http.auth import Eng, Staff
+from adapters.http.bodies import ACTION_BODIES, DEFAULTED_FIELDS, RegisterBody
+from workflows.access import Principal, authorize, authorize_read, authorize_register
+from workflows.application import Idempotency
+from workflows.case_summary import case_summary, deadline_dict
+from workflows.commands import ACTIONS, RegisterPetition
+
+router = APIRouter(tags=["petitions"])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200,
+           description="Retrying with the same key returns the first response, appends nothing."),
+]
+
+
+def idempotency(principal: Principal, key: str | None) -> Idempotency | None:
+    return Idempotency(scope=f"token:{principal.token_id}", key=key) if key else None
+
+
+def view(eng: Eng, principal: Principal, case_id: UUID, version: int) -> dict[str, Any]:
+    """The case as the command left it: a replayed request gets the first answer's case,
+    even when later commands have changed it since."""
+    petition = eng.app.get_petition(case_id, version=version)
+    return case_summary(petition, eng.app.policy, eng.app.clock.now(), pii=principal.pii)
+
+
+@router.post("/petitions", status_code=201, summary="Register a petition (登记)")
+def register(body: RegisterBody, principal: Staff, eng: Eng,  # type: ignore[valid-type]
+             key: IdempotencyKey = None) -> dict[str, Any]:
+    """The query code appears in this response only; give it to the petitioner."""
+    authorize_register(principal, body.received_by, eng.app.org)  # type: ignore[attr-defined]
+    command = RegisterPetition(**body.model_dump(), actor=principal.actor)  # type: ignore[attr-defined]
+    result = eng.app.register(command, idempotency=idempotency(principal, key))
+    deadline = result.deadline
+    if key:  # a replay reports today's deadline; answer with the registered case's instead
+        deadline = eng.app.policy.current(eng.app.get_petition(result.case_id, version=1))
+    return {
+        "case_id": str(result.case_id),
+        "query_code": result.query_code,
+        "status": result.status,
+        "deadline": deadline_dict(deadline),
+        "position": result.position,
+    }
+
+
+@router.get("/petitions/{case_id}", summary="One case as it stands now")
+def get_case(case_id: UUID, principal: Staff, eng: Eng) -> dict[str, Any]:
+    petition = eng.app.get_petition(case_id)
+    authorize_read(principal, petition, eng.app.org)
+    return case_summary(petition, eng.app.policy, eng.app.clock.now(), pii=principal.pii)
+
+
+def _action_route(action: str, body_type: type[BaseModel]) -> Callable[..., dict[str, Any]]:
+    command_type = ACTIONS[action]
+    defaulted = DEFAULTED_FIELDS.get(action, frozenset())
+
+    def act(case_id: UUID, body: body_type, principal: Staff, eng: Eng,  # type: ignore[valid-type]
+            key: IdempotencyKey = None) -> dict[str, Any]:
+        data = body.model_dump(exclude_none=True)  # type: ignore[attr-defined]
+        for name in defaulted - data.keys():
+            data[name] = principal.actor if name == "approved_by" else principal.unit
+        command = command_type(**data, case_id=case_id, actor=principal.actor)
+        result = eng.app.execute(
+            command,
+            guard=lambda petition: authorize(principal, action, petition, eng.app.org),
+            idempotency=idempotency(principal, key),
+        )
+        return {"case": view(eng, principal, case_id, result.version),
+                "position": result.position, "version": result.version}
+
+    act.__name__ = f"act_{action.replace('-', '_')}"
+    act.__doc__ = f"`{action}`: {command_type.__doc__ or command_type.__name__}"
+    return act
+
+
+for _action, _body in ACTION_BODIES.items():
+    router.post(f"/petitions/{{case_id}}/{_action}", summary=f"{_action}")(
+        _action_route(_action, _body))
+

@@ -1,0 +1,110 @@
+"""The petitioner's routes: follow, rate and ask for review with the private query code.
+
+No token: the query code is the credential. Guessing is throttled per client and per code,
+and codes are compared as keyed hashes in constant time. Answers carry no internal notes,
+actors or personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.http.auth import Eng
+from domain.petition import Petition
+from domain.values import Satisfaction
+from workflows.application import Idempotency
+from workflows.case_summary import deadline_dict, plain
+from workflows.commands import RatePetition, RequestReReview, RequestReview
+from workflows.errors import QueryCodeNotFound
+
+router = APIRouter(tags=["petitioner"])
+PETITIONER = "petitioner"
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+class CodeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query_code: str = Field(min_length=4, max_length=40)
+
+
+class RateBody(CodeBody):
+    attitude: Satisfaction
+    efficiency: Satisfaction
+    quality: Satisfaction
+    comment: str = Field(default="", max_length=2000)
+
+
+class ReviewBody(CodeBody):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def _case_for(eng: Eng, request: Request, code: str) -> UUID:
+    code_key = eng.app.query_codes.hash(code) if eng.app.query_codes else code
+    client = request.client.host if request.client else "unknown"
+    eng.throttle.before(client, code_key)
+    try:
+        return eng.app.case_id_for_query_code(code)
+    except QueryCodeNotFound:
+        eng.throttle.failed(code_key)
+        raise
+
+
+def petitioner_view(eng: Eng, petition: Petition) -> dict[str, Any]:
+    org = eng.app.org
+    unit = petition.responsible_unit or petition.holder
+    return {
+        "case_id": str(petition.id),
+        "status": petition.status.value,
+        "subject": petition.subject,
+        "registered_at": plain(petition.received_at),
+        "unit": {"id": unit, "name": org.get(unit).name if unit in org else unit},
+        "deadline": deadline_dict(eng.app.policy.current(petition), eng.app.clock.now()),
+        "answer": petition.answer,
+        "answered_at": plain(petition.answered_at),
+        "ratings": plain(petition.ratings),
+        "review_window": deadline_dict(eng.app.policy.review_window(petition)),
+        "re_review_window": deadline_dict(eng.app.policy.re_review_window(petition)),
+        "decline_reason": petition.decline_reason,
+        "redirect_to": plain(petition.redirect_to),
+    }
+
+
+def _scope(eng: Eng, code: str) -> str:
+    return "petitioner:" + (eng.app.query_codes.hash(code) if eng.app.query_codes else code)
+
+
+@router.post("/status", summary="Follow my petition (查询)")
+def status(body: CodeBody, request: Request, eng: Eng) -> dict[str, Any]:
+    case_id = _case_for(eng, request, body.query_code)
+    return petitioner_view(eng, eng.app.get_petition(case_id))
+
+
+@router.post("/status/rate", summary="Rate the answer (网上评)")
+def rate(body: RateBody, request: Request, eng: Eng, key: IdempotencyKey = None
+         ) -> dict[str, Any]:
+    case_id = _case_for(eng, request, body.query_code)
+    command = RatePetition(case_id=case_id, actor=PETITIONER, attitude=body.attitude,
+                           efficiency=body.efficiency, quality=body.quality, comment=body.comment)
+    eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
+    return petitioner_view(eng, eng.app.get_petition(case_id))
+
+
+@router.post("/status/review", summary="Ask for review (复查) or re-review (复核)")
+def review(body: ReviewBody, request: Request, eng: Eng, key: IdempotencyKey = None
+           ) -> dict[str, Any]:
+    """After an answer this asks for 复查; after a review decision, for 复核."""
+    case_id = _case_for(eng, request, body.query_code)
+    petition = eng.app.get_petition(case_id)
+    kind = RequestReReview if petition.review_decided_at is not None else RequestReview
+    command = kind(case_id=case_id, actor=PETITIONER, reason=body.reason)
+    eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
+    return petitioner_view(eng, eng.app.get_petition(case_id))
+
+
+def _idem(eng: Eng, code: str, key: str | None) -> Idempotency | None:
+    return Idempotency(scope=_scope(eng, code), key=key) if key else None
+

@@ -1,0 +1,286 @@
+"""The relay: follows the event log like a projection and publishes every case event to Kafka.
+
+One step reads the notifications after the relay's position, publishes the case events among
+them (keyed by case id, so one case stays on one partition, in order), waits until the broker
+has acknowledged all of them, and only then records the last notification id as its position.
+A crash at any point therefore repeats events, never skips one (at-least-once; duplicates carry
+the same ``event_id``). When the broker is unreachable the relay backs off exponentially (capped),
+logs each failed attempt and retries from its recorded position with a fresh producer.
+
+``Relay.start()`` / ``stop()`` run it in a thread (for ``petition serve``); ``run()`` blocks
+(for ``petition relay``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    Tracking,
+    TrackingRecorder,
+)
+from kafka.errors import KafkaError
+
+from adapters.kafka.admin import ensure_topic
+from adapters.kafka.publisher import BrokerUnavailable, ProducerTimeouts, Publisher
+from adapters.kafka.tracking import relay_tracking
+from adapters.settings import Settings
+from domain.events import PetitionEvent
+from workflows.application import PetitionApplication
+from workflows.event_envelope import envelope
+
+log = structlog.get_logger("petition.relay")
+
+
+class RelayGaveUp(Exception):
+    """More consecutive failures than ``RelayConfig.max_failures`` allows."""
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    bootstrap_servers: str
+    topic: str = "petition.events"
+    partitions: int = 6
+    replication: int = 1
+    batch_size: int = 500
+    poll_interval: float = 0.1  # idle wait between reads (PostgreSQL also wakes on NOTIFY)
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    max_failures: int | None = None  # consecutive failed attempts before giving up; None: never
+    timeouts: ProducerTimeouts = field(default_factory=ProducerTimeouts)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> RelayConfig:
+        if not settings.kafka_bootstrap_servers:
+            raise ValueError("KAFKA_BOOTSTRAP_SERVERS is not set")
+        config = cls(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic=settings.kafka_topic,
+            partitions=settings.kafka_partitions,
+            replication=settings.kafka_replication,
+        )
+        return replace(config, **overrides)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after the ``attempt``-th consecutive failure (1, 2, ...)."""
+        return min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class RelayStatus:
+    topic: str
+    position: int  # last notification id the broker acknowledged (and the relay recorded)
+    head: int  # last notification id in the event log
+    lag: int  # notifications not yet relayed
+
+    def as_dict(self) -> dict[str, Any]:
+        return vars(self).copy()
+
+
+class Relay:
+    def __init__(
+        self,
+        app: PetitionApplication,
+        config: RelayConfig,
+        *,
+        tracking: TrackingRecorder | None = None,
+        publisher_factory: Callable[[RelayConfig], Publisher] | None = None,
+    ):
+        self.app = app
+        self.config = config
+        self.tracking = tracking or relay_tracking(app.factory.datastore)  # type: ignore[attr-defined]
+        self._new_publisher = publisher_factory or _connect
+        self._publisher: Publisher | None = None
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    # ------------------------------------------------------------------ position and lag
+    @property
+    def position(self) -> int:
+        return self.tracking.max_tracking_id(self.app.name) or 0
+
+    def status(self) -> RelayStatus:
+        position = self.position
+        head = self.app.recorder.max_notification_id() or 0
+        return RelayStatus(self.config.topic, position, head, max(0, head - position))
+
+    # ------------------------------------------------------------------ one step
+    def step(self) -> int:
+        """Relays the next batch; the number of notifications it covered (0: none waiting)."""
+        position = self.position
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=self.config.batch_size, inclusive_of_start=False)
+        if not notifications:
+            return 0
+        envelopes = list(self._envelopes(notifications))
+        if envelopes:
+            self._connected().publish(envelopes)
+        last = notifications[-1].id
+        try:
+            self.tracking.insert_tracking(Tracking(self.app.name, last))
+        except IntegrityError:  # another relay instance recorded a later position first
+            log.warning("relay.position_moved_by_another_instance", position=self.position)
+        return len(notifications)
+
+    def _envelopes(self, notifications: list[Notification]) -> Iterator[dict[str, Any]]:
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            if isinstance(event, PetitionEvent):  # not e.g. the query-code index
+                yield envelope(event, notification.id)
+
+    def connect(self) -> None:
+        """Connects (creating the topic if missing) now rather than at the first event."""
+        self._connected()
+
+    def _connected(self) -> Publisher:
+        if self._publisher is None:
+            self._publisher = self._new_publisher(self.config)
+        return self._publisher
+
+    def _disconnect(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> None:
+        """Relays until ``stop()``; survives broker outages (raises RelayGaveUp if bounded)."""
+        log.info("relay.started", topic=self.config.topic, position=self.position,
+                 bootstrap_servers=self.config.bootstrap_servers)
+        failures, published, last_report = 0, 0, time.monotonic()
+        try:
+            with self._wakeups():
+                while not self._stopping.is_set():
+                    try:
+                        count = self.step()
+                    except (BrokerUnavailable, KafkaError, OperationalError, InterfaceError) as error:
+                        failures += 1
+                        self._disconnect()
+                        self._back_off(failures, error)
+                        continue
+                    if failures:
+                        log.info("relay.recovered", after_attempts=failures,
+                                 position=self.position)
+                        failures = 0
+                    published += count
+                    if time.monotonic() - last_report >= 10 and published:
+                        log.info("relay.progress", relayed=published, position=self.position)
+                        published, last_report = 0, time.monotonic()
+                    if count == 0:
+                        self._wake.wait(self.config.poll_interval)
+                        self._wake.clear()
+        finally:
+            self._disconnect()
+            log.info("relay.stopped", position=self.position)
+
+    def _back_off(self, failures: int, error: BaseException) -> None:
+        limit = self.config.max_failures
+        if limit is not None and failures >= limit:
+            log.error("relay.gave_up", attempts=failures, position=self.position,
+                      error=str(error))
+            raise RelayGaveUp(f"broker unavailable after {failures} attempts: {error}")
+        delay = self.config.backoff(failures)
+        log.warning("relay.broker_unavailable", attempt=failures, retry_in_s=delay,
+                    position=self.position, error=str(error))
+        self._stopping.wait(delay)
+
+    @contextmanager
+    def _wakeups(self) -> Iterator[None]:
+        """On PostgreSQL, wakes the loop on the events table's NOTIFY instead of the poll."""
+        channel = getattr(self.app.recorder, "channel_name", None)
+        if channel is None:
+            yield
+            return
+        listener = threading.Thread(target=self._listen, args=(channel,), daemon=True,
+                                    name="relay-listen")
+        listener.start()
+        try:
+            yield
+        finally:
+            self._stopping.set()
+            listener.join(timeout=2)
+
+    def _listen(self, channel: str) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        datastore = self.app.factory.datastore  # type: ignore[attr-defined]
+        while not self._stopping.is_set():
+            try:
+                with datastore.get_connection() as conn:
+                    conn.execute(SQL("LISTEN {0}").format(Identifier(channel)))
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._wake.set()
+            except Exception as error:  # noqa: BLE001 - polling still works without it
+                log.warning("relay.listen_failed", error=str(error))
+                self._stopping.wait(self.config.backoff_max / 10)
+
+    # ------------------------------------------------------------------ start / stop
+    def start(self) -> None:
+        """Runs the relay in a background thread (``petition serve``)."""
+        if self._thread is not None:
+            raise RuntimeError("relay already started")
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run_in_thread, name="kafka-relay",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run_in_thread(self) -> None:
+        try:
+            self.run()
+        except BaseException as error:  # noqa: BLE001 - kept for stop() and health checks
+            self.error = error
+            log.exception("relay.failed")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def close(self) -> None:
+        """Stops the relay and closes its application."""
+        self.stop()
+        self.app.close()
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait_for(self, position: int, timeout: float = 10.0) -> None:
+        """Blocks until the relay has recorded ``position`` (TimeoutError if not)."""
+        self.tracking.wait(self.app.name, position, timeout=timeout)
+
+
+def _connect(config: RelayConfig) -> Publisher:
+    """A producer for the topic, created first if missing (a restarted broker may be empty)."""
+    try:
+        created = ensure_topic(config.bootstrap_servers, config.topic,
+                               partitions=config.partitions, replication=config.replication,
+                               timeout_ms=config.timeouts.bootstrap_ms)
+    except KafkaError as error:
+        raise BrokerUnavailable(f"cannot reach the broker: {error!r}") from error
+    if created:
+        log.info("relay.topic_created", topic=config.topic, partitions=config.partitions,
+                 replication=config.replication)
+    return Publisher(config.bootstrap_servers, config.topic, config.timeouts)
+
+
+def build_relay(settings: Settings, **overrides: Any) -> Relay:
+    """The relay of the configured store and broker, with its own application instance."""
+    from adapters.wiring import build_application
+
+    return Relay(build_application(settings), RelayConfig.from_settings(settings, **overrides))

@@ -1,0 +1,48 @@
+"""Reads the deadline policy (TOML) that operators edit; the packaged one is the default."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from adapters.rest_days import ChineseRestDays
+from domain.deadlines import DeadlinePolicy, PolicyRules
+from domain.errors import InvalidCommand
+from domain.supervision_ladder import LadderRules
+
+DEFAULT_POLICY = "policy.toml"
+
+
+def _read(path: Path | None) -> dict[str, Any]:
+    text = path.read_text() if path else _packaged(DEFAULT_POLICY)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidCommand(f"policy file {path}: {error}") from None
+
+
+def load_ladder(path: Path | None = None) -> LadderRules:
+    """The ``[supervision]`` section: when each rung of the 三函一约谈 ladder triggers."""
+    return LadderRules.from_mapping(_read(path).get("supervision", {}))
+
+
+def load_policy(path: Path | None = None) -> DeadlinePolicy:
+    data = _read(path)
+    data.pop("supervision", None)
+    calendar = data.pop("calendar", {})
+    rest_days = ChineseRestDays(
+        extra_rest_days=_dates(calendar.get("extra_rest_days", [])),
+        extra_working_days=_dates(calendar.get("extra_working_days", [])),
+    )
+    return DeadlinePolicy(PolicyRules.from_mapping(data), rest_days)
+
+
+def _dates(values: list[Any]) -> list[date]:
+    return [v if isinstance(v, date) else date.fromisoformat(str(v)) for v in values]
+
+
+def _packaged(name: str) -> str:
+    return resources.files("adapters.data").joinpath(name).read_text(encoding="utf-8")

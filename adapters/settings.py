@@ -1,0 +1,78 @@
+"""Everything read from the environment, in one place (see docs/operations.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+DEFAULT_STORE = "./data/petitions.db"
+DEFAULT_KAFKA_TOPIC = "petition.events"
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: str
+    data_dir: Path
+    units_file: Path | None
+    policy_file: Path | None
+    cipher_key: str | None
+    query_code_key: str | None
+    postgres_schema: str | None
+    log_format: str
+    supervision_interval: float = 60.0
+    kafka_bootstrap_servers: str | None = None
+    kafka_topic: str = DEFAULT_KAFKA_TOPIC
+    kafka_partitions: int = 6
+    kafka_replication: int = 1
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.store.startswith(("postgresql://", "postgres://"))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        store = env.get("PETITION_STORE") or DEFAULT_STORE
+        is_pg = store.startswith(("postgresql://", "postgres://"))
+        store = store if is_pg else os.path.expanduser(store)  # as data_dir below is
+        default_dir = "./data" if is_pg else str(Path(store).expanduser().parent)
+        schema = env.get("PETITION_POSTGRES_SCHEMA") or None
+        if is_pg:  # a ?schema= in the URL is ours, not libpq's: move it into the settings
+            url = urlsplit(store)
+            schema = schema or (parse_qs(url.query).get("schema") or [None])[0]
+            store = urlunsplit(url._replace(query=""))
+        return cls(
+            store=store,
+            data_dir=Path(env.get("PETITION_DATA_DIR") or default_dir).expanduser(),
+            units_file=_path(env.get("PETITION_UNITS_FILE")),
+            policy_file=_path(env.get("PETITION_POLICY_FILE")),
+            cipher_key=env.get("PETITION_CIPHER_KEY") or None,
+            query_code_key=env.get("PETITION_QUERY_CODE_KEY") or None,
+            postgres_schema=schema,
+            log_format=env.get("PETITION_LOG_FORMAT", "auto"),
+            supervision_interval=float(env.get("PETITION_SUPERVISION_INTERVAL") or 60),
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            kafka_topic=env.get("PETITION_KAFKA_TOPIC") or DEFAULT_KAFKA_TOPIC,
+            kafka_partitions=_positive(env, "PETITION_KAFKA_PARTITIONS", 6),
+            kafka_replication=_positive(env, "PETITION_KAFKA_REPLICATION", 1),
+        )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value

@@ -1,0 +1,51 @@
+"""The eventsourcing library's configuration for SQLite (embedded) or PostgreSQL."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from adapters.settings import Settings
+
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+
+
+def store_env(settings: Settings, cipher_key: str) -> dict[str, str]:
+    env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
+    env.update(postgres_env(settings) if settings.is_postgres else sqlite_env(settings))
+    return env
+
+
+def sqlite_env(settings: Settings) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": settings.store,
+        "SQLITE_LOCK_TIMEOUT": "10",
+    }
+
+
+def postgres_env(settings: Settings) -> dict[str, str]:
+    url = urlsplit(settings.store)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": url.hostname or "localhost",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+    }
+    if settings.postgres_schema:
+        env["POSTGRES_SCHEMA"] = settings.postgres_schema
+    return env
+
+
+def ensure_postgres_schema(url: str, schema: str) -> None:
+    """Creates the configured schema if it is missing (the library expects it to exist)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

@@ -1,0 +1,38 @@
+"""Builds the application from Settings: the one place where everything is put together."""
+
+from __future__ import annotations
+
+import base64
+
+from adapters.keys import key_from
+from adapters.org_file import load_org_chart
+from adapters.policy_file import load_ladder, load_policy
+from adapters.settings import Settings
+from adapters.store import ensure_postgres_schema, store_env
+from workflows.application import PetitionApplication
+from workflows.clock import Clock
+from workflows.query_codes import QueryCodes
+
+
+def build_application(settings: Settings | None = None, *, clock: Clock | None = None) -> PetitionApplication:
+    settings = settings or Settings.from_env()
+    may_create = not settings.is_postgres
+    if settings.is_postgres and settings.postgres_schema:
+        ensure_postgres_schema(settings.store, settings.postgres_schema)
+    if may_create:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = settings.data_dir / "keys"
+    cipher_key = key_from(settings.cipher_key, keys / "cipher.key", may_create=may_create,
+                          name="PETITION_CIPHER_KEY")
+    code_key = key_from(settings.query_code_key, keys / "query_code.key",
+                        may_create=may_create, name="PETITION_QUERY_CODE_KEY")
+    application = PetitionApplication(
+        store_env(settings, cipher_key),
+        org=load_org_chart(settings.units_file),
+        policy=load_policy(settings.policy_file),
+        ladder=load_ladder(settings.policy_file),
+        query_codes=QueryCodes(base64.b64decode(code_key)),
+        clock=clock,
+    )
+    application.use_stored_units()  # a chart loaded with `petition units load` wins
+    return application

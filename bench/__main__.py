@@ -1,0 +1,165 @@
+"""The benchmark suite: every figure next to a baseline measured in the same run (issue 7).
+
+    python -m bench                 # the whole table, ~10-15 min on the 2-core machine
+    python -m bench --smoke         # tiny sizes, < 60 s (run in CI by tests/integration)
+    python -m bench --only 1,4      # some figures only
+
+Figures: (1) single-client command throughput vs bare eventsourcing (SQLite and PostgreSQL),
+with raw single-row and batched INSERTs alongside; (2) 8 concurrent clients with group commit
+vs the bare single-client figure; (3) projection catch-up vs raw batched INSERT; (4) overdue
+query p50/p99 at 10k and 1M open cases (rows built directly in the view table); (5) loading a
+1,000-event case from snapshots vs bare replay; (6) peak RSS of ``petition serve``. Prints the
+table and writes it as JSON (bench/results/latest.json unless --out). See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bench import catch_up as cu
+from bench import commands as cmd
+from bench import memory, queue, replay
+from bench.common import Figure, Run
+
+FULL = {"cases": 100, "clients": 8, "cases_each": 25, "events": 100_000,
+        "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200}
+SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200,400",
+         "queries": 5, "replay_events": 60, "rss_queries": 4}
+DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="figures to run, e.g. 1,4")
+    parser.add_argument("--sizes", help="open cases for figure 4, e.g. 10000,1000000")
+    parser.add_argument("--queries", type=int, help="queries per latency figure")
+    parser.add_argument("--events", type=int, help="events for the catch-up figure")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON file to write")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> list[Figure]:
+    args = parse(argv)
+    size = dict(SMOKE if args.smoke else FULL)
+    size.update({k: v for k, v in (("sizes", args.sizes), ("queries", args.queries),
+                                   ("events", args.events)) if v is not None})
+    only = {int(n) for n in args.only.split(",")}
+    console = Console()
+    figures: list[Figure] = []
+    queue_results: dict[int, dict[str, tuple[float, float]]] = {}
+    run = Run(args.url)
+    started = time.perf_counter()
+    try:
+        with _progress(console) as progress:
+            if only & {1, 2}:
+                task = progress.add_task("1. single-client commands", total=6)
+                tick = lambda: progress.advance(task)  # noqa: E731
+                pg = cmd.single_client(run, "postgres", size["cases"], tick)
+                figures += [pg, cmd.single_client(run, "sqlite", size["cases"], tick)]
+                if 2 in only:
+                    task = progress.add_task("2. concurrent clients", total=2)
+                    figures.append(cmd.concurrent_clients(
+                        run, size["clients"], size["cases_each"], pg.baseline_value,
+                        lambda: progress.advance(task)))
+            if 3 in only:
+                task = progress.add_task("3. recording, then catching up", total=size["events"])
+                figures.append(cu.catch_up(run, size["events"],
+                                           lambda n: progress.advance(task, n)))
+            if only & {4, 6}:
+                sizes = [int(s) for s in size["sizes"].split(",")]
+                task = progress.add_task("4. overdue queue", total=len(sizes))
+                places = {}
+                for rows in sizes:
+                    places[rows] = run.place("postgres", f"queue{rows}")
+                    queue_results[rows] = queue.measure(places[rows], rows, size["queries"])
+                    progress.advance(task)
+                figures.append(queue.figure(queue_results))
+                if 6 in only:
+                    task = progress.add_task("6. petition serve RSS", total=2)
+                    largest = places[max(sizes)]
+                    memory.prepare(largest)
+                    progress.advance(task)
+                    figures.append(memory.serve_rss(largest, size["rss_queries"]))
+                    progress.advance(task)
+            if 5 in only:
+                task = progress.add_task("5. replay of a long case", total=1)
+                figures.append(replay.replay(run, size["replay_events"], 20 if args.smoke else 50))
+                progress.advance(task)
+    finally:
+        run.close()
+    figures.sort(key=lambda f: f.number)
+    elapsed = time.perf_counter() - started
+    console.print(table(figures))
+    if queue_results:
+        console.print(latency_table(queue_results, size["queries"]))
+    write(args.out, figures, queue_results, elapsed, smoke=args.smoke)
+    console.print(f"{len(figures)} figures in {elapsed:.0f} s; written to {args.out}")
+    return figures
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Progress]:
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        yield progress
+
+
+def table(figures: list[Figure]) -> Table:
+    out = Table(title="Benchmark: each figure against its baseline from the same run")
+    for column in ("#", "figure", "value", "baseline", "baseline value", "ratio", "target",
+                   "met"):
+        out.add_column(column)
+    for f in figures:
+        out.add_row(str(f.number), f.name, f"{f.value:,.2f} {f.unit}", f.baseline,
+                    f"{f.baseline_value:,.2f} {f.unit}",
+                    f"{f.ratio:.2f}×" if f.ratio is not None else "-", f.target,
+                    {True: "yes", False: "NO", None: "-"}[f.met])
+    return out
+
+
+def latency_table(results: dict[int, dict[str, tuple[float, float]]], queries: int) -> Table:
+    out = Table(title=f"Supervision-queue query latency, ms (p50 / p99 of {queries}); "
+                      "the ratio is p99 at the largest size over p99 at the smallest")
+    out.add_column("query")
+    for size in results:
+        out.add_column(f"{size:,} open")
+    out.add_column("p99 ratio")
+    small, large = min(results), max(results)
+    for name in next(iter(results.values())):
+        out.add_row(name, *(f"{results[s][name][0]:.2f} / {results[s][name][1]:.2f}"
+                            for s in results),
+                    f"{results[large][name][1] / results[small][name][1]:.2f}")
+    return out
+
+
+def write(path: Path, figures: list[Figure], latencies: dict[int, Any], elapsed: float, *,
+          smoke: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "smoke": smoke,
+        "seconds": round(elapsed, 1),
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "figures": [f.as_dict() for f in figures],
+        "queue_latency_ms": {str(k): {q: {"p50": v[0], "p99": v[1]} for q, v in rows.items()}
+                             for k, rows in latencies.items()},
+    }
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Figures 1 and 2: command throughput, one client and eight, against the bare baselines."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench import baselines as b
+from bench.common import Figure, Run, lifecycle
+from workflows.group_commit import GroupCommitRecorder
+
+Tick = Callable[[], None]
+
+
+def single_client(run: Run, backend: str, cases: int, tick: Tick) -> Figure:
+    place = run.place(backend, f"cmd_{backend[:2]}")
+    app = place.app()
+    try:
+        lifecycle(app, -1)  # warm up
+        t0, events = time.perf_counter(), 0
+        for n in range(cases):
+            events += lifecycle(app, n)
+        engine = events / (time.perf_counter() - t0)
+    finally:
+        app.close()
+    tick()
+    bare = b.bare_commands(place, cases)
+    tick()
+    single = b.raw_inserts(place, cases * 5)
+    batched = b.raw_inserts(place, cases * 5, batch=500)
+    tick()
+    ratio = engine / bare
+    return Figure(1, f"single-client commands, {backend}", engine, "events/s",
+                  "bare eventsourcing, 1 client", bare, "≥ 0.9×", ratio >= 0.9,
+                  detail={"events": cases * 5, "raw_single_insert_rows_per_s": single,
+                          "raw_batched_insert_rows_per_s": batched,
+                          "vs_raw_single": engine / single, "vs_raw_batched": engine / batched})
+
+
+def concurrent_clients(run: Run, clients: int, cases_each: int, bare_single: float,
+                       tick: Tick) -> Figure:
+    """``clients`` threads, each driving its own cases, with and without group commit."""
+    rates: dict[str, float] = {}
+    stats: dict[str, Any] = {}
+    for mode in ("plain", "group_commit"):
+        place = run.place("postgres", f"conc_{mode[:5]}")
+        app = place.app(group_commit=mode == "group_commit")
+        try:
+            lifecycle(app, -1)
+            rates[mode] = _threads(app, clients, cases_each)
+            recorder = app.events.recorder
+            if isinstance(recorder, GroupCommitRecorder) and recorder.batches:
+                stats = {"saves": recorder.saves, "transactions": recorder.batches,
+                         "saves_per_transaction": recorder.saves / recorder.batches}
+        finally:
+            app.close()
+        tick()
+    engine = rates["group_commit"]
+    ratio = engine / bare_single
+    return Figure(2, f"{clients} concurrent clients, postgres, group commit", engine, "events/s",
+                  "bare eventsourcing, 1 client", bare_single, "≥ 5×", ratio >= 5,
+                  detail={"clients": clients, "events": clients * cases_each * 5,
+                          "without_group_commit_events_per_s": rates["plain"], **stats})
+
+
+def _threads(app: Any, clients: int, cases_each: int) -> float:
+    errors: list[BaseException] = []
+    start = threading.Barrier(clients + 1)
+
+    def client(k: int) -> None:
+        start.wait()
+        try:
+            for n in range(cases_each):
+                lifecycle(app, k * 1_000_000 + n)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return clients * cases_each * 5 / elapsed

@@ -1,0 +1,152 @@
+"""What every figure of the benchmark shares: stores in fresh places, sample commands, rows.
+
+Each figure runs against its own PostgreSQL schema (dropped at the end of the run) or its own
+SQLite file in a temporary directory, so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from adapters.settings import Settings
+from adapters.wiring import build_application
+from workflows import commands as c
+from workflows.application import PetitionApplication
+from workflows.clock import ManualClock
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+DISTRICT, STREET = "QH-D01", "QH-D01-S01"
+
+
+@dataclass
+class Figure:
+    """One line of the table: a figure of the engine next to its baseline from the same run."""
+
+    number: int
+    name: str
+    value: float
+    unit: str
+    baseline: str
+    baseline_value: float
+    target: str
+    met: bool | None
+    ratio: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.ratio is None and self.baseline_value:
+            self.ratio = self.value / self.baseline_value
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class Place:
+    """Where a figure's data lives: a PostgreSQL schema or a SQLite file, with its keys."""
+
+    def __init__(self, run: Run, backend: str, label: str):
+        self.run, self.backend = run, backend
+        self.keys = {"PETITION_CIPHER_KEY": key(), "PETITION_QUERY_CODE_KEY": key()}
+        self.data_dir = run.tmp / f"{label}-data"
+        if backend == "postgres":
+            self.schema = f"bench_{label}_{uuid.uuid4().hex[:6]}"
+            run.schemas.append(self.schema)
+            with psycopg.connect(run.url, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA "{self.schema}"')
+            self.store = run.url
+        else:
+            self.schema = None
+            self.store = str(run.tmp / f"{label}.db")
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {"PETITION_STORE": self.store, "PETITION_DATA_DIR": str(self.data_dir), **self.keys}
+        if self.schema:
+            env["PETITION_POSTGRES_SCHEMA"] = self.schema
+        return env
+
+    def app(self, *, group_commit: bool = False, clock: ManualClock | None = None
+            ) -> PetitionApplication:
+        with environ({"PETITION_GROUP_COMMIT": "1" if group_commit else "0"}):
+            return build_application(Settings.from_env(self.env),
+                                     clock=clock or ManualClock(NOW - timedelta(days=90)))
+
+    def library_env(self) -> dict[str, str]:
+        """A plain eventsourcing Application's configuration for the same store, no cipher."""
+        if self.backend == "postgres":
+            return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": "test",
+                    "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432",
+                    "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "",
+                    "POSTGRES_SCHEMA": self.schema or "public", "POSTGRES_POOL_SIZE": "10"}
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.run.tmp / f"bare-{uuid.uuid4().hex[:6]}.db")}
+
+
+class Run:
+    """One benchmark run: the PostgreSQL URL, a temporary directory, the schemas to drop."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._tmp = tempfile.TemporaryDirectory(prefix="petition-bench-")
+        self.tmp = Path(self._tmp.name)
+        self.schemas: list[str] = []
+
+    def place(self, backend: str, label: str) -> Place:
+        return Place(self, backend, label)
+
+    def close(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            for schema in self.schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self._tmp.cleanup()
+
+
+@contextmanager
+def environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def register_command(n: int = 0) -> c.RegisterPetition:
+    return c.RegisterPetition(
+        actor="bench", channel="letter", subject=f"路灯不亮 {n}", content="路灯坏了两个月。",
+        category="城建", location=c.LocationIn(district=DISTRICT, street=STREET),
+        received_by=DISTRICT,
+        petitioner=c.PetitionerIn(name="王小明", id_number="11010519491231002X",
+                                  phone="13800000000"))
+
+
+def lifecycle(app: PetitionApplication, n: int) -> int:
+    """register → accept → delegate → answer → rate: five commands, five case events."""
+    cid = app.register(register_command(n)).case_id
+    app.accept(c.AcceptPetition(case_id=cid, actor="intake", handling_track="claim",
+                                speed_track="general"))
+    app.delegate(c.DelegatePetition(case_id=cid, actor="dispatcher", unit=STREET, note="请核实"))
+    app.answer(c.AnswerPetition(case_id=cid, actor="handler", unit=STREET, answer="已维修。"))
+    app.rate(c.RatePetition(case_id=cid, actor="petitioner", attitude="satisfied",
+                            efficiency="satisfied", quality="satisfied", comment=""))
+    return 5

@@ -1,0 +1,201 @@
+"""Legal time limits (时限), derived from a case's facts by a policy that is data.
+
+Days are calendar days with the start day not counted (the day after the start is day 1); a
+deadline that falls on a statutory rest day rolls to the next working day. A deadline is met
+through the whole of its last day (``due_on``), so it expires at local midnight after it.
+Which days are rest days is a calendar injected from outside (adapters/rest_days.py), so
+this module stays pure and tests can use any calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.errors import InvalidCommand
+from domain.values import SpeedTrack, Status
+
+RestDayCalendar = Callable[[date], bool]
+"""Answers: is this date a statutory rest day (weekend or public holiday, minus 调休 workdays)?"""
+
+
+def reject_unknown_keys(cls: Any, data: Mapping[str, Any], what: str) -> None:
+    """Names every key of an operator's file section that the dataclass ``cls`` lacks."""
+    unknown = sorted(set(data) - {f.name for f in fields(cls)})
+    if unknown:
+        raise InvalidCommand(f"policy: unknown {what}(s) {', '.join(unknown)}")
+
+
+def weekends(day: date) -> bool:
+    """The simplest calendar: Saturdays and Sundays rest."""
+    return day.weekday() >= 5
+
+
+class DeadlineKind(StrEnum):
+    ACCEPTANCE = "acceptance"  # 受理告知: decide whether to accept
+    ANSWER = "answer"  # 办理答复: handle and answer
+    REVIEW_REQUEST = "review_request"  # the petitioner's window to ask for 复查
+    REVIEW_DECISION = "review_decision"  # 复查 decided
+    RE_REVIEW_REQUEST = "re_review_request"  # the petitioner's window to ask for 复核
+    RE_REVIEW_DECISION = "re_review_decision"  # 复核 decided
+    PROXY_CONTACT = "proxy_contact"  # 代办员 weekly contact
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: DeadlineKind
+    starts_at: datetime
+    due_on: date
+    expires_at: datetime
+
+    def is_overdue(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+class CaseTimes(Protocol):
+    """What the policy reads from a case (the Petition aggregate provides it)."""
+
+    status: Status
+    received_at: datetime
+    speed_track: SpeedTrack | None
+    handling_started_at: datetime | None
+    extension_days: int
+    answered_at: datetime | None
+    review_requested_at: datetime | None
+    review_decided_at: datetime | None
+    re_review_requested_at: datetime | None
+    re_review_decided_at: datetime | None
+    proxy_agent: str | None
+    proxy_contact_due_from: datetime | None
+
+
+@dataclass(frozen=True)
+class PolicyRules:
+    """The operator's numbers (a TOML file; see adapters/data/policy.toml)."""
+
+    timezone: str = "Asia/Shanghai"
+    acceptance_days: int = 15
+    answer_days: int = 60
+    fast_tracks: Mapping[str, int] = field(
+        default_factory=lambda: {SpeedTrack.SIMPLE.value: 0, SpeedTrack.GENERAL.value: 10}
+    )
+    max_extension_days: int = 30
+    review_request_days: int = 30
+    review_decision_days: int = 30
+    re_review_request_days: int = 30
+    re_review_decision_days: int = 30
+    proxy_contact_days: int = 7
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("timezone", "fast_tracks"):
+                continue
+            if type(value) is not int or value < 0:
+                raise InvalidCommand(f"policy: {f.name} must be a whole number >= 0, got {value!r}")
+        for track, days in self.fast_tracks.items():
+            if track not in SpeedTrack.__members__.values() or type(days) is not int or days < 0:
+                raise InvalidCommand(f"policy: bad fast track {track!r} = {days!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise InvalidCommand(f"policy: unknown timezone {self.timezone!r}") from None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> PolicyRules:
+        """Builds rules from parsed file data, naming any key it does not know."""
+        reject_unknown_keys(cls, data, "setting")
+        return cls(**data)
+
+    def answer_days_for(self, track: SpeedTrack | None) -> int:
+        return self.fast_tracks.get(str(track), self.answer_days) if track else self.answer_days
+
+
+class DeadlinePolicy:
+    """Computes every deadline of a case from its facts; never stored, always derived."""
+
+    def __init__(self, rules: PolicyRules | None = None, rest_days: RestDayCalendar = weekends):
+        self.rules = rules or PolicyRules()
+        self.rest_days = rest_days
+        self.zone = ZoneInfo(self.rules.timezone)
+
+    def deadline(
+        self, kind: DeadlineKind, start: datetime, days: int, *, roll: bool = True
+    ) -> Deadline:
+        """``days`` calendar days after ``start``'s local date, rolled past rest days."""
+        due = start.astimezone(self.zone).date() + timedelta(days=days)
+        while roll and self.rest_days(due):
+            due += timedelta(days=1)
+        expires = datetime.combine(due + timedelta(days=1), time(), tzinfo=self.zone)
+        return Deadline(kind=kind, starts_at=start, due_on=due, expires_at=expires)
+
+    def current(self, case: CaseTimes) -> Deadline | None:
+        """The deadline the case's present status runs against, if any."""
+        r = self.rules
+        s = case.status
+        if s is Status.REGISTERED:
+            return self.deadline(DeadlineKind.ACCEPTANCE, case.received_at, r.acceptance_days)
+        if s in (Status.ACCEPTED, Status.IN_HANDLING):
+            return self.answer_deadline(case)
+        if s is Status.ANSWERED:
+            return self.review_window(case)
+        if s is Status.UNDER_REVIEW and case.review_requested_at:
+            return self.deadline(
+                DeadlineKind.REVIEW_DECISION, case.review_requested_at, r.review_decision_days
+            )
+        if s is Status.REVIEWED:
+            return self.re_review_window(case)
+        if s is Status.UNDER_RE_REVIEW and case.re_review_requested_at:
+            return self.deadline(
+                DeadlineKind.RE_REVIEW_DECISION,
+                case.re_review_requested_at,
+                r.re_review_decision_days,
+            )
+        return None
+
+    def answer_deadline(self, case: CaseTimes) -> Deadline | None:
+        """The answer deadline of the current handling round (also after the answer: was it met?)."""
+        if case.handling_started_at is None:
+            return None
+        days = self.rules.answer_days_for(case.speed_track) + case.extension_days
+        return self.deadline(DeadlineKind.ANSWER, case.handling_started_at, days)
+
+    def review_window(self, case: CaseTimes) -> Deadline | None:
+        """Until when the petitioner may ask for 复查 (only once, only after an answer)."""
+        if case.answered_at is None or case.review_requested_at is not None:
+            return None
+        return self.deadline(
+            DeadlineKind.REVIEW_REQUEST, case.answered_at, self.rules.review_request_days
+        )
+
+    def re_review_window(self, case: CaseTimes) -> Deadline | None:
+        """Until when the petitioner may ask for 复核 (only after a review decision)."""
+        if case.review_decided_at is None or case.re_review_requested_at is not None:
+            return None
+        return self.deadline(
+            DeadlineKind.RE_REVIEW_REQUEST, case.review_decided_at, self.rules.re_review_request_days
+        )
+
+    def proxy_contact(self, case: CaseTimes) -> Deadline | None:
+        """A proxy agent must contact the petitioner weekly while the case is open.
+
+        An internal service standard, not a statutory limit: it does not roll past rest days.
+        """
+        if case.proxy_agent is None or case.proxy_contact_due_from is None:
+            return None
+        if case.status in (Status.CLOSED, Status.DECLINED, Status.WITHDRAWN, Status.RE_REVIEWED):
+            return None
+        return self.deadline(
+            DeadlineKind.PROXY_CONTACT,
+            case.proxy_contact_due_from,
+            self.rules.proxy_contact_days,
+            roll=False,
+        )
+
+    def open_deadlines(self, case: CaseTimes) -> list[Deadline]:
+        """Every deadline running now: the status's own and the proxy's."""
+        return [d for d in (self.current(case), self.proxy_contact(case)) if d is not None]

@@ -1,0 +1,203 @@
+"""The petition's events: facts in the past tense, the only thing ever stored.
+
+Every event carries the business time ``at`` (when it happened in the world, e.g. the day a
+letter arrived) and the ``actor`` (who did it), besides the library's ``timestamp`` (when it
+was recorded). Enumerated values are stored as their string values (see ``values.py``) so
+the stored JSON is plain and stable. Changing an event's fields means raising its
+``class_version`` and adding an ``upcast_vN_vN+1`` static method (see docs/events.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.values import Location, Petitioner
+
+
+class PetitionEvent(Aggregate.Event):
+    """Base of every petition event after registration."""
+
+    at: datetime
+    actor: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.when(self)
+
+
+class Registered(PetitionEvent, Aggregate.Created):
+    """登记: the petition was received and registered."""
+
+    channel: str
+    subject: str
+    content: str
+    category: str
+    location: Location
+    petitioner: Petitioner
+    co_petitioners: int
+    received_by: str
+    proxy_agent: str | None
+    query_code_hash: str
+
+
+class Accepted(PetitionEvent):
+    """受理: the petition is a petition matter and will be handled."""
+
+    handling_track: str
+    speed_track: str
+
+
+class Declined(PetitionEvent):
+    """不予受理: not accepted; the petitioner is told which legal channel to use."""
+
+    reason: str
+    redirect_to: str
+
+
+class Delegated(PetitionEvent):
+    """交办/转办: a responsible unit must handle the case."""
+
+    unit: str
+    mode: str
+    note: str
+
+
+class Escalated(PetitionEvent):
+    """The case moved up to a higher-level unit, which now holds it."""
+
+    from_unit: str
+    to_unit: str
+    reason: str
+    rule: str | None
+
+
+class ExtensionRequested(PetitionEvent):
+    """延期申请: the responsible unit asked for more time; a supervisor decides."""
+
+    days: int
+    reason: str
+
+
+class DeadlineExtended(PetitionEvent):
+    """延期: the answer deadline was extended, once per handling round."""
+
+    days: int
+    reason: str
+    approved_by: str
+
+
+class SupervisionIssued(PetitionEvent):
+    """督办: a rung of the 三函一约谈 ladder was issued to the obligated unit."""
+
+    level: str
+    unit: str
+    reason: str
+    rule: str | None
+
+
+class ProxyAssigned(PetitionEvent):
+    """A proxy agent (代办员) now follows the case for the petitioner."""
+
+    agent: str
+
+
+class ProxyContactLogged(PetitionEvent):
+    """The proxy agent met or called the petitioner."""
+
+    agent: str
+    mode: str
+    note: str
+
+
+class Answered(PetitionEvent):
+    """答复: the responsible unit gave its written answer."""
+
+    unit: str
+    answer: str
+
+
+class Rated(PetitionEvent):
+    """网上评: the petitioner rated the answer on three dimensions."""
+
+    attitude: str
+    efficiency: str
+    quality: str
+    comment: str
+
+
+class AnswerConfirmed(PetitionEvent):
+    """A supervisor reviewed an unsatisfied rating and stood by the answer."""
+
+    reason: str
+
+
+class ReviewRequested(PetitionEvent):
+    """复查申请: the petitioner asked the higher level to review the answer."""
+
+    reason: str
+
+
+class ReviewDecided(PetitionEvent):
+    """复查意见: the reviewing unit decided."""
+
+    unit: str
+    outcome: str
+    opinion: str
+
+
+class ReReviewRequested(PetitionEvent):
+    """复核申请: the petitioner asked for a re-review of the review decision."""
+
+    reason: str
+
+
+class ReReviewDecided(PetitionEvent):
+    """复核意见: the final decision; the matter is concluded (终结)."""
+
+    unit: str
+    outcome: str
+    opinion: str
+
+
+class Closed(PetitionEvent):
+    """办结: the case is closed."""
+
+    summary: str
+
+
+class Reopened(PetitionEvent):
+    """The case went back to its responsible unit with a new answer deadline."""
+
+    reason: str
+
+
+class Withdrawn(PetitionEvent):
+    """撤回: the petitioner withdrew the petition."""
+
+    reason: str
+
+
+ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
+    Registered,
+    Accepted,
+    Declined,
+    Delegated,
+    Escalated,
+    ExtensionRequested,
+    DeadlineExtended,
+    SupervisionIssued,
+    ProxyAssigned,
+    ProxyContactLogged,
+    Answered,
+    Rated,
+    AnswerConfirmed,
+    ReviewRequested,
+    ReviewDecided,
+    ReReviewRequested,
+    ReReviewDecided,
+    Closed,
+    Reopened,
+    Withdrawn,
+)

@@ -1,0 +1,25 @@
+"""Index aggregate: finds a case by the hash of its query code without scanning.
+
+Its id is a uuid5 of the hash, so looking a code up is one read of one tiny aggregate, and
+registering a duplicate hash fails on the store's uniqueness check (the save is atomic with
+the petition's ``Registered``).
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/query-code")
+
+
+class QueryCodeIndex(Aggregate):
+    @staticmethod
+    def create_id(query_code_hash: str) -> UUID:
+        return uuid5(NAMESPACE, query_code_hash)
+
+    @event("Indexed")
+    def __init__(self, query_code_hash: str, case_id: UUID):
+        self.query_code_hash = query_code_hash
+        self.case_id = case_id

@@ -1,0 +1,102 @@
+"""The 三函一约谈 ladder as rules: which measure is due for an obligation, given its deadline.
+
+Rungs are ordered: reminder (before the deadline) → supervision letter → accountability
+suggestion → interview → escalation to the parent unit (after it). Each rung's trigger is a
+number of days relative to the obligation's deadline, from the policy file. Pure: the caller
+passes ``now``; nothing here knows a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.deadlines import Deadline, DeadlineKind, reject_unknown_keys
+from domain.errors import InvalidCommand
+from domain.values import SupervisionLevel
+
+ESCALATION = "escalation"
+RUNGS: tuple[str, ...] = (*(level.value for level in SupervisionLevel), ESCALATION)
+"""Every rung in order; a rung's rank is its index."""
+
+CHASED_KINDS = frozenset({DeadlineKind.ACCEPTANCE, DeadlineKind.ANSWER,
+                          DeadlineKind.REVIEW_DECISION, DeadlineKind.RE_REVIEW_DECISION})
+"""Obligations of units; the petitioner's windows and the proxy's contact are not chased."""
+
+
+def rank(rung: str) -> int:
+    return RUNGS.index(rung)
+
+
+@dataclass(frozen=True)
+class LadderRules:
+    """Days relative to the deadline's expiry (negative: before it). ``None`` turns a rung off."""
+
+    reminder: int | None = -3
+    supervision_letter: int | None = 0
+    accountability: int | None = 10
+    interview: int | None = 20
+    escalation: int | None = 30
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> LadderRules:
+        reject_unknown_keys(cls, data, "supervision rung")
+        rules = cls(**{k: _offset(k, v) for k, v in data.items()})
+        offsets = rules.offsets()
+        if offsets != sorted(offsets):
+            raise InvalidCommand("policy: supervision rungs must not trigger out of order")
+        return rules
+
+    def offsets(self) -> list[int]:
+        """The enabled rungs' offsets, in rung order."""
+        return [o for o in (getattr(self, r) for r in RUNGS) if o is not None]
+
+    def lead_days(self) -> int:
+        """How many days before a deadline the earliest enabled rung triggers (0: none do)."""
+        return -min([0, *self.offsets()])
+
+    def trigger(self, rung: str, deadline: Deadline) -> datetime | None:
+        offset = getattr(self, rung)
+        return None if offset is None else deadline.expires_at + timedelta(days=offset)
+
+
+def _offset(rung: str, value: Any) -> int | None:
+    if value is None or value == "off":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidCommand(
+            f'policy: supervision.{rung} must be a whole number of days or "off", got {value!r}')
+    return value
+
+
+@dataclass(frozen=True)
+class Measure:
+    rung: str
+    rule: str  # e.g. "answer.supervision_letter": the obligation kind and the rung
+    due_at: datetime
+
+
+def due_measures(rules: LadderRules, deadline: Deadline, reached: int, now: datetime
+                 ) -> list[Measure]:
+    """Rungs above ``reached`` (rank of the highest issued; -1 for none) whose trigger passed."""
+    if deadline.kind not in CHASED_KINDS:
+        return []
+    out = []
+    for rung in RUNGS[reached + 1:]:
+        at = rules.trigger(rung, deadline)
+        if at is not None and at <= now:
+            out.append(Measure(rung, f"{deadline.kind.value}.{rung}", at))
+    return out
+
+
+def next_measure(rules: LadderRules, deadline: Deadline, reached: int) -> Measure | None:
+    """The next rung that will trigger, and when (for "what comes next" displays)."""
+    if deadline.kind not in CHASED_KINDS:
+        return None
+    for rung in RUNGS[reached + 1:]:
+        at = rules.trigger(rung, deadline)
+        if at is not None:
+            return Measure(rung, f"{deadline.kind.value}.{rung}", at)
+    return None

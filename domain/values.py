@@ -1,0 +1,132 @@
+"""Value objects and vocabularies of the petition domain (see docs/glossary.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """How the petition arrived (信访渠道)."""
+
+    LETTER = "letter"  # 来信
+    VISIT = "visit"  # 来访
+    ONLINE = "online"  # 网上信访
+    PHONE = "phone"  # 来电
+    EMAIL = "email"  # 电子邮件
+    APP = "app"  # 移动端
+    HOTLINE = "hotline"  # 12345 热线
+
+
+class HandlingTrack(StrEnum):
+    """Legal handling route decided at acceptance (分类处理)."""
+
+    SUGGESTION = "suggestion"  # 建议意见
+    REPORT = "report"  # 检举控告
+    CLAIM = "claim"  # 申诉求决
+
+
+class SpeedTrack(StrEnum):
+    """How fast the case must be answered (繁简分流)."""
+
+    SIMPLE = "simple"  # 简单 — same day
+    GENERAL = "general"  # 一般
+    COMPLEX = "complex"  # 复杂
+
+
+class DelegationMode(StrEnum):
+    ASSIGN = "assign"  # 交办: handled and reported back
+    TRANSFER = "transfer"  # 转办: handed over to the competent unit
+
+
+class SupervisionLevel(StrEnum):
+    """The 三函一约谈 ladder, in increasing severity."""
+
+    REMINDER = "reminder"  # 工作提醒函
+    SUPERVISION_LETTER = "supervision_letter"  # 重点督办函
+    ACCOUNTABILITY = "accountability"  # 问责建议函
+    INTERVIEW = "interview"  # 约谈
+
+    @property
+    def rank(self) -> int:
+        return list(SupervisionLevel).index(self)
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class ReviewOutcome(StrEnum):
+    UPHELD = "upheld"  # 维持
+    REVISED = "revised"  # 变更/撤销原意见
+
+
+class RedirectChannel(StrEnum):
+    """Where a declined petition is sent instead (依法分类处理 / 诉访分离)."""
+
+    LITIGATION = "litigation"  # 诉讼
+    ARBITRATION = "arbitration"  # 仲裁
+    ADMINISTRATIVE_RECONSIDERATION = "administrative_reconsideration"  # 行政复议
+    DISCIPLINARY = "disciplinary"  # 纪检监察
+    OTHER_AUTHORITY = "other_authority"  # 其他有权机关
+    NONE = "none"  # not a petition matter at all
+
+
+class ContactMode(StrEnum):
+    VISIT = "visit"  # 上门走访
+    PHONE = "phone"  # 电话联系
+    MESSAGE = "message"  # 微信/短信
+
+
+class Status(StrEnum):
+    """Where the case stands; each status allows a fixed set of commands."""
+
+    REGISTERED = "registered"  # 已登记, awaiting the acceptance decision
+    DECLINED = "declined"  # 不予受理
+    ACCEPTED = "accepted"  # 已受理, awaiting delegation
+    IN_HANDLING = "in_handling"  # 办理中
+    ANSWERED = "answered"  # 已答复
+    UNDER_REVIEW = "under_review"  # 复查中
+    REVIEWED = "reviewed"  # 已复查
+    UNDER_RE_REVIEW = "under_re_review"  # 复核中
+    RE_REVIEWED = "re_reviewed"  # 已复核 (final, 终结)
+    CLOSED = "closed"  # 已办结
+    WITHDRAWN = "withdrawn"  # 已撤回
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the matter is: unit ids of district and street, optional address and point."""
+
+    district: str
+    street: str | None = None
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Petitioner:
+    """The petitioner's personal data (PII): encrypted at rest, redacted on every feed."""
+
+    name: str
+    id_number: str
+    phone: str
+
+    def __repr__(self) -> str:  # keeps PII out of tracebacks and logs
+        return "Petitioner(<redacted>)"
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """The petitioner's 网上评: three dimensions, as in the seeds' satisfaction surveys."""
+
+    attitude: Satisfaction
+    efficiency: Satisfaction
+    quality: Satisfaction
+
+    @property
+    def unsatisfied(self) -> bool:
+        return Satisfaction.UNSATISFIED in (self.attitude, self.efficiency, self.quality)

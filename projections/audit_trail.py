@@ -1,0 +1,260 @@
+"""Auditor's trail: every event of every case, in order, hash-chained over the stored bytes.
+
+Each entry's hash is sha256(previous entry's hash of the same case + the canonical bytes of
+the stored event exactly as recorded: topic, originator id, version and the stored — here
+encrypted — state). The bytes are read from the events table inside the same transaction
+that writes the entry. ``verify`` re-reads the event store, recomputes every chain and names
+each altered, removed, inserted or moved stored event with its case, version and position.
+Payloads are redacted: the petitioner, the free-text content and the address never enter
+this table (a reader allowed to see them reads the case from the application).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain import events as ev
+from projections.batching import BatchProjection, Item
+from projections.case_states import case_key
+from projections.view import PostgresView, Row, SQLiteView, View
+
+GENESIS = "0" * 64
+CASE_TOPIC_PREFIX = "domain.events:"
+REDACTED = "<redacted>"
+_PERSONAL_FIELDS = ("petitioner", "content")  # free text may name people
+
+
+def canonical_bytes(topic: str, originator_id: UUID | str, version: int, state: bytes) -> bytes:
+    """The stored event as recorded, in one unambiguous byte string."""
+    head = f"{topic}\x1f{UUID(str(originator_id)).hex}\x1f{version}\x1f".encode()
+    return head + bytes(state)
+
+
+def chain(previous_hash: str, canonical: bytes) -> str:
+    return hashlib.sha256(previous_hash.encode() + canonical).hexdigest()
+
+
+def redacted_payload(event: ev.PetitionEvent) -> str:
+    data = {k: v for k, v in vars(event).items()
+            if k not in ("originator_id", "originator_version", "originator_topic", "timestamp",
+                         "at", "actor")}
+    for name in _PERSONAL_FIELDS:
+        if name in data:
+            data[name] = REDACTED
+    if "location" in data:  # the address and the point can locate a person's home
+        loc = data["location"]
+        data["location"] = {"district": loc.district, "street": loc.street}
+    return json.dumps(data, default=_plain, sort_keys=True, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Finding:
+    case_id: str
+    version: int
+    position: int | None
+    problem: str  # altered | removed | inserted | moved | broken-chain
+    detail: str
+
+
+class AuditTrail(View, ABC):
+    name = "audit_trail"
+    tables = ("audit_trail",)
+
+    def entries_for(self, items: Sequence[Item]) -> list[tuple[Any, ...]]:
+        """Chains the case events of a batch into trail rows (reads only).
+
+        The hash covers the stored bytes the event came from; an item without them (a single
+        event from the library's per-event interface) has them read from the event table.
+        """
+        last_hash = self._latest_hashes({case_key(i.event.originator_id) for i in items})
+        rows = []
+        with self._reading() as c:
+            for item in items:
+                event = item.event
+                case_id, version = case_key(event.originator_id), event.originator_version
+                topic, state = item.topic, item.state
+                if state is None:
+                    self.execute(c, f"SELECT topic, state FROM {self.events_table()} "
+                                    "WHERE originator_id = ? AND originator_version = ?",
+                                 (self.originator_param(event.originator_id), version))
+                    topic, state = dict(c.fetchone()).values()
+                prev_hash = last_hash.get(case_id, GENESIS)
+                entry = chain(prev_hash, canonical_bytes(topic, event.originator_id, version,
+                                                         state))
+                last_hash[case_id] = entry
+                rows.append((case_id, version, item.position, type(event).__name__,
+                             self.encode_time(event.at), self.encode_time(event.timestamp),
+                             event.actor, redacted_payload(event), prev_hash, entry))
+        return rows
+
+    def append(self, rows: list[tuple[Any, ...]]) -> None:
+        """Inserts chained trail rows (inside the caller's transaction)."""
+        with self.batch() as c:
+            self.executemany(
+                c,
+                f"INSERT INTO {self.table('audit_trail')} (case_id, version, position, type, at, "
+                "recorded_at, actor, payload, prev_hash, entry_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def _latest_hashes(self, case_ids: set[str]) -> dict[str, str]:
+        """The last entry hash of each case already in the trail, in one query per batch."""
+        if not case_ids:
+            return {}
+        marks = ", ".join("?" for _ in case_ids)
+        rows = self.query(
+            f"SELECT case_id, version, entry_hash FROM {self.table('audit_trail')} "
+            f"WHERE case_id IN ({marks})", tuple(case_ids))
+        latest: dict[str, tuple[int, str]] = {}
+        for row in rows:
+            if row["version"] > latest.get(row["case_id"], (0, ""))[0]:
+                latest[row["case_id"]] = (row["version"], row["entry_hash"])
+        return {case_id: entry for case_id, (_, entry) in latest.items()}
+
+    # ------------------------------------------------------------------ queries
+    def entries(self, case_id: Any) -> list[Row]:
+        rows = self.query(f"SELECT * FROM {self.table('audit_trail')} WHERE case_id = ? "
+                          "ORDER BY version", (case_key(case_id),))
+        for row in rows:
+            row["at"], row["recorded_at"] = (self.decode_time(row["at"]),
+                                             self.decode_time(row["recorded_at"]))
+            row["payload"] = json.loads(row["payload"])
+        return rows
+
+    def payloads(self, event_type: str) -> list[dict[str, Any]]:
+        """Redacted payloads of every event of one type (e.g. all SupervisionIssued)."""
+        rows = self.query(f"SELECT payload FROM {self.table('audit_trail')} WHERE type = ?",
+                          (event_type,))
+        return [json.loads(row["payload"]) for row in rows]
+
+    def case_ids(self) -> list[str]:
+        return [r["case_id"] for r in self.query(
+            f"SELECT DISTINCT case_id FROM {self.table('audit_trail')} ORDER BY case_id")]
+
+    def stored_events(self, case_id: str | None, upto: int) -> list[Row]:
+        """The case events now in the store (all cases when None), up to a position."""
+        sql, params = self._stored_events_sql(case_id, upto)
+        rows = self.query(sql, params)
+        for row in rows:
+            row["case_id"] = str(UUID(str(row["originator_id"])))
+        return rows
+
+    @abstractmethod
+    def _stored_events_sql(self, case_id: str | None, upto: int) -> tuple[str, list[Any]]:
+        """The backend's query for the stored case events up to a position."""
+
+    def verify(self, case_id: Any = None, *, application_name: str) -> list[Finding]:
+        """Every difference between the trail and the stored events it was built from."""
+        upto = self.max_tracking_id(application_name) or 0
+        key = case_key(case_id) if case_id is not None else None
+        stored: dict[str, dict[int, Row]] = {}
+        for row in self.stored_events(key, upto):
+            stored.setdefault(row["case_id"], {})[row["originator_version"]] = row
+        trail: dict[str, list[Row]] = {}
+        for cid in ([key] if key else self.case_ids()):
+            trail[cid] = self.query(
+                f"SELECT case_id, version, position, prev_hash, entry_hash FROM "
+                f"{self.table('audit_trail')} WHERE case_id = ? ORDER BY version", (cid,))
+        findings: list[Finding] = []
+        for cid in sorted(set(stored) | set(trail)):
+            findings += _verify_case(cid, trail.get(cid, []), stored.get(cid, {}))
+        return findings
+
+
+def _verify_case(case_id: str, entries: list[Row], stored: dict[int, Row]) -> list[Finding]:
+    out: list[Finding] = []
+    previous = GENESIS
+    seen: set[int] = set()
+    for entry in entries:
+        version, position = entry["version"], entry["position"]
+        seen.add(version)
+        if entry["prev_hash"] != previous:
+            out.append(Finding(case_id, version, position, "broken-chain",
+                               "the trail entry does not follow the previous one"))
+        previous = entry["entry_hash"]
+        row = stored.get(version)
+        if row is None:
+            out.append(Finding(case_id, version, position, "removed",
+                               "the stored event is missing from the event store"))
+            continue
+        if row["position"] != position:
+            out.append(Finding(case_id, version, row["position"], "moved",
+                               f"recorded at position {position}, now at {row['position']}"))
+        digest = chain(entry["prev_hash"], canonical_bytes(
+            row["topic"], row["originator_id"], version, row["state"]))
+        if digest != entry["entry_hash"]:
+            out.append(Finding(case_id, version, row["position"], "altered",
+                               "the stored event's bytes differ from those recorded"))
+    for version in sorted(set(stored) - seen):
+        out.append(Finding(case_id, version, stored[version]["position"], "inserted",
+                           "a stored event that the trail never recorded"))
+    return out
+
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS {t[audit_trail]} (case_id TEXT NOT NULL, version INTEGER NOT "
+    "NULL, position BIGINT NOT NULL, type TEXT NOT NULL, at {ts} NOT NULL, recorded_at {ts} "
+    "NOT NULL, actor TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, "
+    "entry_hash TEXT NOT NULL, PRIMARY KEY (case_id, version))",
+    "CREATE INDEX IF NOT EXISTS audit_trail_position ON {t[audit_trail]} (position)",
+)
+
+
+class SQLiteAuditTrail(AuditTrail, SQLiteView):
+    ddl = tuple(s.replace("{ts}", "TEXT") for s in _DDL)
+
+    def _stored_events_sql(self, case_id: str | None, upto: int) -> tuple[str, list[Any]]:
+        sql = (f"SELECT rowid AS position, originator_id, originator_version, topic, state "
+               f"FROM {self.events_table()} WHERE rowid <= ? AND topic LIKE ?")
+        params: list[Any] = [upto, CASE_TOPIC_PREFIX + "%"]
+        if case_id:
+            sql += " AND originator_id = ?"
+            params.append(UUID(case_id).hex)
+        return sql, params
+
+
+class PostgresAuditTrail(AuditTrail, PostgresView):
+    ddl = tuple(s.replace("{ts}", "TIMESTAMPTZ") for s in _DDL)
+
+    def _stored_events_sql(self, case_id: str | None, upto: int) -> tuple[str, list[Any]]:
+        sql = (f"SELECT notification_id AS position, originator_id, originator_version, topic, "
+               f"state FROM {self.events_table()} WHERE notification_id <= ? "
+               "AND starts_with(topic, ?)")
+        params: list[Any] = [upto, CASE_TOPIC_PREFIX]
+        if case_id:
+            sql += " AND originator_id = ?"
+            params.append(UUID(case_id))
+        return sql, params
+
+
+class AuditTrailProjection(BatchProjection):
+    name = "audit_trail"
+
+    def __init__(self, view: AuditTrail, **_: Any):
+        super().__init__(view)
+
+    def prepare(self, items: Sequence[Item]) -> list[tuple[Any, ...]]:
+        return self.view.entries_for([item for item in items if item.is_case_event])
+
+    def write(self, prepared: list[tuple[Any, ...]]) -> None:
+        self.view.append(prepared)

@@ -1,0 +1,50 @@
+"""The case as every read model sees it: the Petition aggregate itself, one event further.
+
+Views store no copy of a case's state and never any personal data. A projection keeps the
+cases it saw last in memory; for a case it has not seen at the version just before an event,
+it loads the aggregate from the event store at that version. So the read side runs exactly
+``Petition.when`` — there is no second fold to keep in step with the domain.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from uuid import UUID
+
+from domain import events as ev
+from domain.petition import Petition
+
+Loader = Callable[[UUID, int], Petition]
+
+
+def case_key(case_id: UUID | str) -> str:
+    return str(case_id)
+
+
+class CaseStates:
+    """A small LRU of the latest Petition per case, advanced by ``after(event)``."""
+
+    def __init__(self, load: Loader, capacity: int = 2000):
+        self.load, self.capacity = load, capacity
+        self._cases: OrderedDict[UUID, Petition] = OrderedDict()
+
+    def after(self, event: ev.PetitionEvent) -> Petition:
+        """The case right after ``event``: cached, or loaded at the version before it.
+
+        A cached case at any other version (e.g. after a rolled-back batch is redelivered)
+        is reloaded, so the result never depends on what the cache happened to hold.
+        """
+        previous = self._cases.pop(event.originator_id, None)
+        wanted = event.originator_version - 1
+        if previous is None or previous.version != wanted:
+            previous = self.load(event.originator_id, wanted) if wanted else None
+        petition = event.mutate(previous)
+        assert isinstance(petition, Petition)
+        self._cases[event.originator_id] = petition
+        if len(self._cases) > self.capacity:
+            self._cases.popitem(last=False)
+        return petition
+
+    def clear(self) -> None:
+        self._cases.clear()

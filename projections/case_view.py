@@ -1,0 +1,216 @@
+"""Case view: one row per case — where it stands, who holds it, and which deadline runs.
+
+No personal data: the petitioner, content, answer and address never reach this table.
+Queries return plain dicts; lists are keyset-paginated on (registered_at, case_id).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from abc import ABC
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.deadlines import DeadlinePolicy
+from domain.units import OrgChart
+from domain.petition import Petition
+from projections.batching import BatchProjection, Item
+from projections.case_states import CaseStates, case_key
+from projections.view import PostgresView, Row, SQLiteView, View, encode_date
+
+COLUMNS = (
+    "case_id", "status", "responsible_unit", "unit_level", "holder", "district", "street",
+    "channel", "category", "handling_track", "speed_track", "co_petitioners", "registered_at",
+    "accepted_at", "answered_at", "closed_at", "deadline_kind", "deadline_due_on",
+    "deadline_expires_at", "supervision_level", "supervision_count", "rating_attitude",
+    "rating_efficiency", "rating_quality", "proxy_agent", "query_code_hash", "version",
+    "position", "unsatisfied_pending", "answered_by", "answered_on_time",
+)
+_TIME_COLUMNS = ("registered_at", "accepted_at", "answered_at", "closed_at", "deadline_expires_at")
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    unit: str | None = None
+    jurisdiction: list[str] | None = None  # unit ids of a subtree (OrgChart.subtree)
+    registered_from: datetime | None = None
+    registered_to: datetime | None = None
+    unsatisfied_pending: bool | None = None  # the supervisor's "unsatisfied" queue
+
+
+class CaseView(View, ABC):
+    name = "case_view"
+    tables = ("case_view",)
+    schema_version = 2
+
+    # ------------------------------------------------------------------ writes
+    def save(self, rows: list[Row]) -> None:
+        """Upserts case rows (inside the caller's batch)."""
+        cols = ", ".join(COLUMNS)
+        marks = ", ".join("?" for _ in COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+        values = [[self.encode_time(row[c]) if c in _TIME_COLUMNS else row[c] for c in COLUMNS]
+                  for row in rows]
+        with self.batch() as c:
+            self.executemany(c, f"INSERT INTO {self.table('case_view')} ({cols}) "
+                                f"VALUES ({marks}) ON CONFLICT (case_id) DO UPDATE SET {updates}",
+                             values)
+
+    # ------------------------------------------------------------------ queries
+    def get(self, case_id: Any) -> Row | None:
+        rows = self.query(f"SELECT * FROM {self.table('case_view')} WHERE case_id = ?",
+                          (case_key(case_id),))
+        return self._out(rows[0]) if rows else None
+
+    def by_query_code_hash(self, code_hash: str) -> Row | None:
+        rows = self.query(f"SELECT * FROM {self.table('case_view')} WHERE query_code_hash = ?",
+                          (code_hash,))
+        return self._out(rows[0]) if rows else None
+
+    def list_cases(self, where: CaseFilter = CaseFilter(), *, limit: int = 50,
+             cursor: str | None = None) -> tuple[list[Row], str | None]:
+        """A page of cases by registration time, and the cursor of the next page (or None)."""
+        clauses, params = self._clauses(where)
+        if cursor:
+            after_at, after_id = json.loads(base64.urlsafe_b64decode(cursor))
+            clauses.append("(registered_at > ? OR (registered_at = ? AND case_id > ?))")
+            at = self.encode_time(datetime.fromisoformat(after_at))
+            params += [at, at, after_id]
+        sql = f"SELECT * FROM {self.table('case_view')}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY registered_at, case_id LIMIT ?"
+        rows = [self._out(r) for r in self.query(sql, (*params, limit + 1))]
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1]
+        token = json.dumps([last["registered_at"].isoformat(), last["case_id"]])
+        return rows[:limit], base64.urlsafe_b64encode(token.encode()).decode()
+
+    def unit_rows(self) -> list[Row]:
+        """The columns per-unit statistics need, for every case (a dashboard scan)."""
+        rows = self.query(
+            f"SELECT responsible_unit, status, deadline_kind, deadline_expires_at, answered_by, "
+            f"answered_on_time, unsatisfied_pending FROM {self.table('case_view')}")
+        for row in rows:
+            row["deadline_expires_at"] = self.decode_time(row["deadline_expires_at"])
+        return rows
+
+    def _clauses(self, where: CaseFilter) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if where.status:
+            clauses.append("status = ?")
+            params.append(where.status)
+        if where.unit:
+            clauses.append("responsible_unit = ?")
+            params.append(where.unit)
+        if where.jurisdiction is not None:
+            marks = ", ".join("?" for _ in where.jurisdiction) or "NULL"
+            clauses.append(f"(district IN ({marks}) OR street IN ({marks}))")
+            params += [*where.jurisdiction, *where.jurisdiction]
+        if where.unsatisfied_pending is not None:
+            clauses.append("unsatisfied_pending = ?")
+            params.append(int(where.unsatisfied_pending))
+        if where.registered_from:
+            clauses.append("registered_at >= ?")
+            params.append(self.encode_time(where.registered_from))
+        if where.registered_to:
+            clauses.append("registered_at < ?")
+            params.append(self.encode_time(where.registered_to))
+        return clauses, params
+
+    def _out(self, row: Row) -> Row:
+        out = dict(row)
+        for c in _TIME_COLUMNS:
+            out[c] = self.decode_time(out[c])
+        return out
+
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS {t[case_view]} (case_id TEXT PRIMARY KEY, status TEXT NOT NULL, "
+    "responsible_unit TEXT NOT NULL, unit_level TEXT, holder TEXT NOT NULL, district TEXT, "
+    "street TEXT, channel TEXT, category TEXT, handling_track TEXT, speed_track TEXT, "
+    "co_petitioners INTEGER, registered_at {ts} NOT NULL, accepted_at {ts}, answered_at {ts}, "
+    "closed_at {ts}, deadline_kind TEXT, deadline_due_on TEXT, deadline_expires_at {ts}, "
+    "supervision_level TEXT, supervision_count INTEGER, rating_attitude TEXT, "
+    "rating_efficiency TEXT, rating_quality TEXT, proxy_agent TEXT, query_code_hash TEXT, "
+    "version INTEGER NOT NULL, position BIGINT NOT NULL, unsatisfied_pending INTEGER NOT NULL, "
+    "answered_by TEXT, answered_on_time INTEGER)",
+    "CREATE INDEX IF NOT EXISTS case_view_unsatisfied ON {t[case_view]} "
+    "(unsatisfied_pending, registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_registered ON {t[case_view]} (registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_status ON {t[case_view]} "
+    "(status, registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_unit ON {t[case_view]} "
+    "(responsible_unit, registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_district ON {t[case_view]} (district, registered_at)",
+    "CREATE INDEX IF NOT EXISTS case_view_street ON {t[case_view]} (street, registered_at)",
+    "CREATE INDEX IF NOT EXISTS case_view_code ON {t[case_view]} (query_code_hash)",
+)
+
+
+class SQLiteCaseView(CaseView, SQLiteView):
+    ddl = tuple(s.replace("{ts}", "TEXT") for s in _DDL)
+
+
+class PostgresCaseView(CaseView, PostgresView):
+    ddl = tuple(s.replace("{ts}", "TIMESTAMPTZ") for s in _DDL)
+
+
+class CaseViewProjection(BatchProjection):
+    name = "case_view"
+
+    def __init__(self, view: CaseView, *, policy: DeadlinePolicy, org: OrgChart,
+                 states: CaseStates):
+        super().__init__(view)
+        self.policy, self.org, self.states = policy, org, states
+
+    def prepare(self, items: Sequence[Item]) -> list[Row]:
+        rows: dict[str, Row] = {}  # a case's row once per batch, at its latest state
+        for item in items:
+            if item.is_case_event:
+                petition = self.states.after(item.event)
+                rows[case_key(petition.id)] = self.row(petition, item.position)
+        return list(rows.values())
+
+    def write(self, prepared: list[Row]) -> None:
+        self.view.save(prepared)
+
+    def row(self, s: Petition, position: int) -> Row:
+        deadline = self.policy.current(s)
+        unit = s.obligated_unit
+        ratings = s.ratings
+        return {
+            "case_id": case_key(s.id), "status": s.status.value, "responsible_unit": unit,
+            "unit_level": self.org.get(unit).level.value if unit in self.org else None,
+            "holder": s.holder, "district": s.location.district, "street": s.location.street,
+            "channel": s.channel.value, "category": s.category,
+            "handling_track": s.handling_track.value if s.handling_track else None,
+            "speed_track": s.speed_track.value if s.speed_track else None,
+            "co_petitioners": s.co_petitioners, "registered_at": s.received_at,
+            "accepted_at": s.accepted_at, "answered_at": s.answered_at, "closed_at": s.closed_at,
+            "deadline_kind": deadline.kind.value if deadline else None,
+            "deadline_due_on": encode_date(deadline.due_on if deadline else None),
+            "deadline_expires_at": deadline.expires_at if deadline else None,
+            "supervision_level": s.supervision_level.value if s.supervision_level else None,
+            "supervision_count": s.supervision_count,
+            "rating_attitude": ratings.attitude.value if ratings else None,
+            "rating_efficiency": ratings.efficiency.value if ratings else None,
+            "rating_quality": ratings.quality.value if ratings else None,
+            "proxy_agent": s.proxy_agent, "query_code_hash": s.query_code_hash,
+            "version": s.version, "position": position,
+            "unsatisfied_pending": int(s.unsatisfied_pending), "answered_by": s.answered_by,
+            "answered_on_time": self._on_time(s),
+        }
+
+    def _on_time(self, s: Petition) -> int | None:
+        """Was the latest answer given before its deadline expired? (None: no answer yet)."""
+        if s.answered_at is None:
+            return None
+        deadline = self.policy.answer_deadline(s)
+        return None if deadline is None else int(s.answered_at < deadline.expires_at)

@@ -1,0 +1,68 @@
+"""Following the event log: PostgreSQL's LISTEN/NOTIFY subscription, and a prompt SQLite one.
+
+eventsourcing 9.5.6 has no SQLite subscription (``SQLiteApplicationRecorder.subscribe`` raises
+NotImplementedError), so ``SQLiteSubscription`` reuses the library's pull machinery and wakes
+it by watching ``MAX(rowid)`` every 20 ms — a single index lookup. Both hand out what they
+pulled in batches (``next_batch``) so a projection can commit many events in one transaction.
+"""
+
+from __future__ import annotations
+
+from threading import Event, Thread
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, ListenNotifySubscription, Notification
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
+
+POLL_SECONDS = 0.02
+
+
+class _Batches:
+    _notifications: Any
+    _notifications_index: int
+
+    def next_batch(self) -> list[Notification]:
+        """The next notification and the rest already pulled; StopIteration once stopped."""
+        first: Notification = next(self)  # type: ignore[call-overload]
+        rest = list(self._notifications[self._notifications_index:])
+        self._notifications_index = len(self._notifications)
+        return [first, *rest]
+
+
+class PostgresBatchSubscription(_Batches, PostgresSubscription):
+    pass
+
+
+class SQLiteSubscription(_Batches, ListenNotifySubscription[ApplicationRecorder]):
+    def __init__(self, recorder: ApplicationRecorder, gt: int | None = None) -> None:
+        self._stopping = Event()
+        super().__init__(recorder=recorder, gt=gt)
+        self._poll_thread = Thread(target=self._poll, daemon=True)
+        self._poll_thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        super().stop()
+
+    def __exit__(self, *args: object, **kwargs: Any) -> None:
+        try:
+            super().__exit__(*args, **kwargs)
+        finally:
+            self._poll_thread.join()
+
+    def _poll(self) -> None:
+        try:
+            while not self._stopping.wait(POLL_SECONDS):
+                top = self._recorder.max_notification_id() or 0
+                if top > (self._last_notification_id or 0):
+                    self._has_been_notified.set()
+        except BaseException as error:  # noqa: BLE001 - surfaced through __next__
+            if self._thread_error is None:
+                self._thread_error = error
+            self.stop()
+
+
+def subscribe(recorder: ApplicationRecorder, gt: int | None) -> _Batches:
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return PostgresBatchSubscription(recorder=recorder, gt=gt)
+    return SQLiteSubscription(recorder=recorder, gt=gt)

@@ -1,0 +1,247 @@
+"""What every view shares: its own tracking table, batched atomic writes, reads, reset and lag.
+
+The library's tracking recorders keep one row per application name in one shared table; three
+views following the same application in one database would overwrite each other's position,
+so each view here keeps its position in its own ``<view>_tracking`` table. Writes issued
+inside ``batch()`` share one transaction (rows and tracking commit together); outside a batch
+each write is its own transaction. SQL is written once with ``?`` placeholders and ``{t}``
+table names; the backend classes translate both.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+Row = dict[str, Any]
+
+
+class View(TrackingRecorder, ABC):
+    """A read model's storage: rows plus the position of the last event they include."""
+
+    name: str = ""
+    tables: tuple[str, ...] = ()  # the view's own tables, emptied by reset()
+    schema_version: int = 1  # raise it when the tables change: the view is rebuilt from the log
+
+    def create_table(self) -> None:
+        """Creates the tables; a view built under another schema version is dropped first,
+        with its position, so the runner rebuilds it from the event log."""
+        if self._schema_is_current():
+            return
+        with self.batch() as c:
+            versions = self.table("view_versions")
+            self.execute(c, f"CREATE TABLE IF NOT EXISTS {versions} "
+                            "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            self.execute(c, f"SELECT version FROM {versions} WHERE name = ?", (self.name,))
+            found = c.fetchone()
+            if found is None or dict(found)["version"] != self.schema_version:
+                for table in (*self.tables, self.tracking_table):
+                    self.execute(c, f"DROP TABLE IF EXISTS {self.table(table)}")
+                self.execute(c, f"INSERT INTO {versions} (name, version) VALUES (?, ?) "
+                                "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                             (self.name, self.schema_version))
+        super().create_table()  # type: ignore[misc]
+
+    @abstractmethod
+    def _cursor(self, *, commit: bool) -> Any: ...
+
+    def _schema_is_current(self) -> bool:
+        """A read-only check, so opening an up-to-date view takes no write lock."""
+        try:
+            rows = self.query(f"SELECT version FROM {self.table('view_versions')} WHERE name = ?",
+                              (self.name,))
+        except Exception:  # noqa: BLE001 - no versions table yet: not current
+            return False
+        return bool(rows) and rows[0]["version"] == self.schema_version
+
+    @abstractmethod
+    def table(self, name: str) -> str:
+        """The table's name as SQL (schema-qualified on PostgreSQL)."""
+
+    @abstractmethod
+    def encode_time(self, moment: datetime | None) -> Any: ...
+
+    @abstractmethod
+    def decode_time(self, value: Any) -> datetime | None: ...
+
+    @abstractmethod
+    def _sql(self, statement: str) -> str: ...
+
+    @property
+    def _local(self) -> threading.local:
+        local = self.__dict__.get("_thread_local")
+        if local is None:
+            local = self.__dict__.setdefault("_thread_local", threading.local())
+        return local
+
+    @contextmanager
+    def batch(self) -> Iterator[Any]:
+        """One transaction for every write (and tracking) inside the block."""
+        current = getattr(self._local, "cursor", None)
+        if current is not None:
+            yield current
+            return
+        with self._cursor(commit=True) as c:
+            self._local.cursor = c
+            try:
+                yield c
+            finally:
+                self._local.cursor = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        current = getattr(self._local, "cursor", None)
+        if current is not None:
+            yield current
+            return
+        with self._cursor(commit=False) as c:
+            yield c
+
+    def execute(self, c: Any, statement: str, params: Sequence[Any] = ()) -> None:
+        c.execute(self._sql(statement), tuple(params))
+
+    def executemany(self, c: Any, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            c.executemany(self._sql(statement), [tuple(r) for r in rows])
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._reading() as c:
+            c.execute(self._sql(statement), tuple(params))
+            return [dict(row) for row in c.fetchall()]
+
+    def track(self, tracking: Tracking) -> None:
+        """Records the position of an event this view has nothing to write for."""
+        with self.batch() as c:
+            self._insert_tracking(c, tracking)
+
+    def reset(self) -> None:
+        """Empties the view and forgets its position, in one transaction (for a rebuild)."""
+        with self.batch() as c:
+            for name in self.tables:
+                self.execute(c, f"DELETE FROM {self.table(name)}")
+            self.execute(
+                c,
+                f"DELETE FROM {self.table(self.tracking_table)} WHERE application_name <> ?",
+                ("__migration__",),
+            )
+
+    @property
+    def tracking_table(self) -> str:
+        return f"{self.name}_tracking"
+
+    def dump(self) -> dict[str, list[Row]]:
+        """Every row of every table of the view, in a stable order (for comparisons)."""
+        return {t: self.query(f"SELECT * FROM {self.table(t)} ORDER BY 1, 2") for t in self.tables}
+
+    def wait_for(self, application_name: str, position: int | None, timeout: float = 5.0) -> None:
+        """Read-your-writes: blocks until the view includes ``position`` (TimeoutError if not)."""
+        self.wait(application_name, position, timeout=timeout)
+
+
+class _Tables:
+    """Lets DDL strings say ``{t[case_view]}`` for the backend's table name."""
+
+    def __init__(self, view: View):
+        self._view = view
+
+    def __getitem__(self, name: str) -> str:
+        return self._view.table(name)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class SQLiteView(View, SQLiteTrackingRecorder):
+    """Views in the events' SQLite file; times are stored as UTC ISO text (sorts correctly)."""
+
+    ddl: tuple[str, ...] = ()
+
+    def __init__(self, datastore: SQLiteDatastore, *, events_table_name: str = "stored_events",
+                 **kwargs: Any):
+        self.events_table_name = events_table_name
+        super().__init__(datastore)
+        t = self.tracking_table
+        self.insert_tracking_statement = (
+            f"INSERT INTO {t} VALUES (:application_name, :notification_id) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
+            f"WHERE {t}.notification_id < :notification_id RETURNING notification_id"
+        )
+        self.select_max_tracking_id_statement = (
+            f"SELECT MAX(notification_id) FROM {t} WHERE application_name=?"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        tracking = (
+            f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
+            "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID"
+        )
+        return [tracking, *(s.format(t=_Tables(self)) for s in self.ddl)]
+
+    def _cursor(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)
+
+    def table(self, name: str) -> str:
+        return name
+
+    def _sql(self, statement: str) -> str:
+        return statement
+
+    def encode_time(self, moment: datetime | None) -> Any:
+        return None if moment is None else _iso(moment)
+
+    def decode_time(self, value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    def originator_param(self, case_id: Any) -> Any:
+        return case_id.hex
+
+    def events_table(self) -> str:
+        return self.events_table_name
+
+
+class PostgresView(View, PostgresTrackingRecorder):
+    """Views in the events' PostgreSQL schema; times are ``timestamptz``."""
+
+    ddl: tuple[str, ...] = ()
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events",
+                 **kwargs: Any):
+        self.events_table_name = events_table_name
+        super().__init__(datastore, tracking_table_name=self.tracking_table)
+        for statement in self.ddl:
+            self.sql_create_statements.append(SQL(statement.format(t=_Tables(self))))  # type: ignore[arg-type]
+
+    def _cursor(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)
+
+    def table(self, name: str) -> str:
+        return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(name)).as_string()
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("%", "%%").replace("?", "%s")
+
+    def encode_time(self, moment: datetime | None) -> Any:
+        return moment
+
+    def decode_time(self, value: Any) -> datetime | None:
+        return value
+
+    def originator_param(self, case_id: Any) -> Any:
+        return case_id
+
+    def events_table(self) -> str:
+        return self.table(self.events_table_name)
+
+
+def encode_date(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

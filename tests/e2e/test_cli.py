@@ -1,0 +1,83 @@
+"""The `petition` console script end to end, as an operator would run it, on both stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.settings import Settings
+from tests.subprocess_env import petition_env
+
+PETITION = [sys.executable, "-c", "from adapters.cli.main import main; main()"]
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, **petition_env(settings)}
+
+
+def run(settings: Settings, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([*PETITION, *args], env=_env(settings), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == expect, (done.returncode, done.stdout, done.stderr)
+    return done
+
+
+@pytest.fixture
+def demo(settings: Settings) -> dict:
+    return json.loads(run(settings, "demo", "--cases", "80", "--seed", "7", "--json").stdout)
+
+
+def test_demo_then_history_shows_a_full_lifecycle(settings: Settings, demo: dict) -> None:
+    assert demo["cases"] == 80 and demo["events"] >= 80 * 2
+    assert sum(demo["by_status"].values()) == 80
+    closed = demo["samples"]["closed"]
+    history = json.loads(run(settings, "history", closed, "--json").stdout)
+    types = [entry["type"] for entry in history]
+    assert types[0] == "Registered" and types[-1] == "Closed"
+    assert {"Accepted", "Delegated", "Answered"} <= set(types)
+    assert [entry["version"] for entry in history] == list(range(1, len(history) + 1))
+    assert all(entry["at"] and entry["recorded_at"] and entry["actor"] for entry in history)
+    assert history[0]["data"]["petitioner"] == "<redacted>"
+    table = run(settings, "history", closed).stdout
+    assert "Registered" in table and "Closed" in table
+
+
+def test_illegal_command_exits_5_and_appends_nothing(settings: Settings, demo: dict) -> None:
+    closed = demo["samples"]["closed"]
+    before = json.loads(run(settings, "info", "--json").stdout)["events"]
+    done = run(settings, "act", closed, "answer", "unit=QH-D01", "answer=late", expect=5)
+    assert done.stderr.count("\n") == 1 and "closed" in done.stderr
+    assert json.loads(run(settings, "info", "--json").stdout)["events"] == before
+
+
+def test_bad_input_and_unknown_case(settings: Settings, demo: dict) -> None:
+    registered = demo["samples"]["registered"]
+    done = run(settings, "act", registered, "accept", "handling_track=gossip",
+               "speed_track=general", expect=2)
+    assert "handling_track" in done.stderr
+    run(settings, "show", "00000000-0000-0000-0000-000000000000", expect=4)
+
+
+def test_register_from_file_then_act(settings: Settings, tmp_path: Path) -> None:
+    body = {
+        "actor": "intake:QH-D01", "channel": "visit", "subject": "欠薪 unpaid wages",
+        "content": "工地拖欠工资三个月", "category": "labour_wages", "received_by": "QH-D01",
+        "location": {"district": "QH-D01", "street": "QH-D01-S02"},
+        "petitioner": {"name": "李四", "id_number": "11010519491231002X", "phone": "13800000000"},
+    }
+    (tmp_path / "p.json").write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    registered = json.loads(run(settings, "register", str(tmp_path / "p.json"), "--json").stdout)
+    assert len(registered["query_code"]) == 14 and registered["status"] == "registered"
+    case = registered["case_id"]
+    run(settings, "act", case, "accept", "handling_track=claim", "speed_track=simple")
+    run(settings, "act", case, "delegate", "unit=QH-D01-S02")
+    shown = json.loads(run(settings, "show", case, "--json").stdout)
+    assert shown["status"] == "in_handling" and shown["responsible_unit"] == "QH-D01-S02"
+    assert shown["deadline"]["kind"] == "answer"
+    assert "answer" in shown["allowed_commands"]
+    assert shown["petitioner"] == "<redacted>"

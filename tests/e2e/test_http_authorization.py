@@ -1,0 +1,269 @@
+"""Who may do what: every route × every role × inside / outside the caller's jurisdiction.
+
+The expectations come from the table below, written from the issue ("who may do what"), not
+from workflows/access.py, so that a mistake there shows up here. The case under test was
+received at district QH-D01 and, once delegated, sits at its street QH-D01-S01; the
+"outside" principals act for district QH-D02 and its street QH-D02-S01.
+
+Allowed and in reach → the request succeeds; a role outside the route's set, or a unit outside
+the case's reach → 403 and nothing appended; no token or a revoked one → 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.e2e.conftest import (
+    DISTRICT,
+    OTHER_DISTRICT,
+    OTHER_STREET,
+    STREET,
+    Staff,
+    appended,
+    register_body,
+)
+from tests.e2e.test_http_errors import VALID_BODIES
+from workflows import commands as c
+from workflows.clock import ManualClock
+
+I, H, S, AU, AD = "intake", "handler", "supervisor", "auditor", "admin"
+STAFF = frozenset({I, H, S, AU, AD})
+EVERYWHERE = frozenset({AU, AD})  # roles whose reach is the whole city
+
+# route → the roles that may use it (the issue's "Who may do what")
+WRITES: dict[str, frozenset[str]] = {
+    "register": frozenset({I, AD}),
+    "accept": frozenset({I, AD}),
+    "decline": frozenset({I, AD}),
+    "delegate": frozenset({I, AD}),
+    "withdraw": frozenset({I, AD}),  # recorded by intake when the petitioner withdraws
+    "review": frozenset({I, AD}),  # a review asked for in person or by letter
+    "re-review": frozenset({I, AD}),
+    "assign-proxy": frozenset({I, S, AD}),
+    "log-proxy-contact": frozenset({"proxy", H, AD}),  # proxy agents are flagged intake users
+    "answer": frozenset({H, AD}),
+    "extend-request": frozenset({H, AD}),
+    "extend": frozenset({S, AD}),  # the approval
+    "supervise": frozenset({S, AD}),
+    "escalate": frozenset({S, AD}),
+    "reopen": frozenset({S, AD}),
+    "confirm-answer": frozenset({S, AD}),
+    "review-decision": frozenset({S, AD}),
+    "re-review-decision": frozenset({S, AD}),
+    "close": frozenset({I, H, S, AD}),
+    "rate": frozenset({AD}),  # petitioners rate with their query code
+}
+READS: dict[str, frozenset[str]] = {
+    "GET /petitions/{id}": STAFF,
+    "GET /petitions/{id}/history": STAFF,
+    "GET /petitions/{id}/state": STAFF,
+    "GET /petitions?jurisdiction=": STAFF,
+    "GET /supervision/overdue?jurisdiction=": frozenset({S, AU, AD}),
+    "GET /supervision/due-soon?jurisdiction=": frozenset({S, AU, AD}),
+    "GET /supervision/units?jurisdiction=": frozenset({S, AU, AD}),
+    "GET /supervision/unsatisfied?jurisdiction=": frozenset({S, AU, AD}),
+    "GET /events": frozenset({AU, AD}),
+    "GET /audit/verify": frozenset({AU, AD}),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role: str | None  # None: no token at all
+    unit: str = DISTRICT
+    inside: bool = True
+    proxy: bool = False
+    revoked: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "proxy" if self.proxy else str(self.role)
+
+
+CALLERS = [
+    Caller("intake@D01", I), Caller("intake@D02", I, OTHER_DISTRICT, inside=False),
+    Caller("proxy@D01", I, proxy=True), Caller("proxy@D02", I, OTHER_DISTRICT, False, proxy=True),
+    Caller("handler@D01-S01", H, STREET), Caller("handler@D02-S01", H, OTHER_STREET, False),
+    Caller("supervisor@D01", S), Caller("supervisor@QH", S, "QH"),
+    Caller("supervisor@D02", S, OTHER_DISTRICT, False),
+    Caller("auditor@D01", AU), Caller("auditor@D02", AU, OTHER_DISTRICT, False),
+    Caller("admin@D01", AD), Caller("admin@D02", AD, OTHER_DISTRICT, False),
+    Caller("no token", None), Caller("revoked intake@D01", I, revoked=True),
+]
+
+
+def expected(allowed: frozenset[str], caller: Caller) -> int | str:
+    if caller.role is None or caller.revoked:
+        return 401
+    roles = allowed | ({"proxy"} if I in allowed and "proxy" not in allowed else set())
+    if caller.kind not in roles and not (caller.kind == "proxy" and I in allowed):
+        return 403
+    if not caller.inside and caller.role not in EVERYWHERE:
+        return 403
+    return "ok"
+
+
+# How to bring a fresh case to a state where each action is legal (the server's own commands).
+Prep = list[Callable[[UUID], c.Command]]
+ACCEPT: Prep = [lambda i: c.AcceptPetition(case_id=i, actor="prep", handling_track="claim",
+                                           speed_track="general")]
+DELEGATE: Prep = [*ACCEPT, lambda i: c.DelegatePetition(case_id=i, actor="prep", unit=STREET)]
+ANSWER: Prep = [*DELEGATE, lambda i: c.AnswerPetition(case_id=i, actor="prep", unit=STREET,
+                                                      answer="已答复")]
+REVIEW: Prep = [*ANSWER, lambda i: c.RequestReview(case_id=i, actor="prep", reason="不服")]
+REVIEWED: Prep = [*REVIEW, lambda i: c.DecideReview(case_id=i, actor="prep", unit=DISTRICT,
+                                                    outcome="upheld", opinion="维持")]
+PREP: dict[str, Prep] = {
+    "accept": [], "decline": [], "withdraw": [],
+    "delegate": ACCEPT, "escalate": ACCEPT,
+    "extend-request": DELEGATE, "extend": DELEGATE, "supervise": DELEGATE, "answer": DELEGATE,
+    "assign-proxy": DELEGATE,
+    "log-proxy-contact": [*DELEGATE, lambda i: c.AssignProxy(case_id=i, actor="prep",
+                                                             agent=STREET)],
+    "rate": ANSWER, "review": ANSWER, "close": ANSWER,
+    "confirm-answer": [*ANSWER, lambda i: c.RatePetition(
+        case_id=i, actor="prep", attitude="unsatisfied", efficiency="unsatisfied",
+        quality="unsatisfied")],
+    "reopen": [*ANSWER, lambda i: c.ClosePetition(case_id=i, actor="prep", summary="办结")],
+    "review-decision": REVIEW, "re-review": REVIEWED,
+    "re-review-decision": [*REVIEWED, lambda i: c.RequestReReview(case_id=i, actor="prep",
+                                                                  reason="仍不服")],
+}
+
+
+class Matrix:
+    def __init__(self, api: FastAPI, client: TestClient, staff: Staff, clock: ManualClock):
+        self.api, self.client, self.clock = api, client, clock
+        self.app = api.state.engine.app
+        self.headers: dict[str, dict[str, str]] = {}
+        for caller in CALLERS:
+            if caller.role is None:
+                self.headers[caller.name] = {}
+            elif caller.revoked:
+                self.headers[caller.name] = staff.revoked(caller.role, caller.unit)
+            else:
+                self.headers[caller.name] = staff.headers(caller.role, caller.unit,
+                                                          proxy=caller.proxy)
+        self.mismatches: list[str] = []
+
+    def case(self, prep: Prep) -> UUID:
+        case_id = self.app.register(c.RegisterPetition(actor="prep", **register_body())).case_id
+        for step in prep:
+            self.clock.advance(timedelta(minutes=5))
+            self.app.execute(step(case_id))
+        self.clock.advance(timedelta(minutes=5))
+        return case_id
+
+    def check(self, route: str, want: int | str, caller: Caller,
+              send: Callable[[dict[str, str]], Any], *, writes: bool) -> None:
+        before = appended(self.api)
+        response = send(self.headers[caller.name])
+        got = response.status_code
+        ok = (200 <= got < 300) if want == "ok" else got == want
+        if not ok:
+            self.mismatches.append(f"{route} as {caller.name}: want {want}, got {got}"
+                                   f" {response.text[:160]}")
+        if got in (401, 403) and appended(self.api) != before:
+            self.mismatches.append(f"{route} as {caller.name}: a {got} appended")
+        if writes and want == "ok" and ok:
+            assert appended(self.api) > before
+
+
+@pytest.fixture
+def matrix(api: FastAPI, client: TestClient, staff: Staff, clock: ManualClock) -> Matrix:
+    return Matrix(api, client, staff, clock)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("action", sorted(set(WRITES) - {"register"}))
+def test_action_routes(matrix: Matrix, action: str) -> None:
+    assert sorted(PREP) == sorted(VALID_BODIES)
+    case_id = matrix.case(PREP[action])
+    for caller in CALLERS:
+        want = expected(WRITES[action], caller)
+        matrix.check(action, want, caller, lambda h, cid=case_id: matrix.client.post(
+            f"/petitions/{cid}/{action}", json=VALID_BODIES[action], headers=h), writes=True)
+        if want == "ok":  # that case moved on: the next caller gets a fresh one
+            case_id = matrix.case(PREP[action])
+    assert not matrix.mismatches, "\n".join(matrix.mismatches)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_register_route(matrix: Matrix) -> None:
+    for caller in CALLERS:
+        want = expected(WRITES["register"], caller)
+        matrix.check("register", want, caller, lambda h: matrix.client.post(
+            "/petitions", json=register_body(), headers=h), writes=True)
+    assert not matrix.mismatches, "\n".join(matrix.mismatches)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_read_routes(matrix: Matrix) -> None:
+    case_id = matrix.case(DELEGATE)
+    as_of = "2030-01-01T00:00:00+08:00"
+    sends: dict[str, Callable[[dict[str, str]], Any]] = {
+        "GET /petitions/{id}": lambda h: matrix.client.get(f"/petitions/{case_id}", headers=h),
+        "GET /petitions/{id}/history": lambda h: matrix.client.get(
+            f"/petitions/{case_id}/history", headers=h),
+        "GET /petitions/{id}/state": lambda h: matrix.client.get(
+            f"/petitions/{case_id}/state", params={"as_of": as_of}, headers=h),
+        "GET /petitions?jurisdiction=": lambda h: matrix.client.get(
+            "/petitions", params={"jurisdiction": STREET}, headers=h),
+        "GET /supervision/overdue?jurisdiction=": lambda h: matrix.client.get(
+            "/supervision/overdue", params={"jurisdiction": STREET}, headers=h),
+        "GET /supervision/due-soon?jurisdiction=": lambda h: matrix.client.get(
+            "/supervision/due-soon", params={"jurisdiction": STREET}, headers=h),
+        "GET /supervision/units?jurisdiction=": lambda h: matrix.client.get(
+            "/supervision/units", params={"jurisdiction": STREET}, headers=h),
+        "GET /supervision/unsatisfied?jurisdiction=": lambda h: matrix.client.get(
+            "/supervision/unsatisfied", params={"jurisdiction": STREET}, headers=h),
+        "GET /events": lambda h: matrix.client.get("/events", headers=h),
+        "GET /audit/verify": lambda h: matrix.client.get("/audit/verify", headers=h),
+    }
+    assert sends.keys() == READS.keys()
+    for route, send in sends.items():
+        for caller in CALLERS:
+            if caller.proxy:
+                continue  # reads the same as any intake user
+            matrix.check(route, expected(READS[route], caller), caller, send, writes=False)
+    assert not matrix.mismatches, "\n".join(matrix.mismatches)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_lists_are_cut_to_the_callers_reach(matrix: Matrix) -> None:
+    inside = str(matrix.case(DELEGATE))
+    elsewhere = matrix.app.register(c.RegisterPetition(actor="prep", **register_body(
+        received_by=OTHER_DISTRICT, location={"district": OTHER_DISTRICT}))).case_id
+    # which of the two cases each caller's list shows: (the QH-D01 one, the QH-D02 one)
+    sees = {"intake@D01": (True, False), "intake@D02": (False, True),
+            "proxy@D01": (True, False), "proxy@D02": (False, True),
+            "handler@D01-S01": (True, False), "handler@D02-S01": (False, False),
+            "supervisor@D01": (True, False), "supervisor@QH": (True, True),
+            "supervisor@D02": (False, True)}
+    for caller in CALLERS:
+        if caller.role is None or caller.revoked:
+            continue
+        response = matrix.client.get("/petitions", headers=matrix.headers[caller.name])
+        seen = {item["case_id"] for item in response.json()["items"]}
+        want = (True, True) if caller.role in EVERYWHERE else sees[caller.name]
+        assert (inside in seen, str(elsewhere) in seen) == want, caller.name
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_personal_data_needs_the_pii_scope(matrix: Matrix, staff: Staff) -> None:
+    case_id = matrix.case(DELEGATE)
+    plain_auditor = staff.headers(AU, "QH")
+    pii_auditor = staff.headers(AU, "QH", pii=True)
+    name = register_body()["petitioner"]["name"]
+    for path in (f"/petitions/{case_id}", f"/petitions/{case_id}/history"):
+        assert name not in matrix.client.get(path, headers=plain_auditor).text
+        assert name in matrix.client.get(path, headers=pii_auditor).text

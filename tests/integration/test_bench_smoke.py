@@ -1,0 +1,21 @@
+"""The whole benchmark suite runs end to end on tiny sizes, so its code cannot rot (the real
+sizes are run by hand: ``python -m bench``; see docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+
+from bench.__main__ import main
+from tests.conftest import PG_URL, require_postgres
+
+
+def test_bench_smoke_prints_every_figure_and_writes_json(tmp_path, capsys):
+    require_postgres()
+    out = tmp_path / "latest.json"
+    figures = main(["--url", PG_URL, "--smoke", "--out", str(out)])
+    assert sorted({f.number for f in figures}) == [1, 2, 3, 4, 5, 6]
+    assert all(f.ratio is not None and f.ratio > 0 for f in figures)
+    document = json.loads(out.read_text())
+    assert document["smoke"] is True and len(document["figures"]) == len(figures)
+    printed = capsys.readouterr().out
+    assert "200 open" in printed and "400 open" in printed and "ratio" in printed

@@ -1,0 +1,126 @@
+"""Lost races are refused, never lost: optimistic concurrency on the case's version.
+
+Several application instances (as several worker processes would) share one store. A command
+that loaded the case before another one changed it must fail with ConcurrentModification,
+append nothing, and succeed when retried on fresh state.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+
+from adapters.wiring import build_application
+from domain import events as ev
+from domain.values import Status
+from workflows import commands as c
+from workflows.application import CommandResult
+from workflows.errors import ConcurrentModification
+from tests.integration.helpers import dump_store, register_sample
+
+THREADS = 8
+
+
+def _accept(case_id, actor="intake"):
+    return c.AcceptPetition(case_id=case_id, actor=actor, handling_track="claim",
+                            speed_track="general")
+
+
+@pytest.fixture
+def second_app(settings, clock):
+    application = build_application(settings, clock=clock)
+    yield application
+    application.close()
+
+
+def test_both_instances_see_the_same_case(app, second_app):
+    case_id = register_sample(app).case_id
+    assert second_app.get_petition(case_id) == app.get_petition(case_id)
+
+
+def test_stale_writer_gets_concurrent_modification_and_appends_nothing(
+    app, second_app, settings, clock
+):
+    case_id = register_sample(app).case_id
+    clock.advance(timedelta(hours=1))
+    seen = {}
+    real_save = second_app.save
+
+    def save_after_the_other_instance_wrote(*objects, **kwargs):
+        # second_app has loaded version 1 and decided; now the first instance gets in first.
+        assert objects[0].version == 2  # the pending Accepted is built on version 1
+        app.supervise(c.IssueSupervision(case_id=case_id, actor="sup", level="reminder",
+                                         reason="催办"))
+        seen["dump"] = dump_store(settings)
+        return real_save(*objects, **kwargs)
+
+    second_app.save = save_after_the_other_instance_wrote
+    with pytest.raises(ConcurrentModification) as raised:
+        second_app.accept(_accept(case_id, "stale"))
+    del second_app.save
+
+    assert raised.value.case_id == case_id
+    assert dump_store(settings) == seen["dump"]  # the failed save left no row behind
+    assert [type(e) for e in app.events_of(case_id)] == [ev.Registered, ev.SupervisionIssued]
+
+    # re-read and retry: the same command now succeeds on top of the other's change
+    retried = second_app.accept(_accept(case_id, "stale"))
+    assert retried.version == 3
+    assert retried.status == Status.ACCEPTED.value
+    events = app.events_of(case_id)
+    assert [type(e) for e in events] == [ev.Registered, ev.SupervisionIssued, ev.Accepted]
+    assert events[-1].actor == "stale"
+
+
+def test_changes_through_either_instance_interleave_without_conflict(app, second_app, clock):
+    """Without a stale read there is no conflict: each instance re-reads the case."""
+    case_id = register_sample(app).case_id
+    clock.advance(timedelta(hours=1))
+    app.accept(_accept(case_id))
+    clock.advance(timedelta(hours=1))
+    result = second_app.delegate(c.DelegatePetition(case_id=case_id, actor="d", unit="QH-D01-S01"))
+    assert result.version == 3
+    assert app.get_petition(case_id).status is Status.IN_HANDLING
+
+
+def test_only_one_of_many_concurrent_accepts_wins(app, settings, clock):
+    case_id = register_sample(app).case_id
+    clock.advance(timedelta(hours=1))
+    apps = [build_application(settings, clock=clock) for _ in range(THREADS)]
+    # every instance must have loaded version 1 before anyone saves: a barrier in save()
+    barrier = threading.Barrier(THREADS, timeout=30)
+    for instance in apps:
+        real_save = instance.save
+
+        def save_together(*objects, _real=real_save, **kwargs):
+            barrier.wait()
+            return _real(*objects, **kwargs)
+
+        instance.save = save_together
+
+    def attempt(index):
+        try:
+            return apps[index].accept(_accept(case_id, f"worker-{index}"))
+        except ConcurrentModification as error:
+            return error
+
+    try:
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            outcomes = list(pool.map(attempt, range(THREADS)))
+    finally:
+        for instance in apps:
+            instance.close()
+
+    winners = [o for o in outcomes if isinstance(o, CommandResult)]
+    losers = [o for o in outcomes if isinstance(o, ConcurrentModification)]
+    assert len(winners) == 1, outcomes
+    assert len(losers) == THREADS - 1, outcomes
+    assert winners[0].version == 2
+
+    events = app.events_of(case_id)
+    assert [type(e) for e in events] == [ev.Registered, ev.Accepted]
+    assert events[1].actor == f"worker-{outcomes.index(winners[0])}"
+    assert app.get_petition(case_id).status is Status.ACCEPTED

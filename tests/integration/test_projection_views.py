@@ -1,0 +1,173 @@
+"""The three read models on SQLite and PostgreSQL: contents, queries, read-your-writes,
+rebuild equality, tampering detection and the state of a case as of an instant."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from domain.values import Status
+from projections import runner as r
+from projections.case_view import CaseFilter
+from projections.supervision_queue import unit_path
+from tests.integration.helpers import (
+    CITY, DISTRICT, STREET, postgres_target, register_sample, run_steps,
+)
+from workflows import commands as c
+from workflows.as_of import petition_as_of
+
+
+@pytest.fixture
+def running(app) -> Iterator[r.ProjectionRunner]:
+    with r.ProjectionRunner(app) as runner:
+        yield runner
+
+
+def test_case_view_follows_commands_and_hides_personal_data(app, clock, running):
+    reg = register_sample(app, proxy_agent="agent-7")
+    results = run_steps(app, clock, reg.case_id, until="supervise")
+    running.wait_all(results[-1].position)
+    row = r.case_view(app).get(reg.case_id)
+    petition = app.get_petition(reg.case_id)
+    assert row["status"] == petition.status.value == "in_handling"
+    assert row["responsible_unit"] == STREET and row["unit_level"] == "street"
+    assert row["holder"] == DISTRICT and (row["district"], row["street"]) == (DISTRICT, STREET)
+    assert row["supervision_level"] == "reminder" and row["proxy_agent"] == "agent-7"
+    deadline = app.deadline_of(petition)
+    assert (row["deadline_kind"], row["deadline_due_on"]) == (deadline.kind.value,
+                                                             deadline.due_on.isoformat())
+    assert row["deadline_expires_at"] == deadline.expires_at
+    assert row["version"] == petition.version and row["position"] == results[-1].position
+    assert r.case_view(app).by_query_code_hash(petition.query_code_hash)["case_id"] == row["case_id"]
+    text = repr(r.case_view(app).dump()) + repr(r.audit_trail(app).dump())
+    assert "王小明" not in text and "文昌路 12 号" not in text and "13800138000" not in text
+
+
+def test_case_list_filters_and_keyset_pages(app, clock, running):
+    ids = []
+    for i in range(5):
+        clock.advance(timedelta(hours=1))
+        received = CITY if i % 2 else DISTRICT
+        ids.append(register_sample(app, received_by=received).case_id)
+    last = app.accept(c.AcceptPetition(case_id=ids[0], actor="a", handling_track="claim",
+                                       speed_track="general"))
+    running.wait("case_view", last.position)
+    view = r.case_view(app)
+    page1, cursor = view.list_cases(limit=2)
+    page2, cursor2 = view.list_cases(limit=2, cursor=cursor)
+    page3, cursor3 = view.list_cases(limit=2, cursor=cursor2)
+    assert [x["case_id"] for x in page1 + page2 + page3] == [str(i) for i in ids]
+    assert cursor3 is None
+    assert [x["case_id"] for x in view.list_cases(CaseFilter(status="accepted"))[0]] == [str(ids[0])]
+    assert len(view.list_cases(CaseFilter(unit=CITY))[0]) == 2
+    assert len(view.list_cases(CaseFilter(jurisdiction=app.org.subtree(DISTRICT)))[0]) == 5
+    assert view.list_cases(CaseFilter(jurisdiction=app.org.subtree("QH-D02")))[0] == []
+    window = CaseFilter(registered_from=clock.now() - timedelta(minutes=90))
+    assert len(view.list_cases(window)[0]) == 2
+
+
+def test_supervision_queue_overdue_due_soon_unit_and_subtree(app, clock, running):
+    late = register_sample(app)  # acceptance deadline: 15 days
+    clock.advance(timedelta(days=10))
+    fresh = register_sample(app, received_by=CITY, proxy_agent="agent-1")
+    clock.advance(timedelta(days=1))
+    last = app.accept(c.AcceptPetition(case_id=fresh.case_id, actor="a", handling_track="claim",
+                                       speed_track="general"))
+    running.wait("supervision_queue", last.position)
+    queue = r.supervision_queue(app)
+    as_of = clock.now() + timedelta(days=8)
+    overdue, _ = queue.overdue(as_of)
+    assert {(o["case_id"], o["kind"]) for o in overdue} == {
+        (str(late.case_id), "acceptance"), (str(fresh.case_id), "proxy_contact")}
+    assert overdue == sorted(overdue, key=lambda o: o["expires_at"])  # most late first
+    assert all(o["overdue_by"] > timedelta(0) for o in overdue)
+    assert [o["unit"] for o in queue.overdue(as_of, unit=DISTRICT)[0]] == [DISTRICT]
+    assert queue.overdue(as_of, path=unit_path(app.org, "QH-D02"))[0] == []
+    city_wide, _ = queue.overdue(as_of + timedelta(days=30), path=unit_path(app.org, CITY))
+    assert len(city_wide) == 3  # the district's case counts for the whole city
+    first, cursor = queue.overdue(as_of + timedelta(days=30), limit=2)
+    rest, end = queue.overdue(as_of + timedelta(days=30), limit=2, cursor=cursor)
+    assert [o["kind"] for o in first + rest] == [o["kind"] for o in city_wide] and end is None
+    soon, _ = queue.due_within(clock.now(), 7)
+    assert {o["kind"] for o in soon} == {"acceptance", "proxy_contact"}
+    closing = app.decline(c.DeclinePetition(case_id=late.case_id, actor="a", reason="不属于",
+                                            redirect_to="litigation"))
+    running.wait("supervision_queue", closing.position)
+    assert queue.obligations_of(late.case_id) == []
+
+
+def test_a_rebuilt_view_equals_the_incremental_one(app, clock, running):
+    for until in ("accept", "answer", "close"):
+        reg = register_sample(app, proxy_agent="agent-2")
+        last = run_steps(app, clock, reg.case_id, until=until)[-1]
+    running.wait_all(last.position)
+    before = {name: view.dump() for name, view in running.views.items()}
+    running.stop()
+    for name in r.READ_MODELS:
+        assert r.rebuild(app, name, batch_size=7) == last.position
+        assert r.open_view(app, name).dump() == before[name]
+    assert all(s["lag"] == 0 for s in r.status(app))
+
+
+def test_status_reports_lag(app, clock):
+    register_sample(app)  # the petition's Registered and the query-code index's event
+    end = app.recorder.max_notification_id()
+    rows = {s["name"]: s for s in r.status(app)}
+    assert rows["case_view"]["lag"] == rows["case_view"]["log_end"] == end == 2
+    r.catch_up(app, "case_view")
+    rows = {s["name"]: s for s in r.status(app)}
+    assert rows["case_view"]["lag"] == 0 and rows["audit_trail"]["lag"] == end
+
+
+def _tamper(settings, app, case_id, version: int) -> None:
+    if settings.is_postgres:
+        import psycopg
+
+        url, schema = postgres_target(settings)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'UPDATE "{schema}".petitions_events SET state = '
+                         "overlay(state placing '\\xff'::bytea from 20 for 1) "
+                         "WHERE originator_id = %s AND originator_version = %s",
+                         (case_id, version))
+    else:
+        conn = sqlite3.connect(settings.store)
+        with conn:
+            (state,) = conn.execute("SELECT state FROM stored_events WHERE originator_id = ? AND "
+                                    "originator_version = ?", (case_id.hex, version)).fetchone()
+            state = state[:19] + bytes([state[19] ^ 0xFF]) + state[20:]
+            conn.execute("UPDATE stored_events SET state = ? WHERE originator_id = ? AND "
+                         "originator_version = ?", (state, case_id.hex, version))
+        conn.close()
+
+
+def test_verify_names_the_tampered_case_version_and_position(app, clock, settings, running):
+    other = register_sample(app)
+    reg = register_sample(app)
+    results = run_steps(app, clock, reg.case_id, until="answer")
+    running.wait("audit_trail", results[-1].position)
+    trail = r.audit_trail(app)
+    assert trail.verify(application_name=app.name) == []
+    entries = trail.entries(reg.case_id)
+    assert [e["type"] for e in entries][:3] == ["Registered", "Accepted", "Delegated"]
+    assert entries[0]["payload"]["petitioner"] == "<redacted>"
+    _tamper(settings, app, reg.case_id, 3)
+    findings = trail.verify(application_name=app.name)
+    assert [(f.case_id, f.version, f.position, f.problem) for f in findings] == [
+        (str(reg.case_id), 3, results[1].position, "altered")]
+    assert trail.verify(other.case_id, application_name=app.name) == []
+    assert len(trail.verify(reg.case_id, application_name=app.name)) == 1
+
+
+def test_state_as_of_an_instant(app, clock):
+    reg = register_sample(app)
+    results = run_steps(app, clock, reg.case_id, until="answer")
+    events = app.events_of(reg.case_id)
+    middle = events[2].timestamp  # recorded time of the Delegated event
+    assert petition_as_of(app, reg.case_id, middle).status is Status.IN_HANDLING
+    assert petition_as_of(app, reg.case_id, middle).version == 3
+    assert petition_as_of(app, reg.case_id, events[-1].timestamp).status is Status.ANSWERED
+    by_business = petition_as_of(app, reg.case_id, events[1].at, cut="business")
+    assert by_business.status is Status.ACCEPTED and len(results) == 5

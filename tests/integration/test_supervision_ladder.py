@@ -1,0 +1,289 @@
+"""The closed loop on a real store: hand-checked ladders, day by day, on SQLite and PostgreSQL.
+
+Every case starts on Monday 2026-03-02 at 09:00 (the ``clock`` fixture). Staff act at 10:00
+on the days a test names; at every local midnight the supervision queue catches up and the
+process ticks, so a measure's business time is the midnight its trigger passed. Policy: the
+packaged one (general track 10 days, reminder 3 days before the deadline, letter when it is
+overdue, accountability +10, interview +20, escalation +30).
+
+Worked dates of the general track accepted on 03-02: due on Thu 03-12, overdue from
+03-13 00:00 → reminder 03-10, supervision letter 03-13, accountability 03-23, interview 04-02,
+escalation 04-12.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+import pytest
+
+from adapters.wiring import build_application
+from domain import events as ev
+from domain.supervision_ladder import rank
+from projections.runner import catch_up, supervision_queue
+from tests.conftest import CST
+from tests.integration.helpers import DISTRICT, STREET, register_command
+from workflows import commands as c
+from workflows.application import PetitionApplication
+from workflows.clock import ManualClock
+from workflows.when_deadline_passes_issue_supervision import ACTOR, SupervisionProcess
+
+Action = Callable[[UUID], c.Command]
+AGENT = "proxy-QH-D01-S01"
+
+
+def on(day: str, hour: int = 10) -> datetime:
+    return datetime.combine(date.fromisoformat(f"2026-{day}"), time(hour), tzinfo=CST)
+
+
+class Days:
+    """Lives the district day by day: the day's actions at 10:00, then the midnight tick."""
+
+    def __init__(self, app: PetitionApplication, clock: ManualClock):
+        self.app, self.clock = app, clock
+        self.process = SupervisionProcess(app, supervision_queue(app))
+        self.todo: dict[date, list[tuple[UUID, Action]]] = defaultdict(list)
+
+    def open(self, track: str = "general", proxy: str | None = None) -> UUID:
+        case_id = self.app.register(register_command(proxy_agent=proxy)).case_id
+        self.app.execute(c.AcceptPetition(case_id=case_id, actor="intake", handling_track="claim",
+                                          speed_track=track))
+        self.app.execute(c.DelegatePetition(case_id=case_id, actor="intake", unit=STREET))
+        return case_id
+
+    def on(self, day: str, case_id: UUID, action: Action) -> None:
+        self.todo[on(day).date()].append((case_id, action))
+
+    def until(self, last: str) -> None:
+        day = self.clock.now().astimezone(CST).date()
+        while day <= date.fromisoformat(f"2026-{last}"):
+            for case_id, action in self.todo.pop(day, []):
+                self.clock.set(max(self.clock.now(), datetime.combine(day, time(10), CST)))
+                self.app.execute(action(case_id))
+            day += timedelta(days=1)
+            self.clock.set(datetime.combine(day, time(), CST))
+            catch_up(self.app, "supervision_queue")
+            self.process.tick(self.clock.now())
+
+
+def measures(app: PetitionApplication, case_id: UUID) -> list[tuple[str, str, str]]:
+    """(rule, business date "MM-DD", unit) of every measure the process issued, in order."""
+    out = []
+    for e in app.events_of(case_id):
+        if e.actor == ACTOR and isinstance(e, ev.SupervisionIssued):
+            out.append((e.rule, f"{e.at:%m-%d}", e.unit))
+        elif e.actor == ACTOR and isinstance(e, ev.Escalated):
+            out.append((e.rule, f"{e.at:%m-%d}", f"{e.from_unit}->{e.to_unit}"))
+    assert all(at.time() == time() for at in (e.at.astimezone(CST) for e in app.events_of(case_id)
+                                               if e.actor == ACTOR)), "measures land at midnight"
+    return out
+
+
+def answer(unit: str = STREET) -> Action:
+    return lambda cid: c.AnswerPetition(case_id=cid, actor=f"handler:{unit}", unit=unit,
+                                        answer="已处理并书面答复。")
+
+
+def rate(mood: str) -> Action:
+    return lambda cid: c.RatePetition(case_id=cid, actor="petitioner", attitude="satisfied",
+                                      efficiency=mood, quality=mood)
+
+
+FULL_LADDER = [
+    ("answer.reminder", "03-10", STREET),
+    ("answer.supervision_letter", "03-13", STREET),
+    ("answer.accountability", "03-23", STREET),
+    ("answer.interview", "04-02", STREET),
+    ("answer.escalation", "04-12", f"{STREET}->{DISTRICT}"),
+]
+
+
+@pytest.fixture
+def days(app, clock) -> Days:
+    return Days(app, clock)
+
+
+# ---------------------------------------------------------------------- hand-checked ladders
+def test_on_time_gets_no_measure(app, days):
+    case = days.open()
+    days.on("03-09", case, answer())  # before the reminder's 03-10
+    days.until("04-30")
+    assert measures(app, case) == []
+
+
+def test_late_gets_a_reminder_then_a_supervision_letter(app, days):
+    case = days.open()
+    days.on("03-16", case, answer())
+    days.until("04-30")
+    assert measures(app, case) == FULL_LADDER[:2]
+
+
+def test_very_late_climbs_to_escalation_and_the_ladder_does_not_restart_upstairs(app, days):
+    case = days.open()
+    days.until("05-31")  # fifty days past the escalation: the district is not chased again
+    assert measures(app, case) == FULL_LADDER
+    petition = app.get_petition(case)
+    assert petition.responsible_unit == DISTRICT
+    assert petition.ladder_reached() == rank("escalation")
+
+
+def test_escalated_by_the_ladder_then_answered_by_the_parent(app, days):
+    case = days.open()
+    days.on("04-14", case, answer(DISTRICT))
+    days.on("04-16", case, rate("satisfied"))
+    days.on("04-20", case, lambda cid: c.ClosePetition(case_id=cid, actor="d", summary="办结"))
+    days.until("05-31")
+    assert measures(app, case) == FULL_LADDER
+    assert app.get_petition(case).status.value == "closed"
+
+
+def test_extension_moves_every_rung(app, days):
+    case = days.open()
+    days.on("03-09", case, lambda cid: c.RequestExtension(
+        case_id=cid, actor=f"handler:{STREET}", days=15, reason="需现场勘查"))
+    days.on("03-09", case, lambda cid: c.ExtendDeadline(
+        case_id=cid, actor="supervisor", days=15, reason="需现场勘查", approved_by="supervisor"))
+    days.on("03-31", case, answer())
+    days.until("04-30")
+    # 10 + 15 days from 03-02: due on Fri 03-27, overdue from 03-28 00:00
+    assert measures(app, case) == [("answer.reminder", "03-25", STREET),
+                                   ("answer.supervision_letter", "03-28", STREET)]
+
+
+def test_unsatisfied_then_reopened_starts_a_fresh_ladder(app, days):
+    case = days.open()
+    days.on("03-14", case, answer())
+    days.on("03-15", case, rate("unsatisfied"))
+    days.on("03-16", case, lambda cid: c.ReopenPetition(case_id=cid, actor="supervisor",
+                                                         reason="群众不满意"))
+    days.on("03-27", case, answer())  # reopened 03-16: due Thu 03-26, overdue from 03-27
+    days.until("04-30")
+    assert measures(app, case) == [*FULL_LADDER[:2], ("answer.reminder", "03-24", STREET),
+                                   ("answer.supervision_letter", "03-27", STREET)]
+    assert len(app.get_petition(case).ladder) == 2  # two obligations, one ladder each
+
+
+def test_unsatisfied_rating_waits_for_a_supervisor(app, days):
+    case = days.open()
+    days.on("03-05", case, answer())
+    days.on("03-06", case, rate("unsatisfied"))
+    days.until("03-06")
+    assert app.get_petition(case).unsatisfied_pending
+    days.on("03-07", case, lambda cid: c.ConfirmAnswer(case_id=cid, actor="supervisor",
+                                                        reason="答复合法合理"))
+    days.until("04-30")
+    assert not app.get_petition(case).unsatisfied_pending
+    assert measures(app, case) == []
+
+
+def test_a_silent_proxy_is_queued_for_the_agent_and_not_chased(app, days):
+    case = days.open(track="complex", proxy=AGENT)
+    days.on("03-03", case, lambda cid: c.LogProxyContact(case_id=cid, actor=AGENT, agent=AGENT,
+                                                          mode="phone"))
+    days.until("03-16")  # silent from 03-03 10:00 to now: two weeks
+    rows, _ = supervision_queue(app).overdue(days.clock.now(), unit=AGENT)
+    assert [(r["case_id"], r["kind"], r["due_on"], r["expires_at"]) for r in rows] == [
+        (str(case), "proxy_contact", "2026-03-10", on("03-11", 0))]
+    assert measures(app, case) == []
+    assert app.get_petition(case).ladder == {}
+    days.on("03-17", case, lambda cid: c.LogProxyContact(case_id=cid, actor=AGENT, agent=AGENT,
+                                                          mode="visit"))
+    days.until("03-17")
+    assert supervision_queue(app).overdue(days.clock.now(), unit=AGENT)[0] == []
+
+
+# ---------------------------------------------------------------------- fast tracks
+def test_simple_answered_the_same_day_gets_nothing(app, days):
+    case = days.open(track="simple")
+    days.on("03-02", case, answer())
+    days.until("03-31")
+    assert measures(app, case) == []
+
+
+def test_simple_unanswered_is_overdue_at_the_first_midnight(app, days):
+    case = days.open(track="simple")
+    days.until("03-05")
+    # due the same day (03-02): the reminder's trigger (02-28) passed before it began
+    assert measures(app, case) == [("answer.reminder", "03-03", STREET),
+                                   ("answer.supervision_letter", "03-03", STREET)]
+
+
+def test_general_is_ten_days_rolled_past_the_weekend(app, days, clock):
+    days.until("03-03")
+    clock.set(on("03-04"))  # Wednesday: 10 days → Sat 03-14, rolled to Mon 03-16
+    case = days.open(track="general")
+    days.until("03-20")
+    assert measures(app, case) == [("answer.reminder", "03-14", STREET),
+                                   ("answer.supervision_letter", "03-17", STREET)]
+
+
+# ---------------------------------------------------------------------- exactly once
+def test_a_crash_between_deciding_and_saving_loses_nothing(app, days, clock, monkeypatch):
+    case = days.open()
+    days.until("03-21")  # the last tick at 03-22 00:00
+    assert measures(app, case) == FULL_LADDER[:2]
+    clock.set(on("04-13", 0))  # the process was down: three rungs are due at once
+    catch_up(app, "supervision_queue")
+    real = app.execute
+
+    def crash_on_the_second(cmd, **kw):
+        if isinstance(cmd, c.IssueSupervision) and cmd.level == "interview":
+            raise KeyboardInterrupt("killed before saving the interview")
+        return real(cmd, **kw)
+
+    monkeypatch.setattr(app, "execute", crash_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        days.process.tick(clock.now())
+    monkeypatch.undo()
+    assert [m[0] for m in measures(app, case)][-1] == "answer.accountability"
+    SupervisionProcess(app, supervision_queue(app)).tick(clock.now())
+    SupervisionProcess(app, supervision_queue(app)).tick(clock.now())  # and a restart
+    assert [(rule, at) for rule, at, _ in measures(app, case)] == [
+        *[(rule, at) for rule, at, _ in FULL_LADDER[:2]], ("answer.accountability", "04-13"),
+        ("answer.interview", "04-13"), ("answer.escalation", "04-13")]
+
+
+def test_two_instances_ticking_at_once_issue_each_rung_once(app, settings, clock):
+    other = build_application(settings, clock=clock)
+    try:
+        days = Days(app, clock)
+        cases = [days.open() for _ in range(4)]
+        processes = [SupervisionProcess(a, supervision_queue(a)) for a in (app, other)]
+        errors: list[BaseException] = []
+        moment = on("03-03", 0)
+        while moment <= on("04-13", 0):
+            clock.set(moment)
+            catch_up(app, "supervision_queue")
+            start = threading.Barrier(len(processes))
+
+            def tick(process: SupervisionProcess, start: threading.Barrier, now: datetime) -> None:
+                try:
+                    start.wait()
+                    process.tick(now)
+                except BaseException as error:  # noqa: BLE001 - reported below
+                    errors.append(error)
+
+            threads = [threading.Thread(target=tick, args=(p, start, moment)) for p in processes]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert errors == []
+            moment += timedelta(days=1)
+        for case in cases:
+            assert measures(app, case) == FULL_LADDER
+    finally:
+        other.close()
+
+
+def test_a_case_escalated_by_hand_is_still_chased_at_its_new_unit(app, days):
+    case = days.open()
+    days.on("03-05", case, lambda cid: c.EscalatePetition(
+        case_id=cid, actor="supervisor", unit=DISTRICT, reason="基层难以化解"))
+    days.until("03-16")
+    assert measures(app, case) == [("answer.reminder", "03-10", DISTRICT),
+                                   ("answer.supervision_letter", "03-13", DISTRICT)]

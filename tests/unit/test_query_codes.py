@@ -1,0 +1,55 @@
+"""Query codes: readable on the phone, forgiving when typed back, stored only as a keyed hash."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from workflows.query_codes import ALPHABET, QueryCodes
+
+KEY = b"k" * 32
+
+
+def test_format_is_three_groups_of_four_crockford_characters() -> None:
+    pattern = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+    codes = {QueryCodes.new() for _ in range(200)}
+    assert all(pattern.match(code) for code in codes)
+    assert len(codes) == 200  # 60 random bits: no collision in a few hundred
+    assert not set("ILOU") & set(ALPHABET)
+
+
+@pytest.mark.parametrize(("typed", "canonical"), [
+    ("abcd-efgh-jkmn", "ABCDEFGHJKMN"),
+    ("ABCD EFGH JKMN", "ABCDEFGHJKMN"),
+    ("o0Oo-iIlL-1234", "000011111234"),
+    (" 12-34_56.78 90AB ", "1234567890AB"),
+])
+def test_normalise(typed, canonical) -> None:
+    assert QueryCodes.normalise(typed) == canonical
+
+
+def test_hash_ignores_how_the_code_was_typed() -> None:
+    codes = QueryCodes(KEY)
+    assert codes.hash("1O1L-ABCD-0000") == codes.hash("1011abcdoooo")
+
+
+def test_hash_is_keyed() -> None:
+    code = QueryCodes.new()
+    assert QueryCodes(KEY).hash(code) != QueryCodes(b"j" * 32).hash(code)
+    assert QueryCodes(KEY).hash(code) == QueryCodes(KEY).hash(code)
+    assert len(QueryCodes(KEY).hash(code)) == 64
+
+
+def test_matches() -> None:
+    codes = QueryCodes(KEY)
+    code = codes.new()
+    stored = codes.hash(code)
+    assert codes.matches(code.lower(), stored)
+    assert not codes.matches(code[:-1] + ("0" if code[-1] != "0" else "1"), stored)
+    assert not QueryCodes(b"j" * 32).matches(code, stored)
+
+
+def test_short_key_refused() -> None:
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        QueryCodes(b"x" * 15)

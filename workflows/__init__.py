@@ -1,0 +1,1 @@
+"""The application layer: commands in, events out; timers and processes live here too."""

@@ -1,0 +1,325 @@
+"""The petition application: one method per command, plain values in and out.
+
+Each command method loads the case, lets the aggregate decide, and saves the new events in one
+atomic write. A refused command raises before ``save`` and so appends nothing; a lost race on
+the case's version surfaces as ``ConcurrentModification``, never as a lost update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import EventStore, IntegrityError, Transcoder
+
+from domain.deadlines import Deadline, DeadlinePolicy
+from domain.errors import InvalidCommand
+from domain.events import Registered
+from domain.org_chart_record import ORG_CHART_ID, OrgChartRecord, rows_of
+from domain.petition import Petition
+from domain.query_code_index import QueryCodeIndex
+from domain.supervision_ladder import LadderRules
+from domain.units import OrgChart
+from domain.values import Location, Petitioner
+from workflows import commands as c
+from workflows import group_commit
+from workflows.clock import Clock, SystemClock
+from workflows.decisions import decide
+from workflows.errors import (
+    CaseNotFound,
+    ConcurrentModification,
+    IdempotencyKeyReused,
+    QueryCodeNotFound,
+)
+from workflows.idempotency import IdempotentResponse, fingerprint, record_id
+from workflows.query_codes import QueryCodes
+from workflows.transcodings import TRANSCODINGS
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    case_id: UUID
+    version: int
+    position: int
+    status: str
+    deadline: Deadline | None
+
+
+@dataclass(frozen=True)
+class Registration(CommandResult):
+    query_code: str
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A caller's idempotency key; ``scope`` keeps different callers' keys apart."""
+
+    scope: str
+    key: str
+
+
+class PetitionApplication(Application[UUID]):
+    name = "Petitions"
+    snapshotting_intervals = {Petition: 50}  # a long case loads from its latest snapshot
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        org: OrgChart | None = None,
+        policy: DeadlinePolicy | None = None,
+        ladder: LadderRules | None = None,
+        query_codes: QueryCodes | None = None,
+        clock: Clock | None = None,
+    ):
+        super().__init__(env)
+        self.org = org if org is not None else OrgChart([])
+        self.policy = policy or DeadlinePolicy()
+        self.ladder = ladder or LadderRules()
+        self.query_codes = query_codes
+        self.clock = clock or SystemClock()
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = super().construct_transcoder()
+        for transcoding in TRANSCODINGS:
+            transcoder.register(transcoding)
+        return transcoder
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """With PETITION_GROUP_COMMIT=1 concurrent saves share transactions (group_commit.py)."""
+        store = super().construct_event_store()
+        if group_commit.is_enabled(self.env.get(group_commit.ENV_FLAG)):
+            window = float(self.env.get(group_commit.ENV_WINDOW_MS) or 0) / 1000
+            store.recorder = group_commit.GroupCommitRecorder(self.recorder, window=window)
+        return store
+
+    # ------------------------------------------------------------------ commands
+    def register(self, cmd: c.RegisterPetition, *, idempotency: Idempotency | None = None
+                 ) -> Registration:
+        codes = self._codes()
+        replayed = self._replay(cmd, idempotency)
+        if replayed is not None:
+            return Registration(**replayed, query_code=self._query_code(idempotency))
+        query_code = self._query_code(idempotency)
+        code_hash = codes.hash(query_code)
+        petition = Petition.register(
+            case_id=uuid4(),
+            at=self._business_time(cmd),
+            actor=cmd.actor,
+            channel=cmd.channel,
+            subject=cmd.subject,
+            content=cmd.content,
+            category=cmd.category,
+            location=Location(**cmd.location.model_dump()),
+            petitioner=Petitioner(**cmd.petitioner.model_dump()),
+            co_petitioners=cmd.co_petitioners,
+            received_by=cmd.received_by,
+            proxy_agent=cmd.proxy_agent,
+            query_code_hash=code_hash,
+            org=self.org,
+        )
+        index = QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)
+        result = self._store(petition, index, cmd=cmd, idempotency=idempotency)
+        return Registration(**vars(result), query_code=query_code)
+
+    def accept(self, cmd: c.AcceptPetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def decline(self, cmd: c.DeclinePetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def delegate(self, cmd: c.DelegatePetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def escalate(self, cmd: c.EscalatePetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def request_extension(self, cmd: c.RequestExtension) -> CommandResult:
+        return self.execute(cmd)
+
+    def extend(self, cmd: c.ExtendDeadline) -> CommandResult:
+        return self.execute(cmd)
+
+    def supervise(self, cmd: c.IssueSupervision) -> CommandResult:
+        return self.execute(cmd)
+
+    def assign_proxy(self, cmd: c.AssignProxy) -> CommandResult:
+        return self.execute(cmd)
+
+    def log_proxy_contact(self, cmd: c.LogProxyContact) -> CommandResult:
+        return self.execute(cmd)
+
+    def answer(self, cmd: c.AnswerPetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def rate(self, cmd: c.RatePetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def confirm_answer(self, cmd: c.ConfirmAnswer) -> CommandResult:
+        return self.execute(cmd)
+
+    def request_review(self, cmd: c.RequestReview) -> CommandResult:
+        return self.execute(cmd)
+
+    def decide_review(self, cmd: c.DecideReview) -> CommandResult:
+        return self.execute(cmd)
+
+    def request_re_review(self, cmd: c.RequestReReview) -> CommandResult:
+        return self.execute(cmd)
+
+    def decide_re_review(self, cmd: c.DecideReReview) -> CommandResult:
+        return self.execute(cmd)
+
+    def close_case(self, cmd: c.ClosePetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def reopen(self, cmd: c.ReopenPetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def withdraw(self, cmd: c.WithdrawPetition) -> CommandResult:
+        return self.execute(cmd)
+
+    def execute(
+        self,
+        cmd: c.Command,
+        *,
+        guard: Callable[[Petition], None] | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> CommandResult:
+        """Runs any command: replay if idempotent and seen, else load, guard, decide, save.
+
+        ``guard`` (e.g. an authorization check) sees the same loaded case the command decides
+        on; whatever it raises propagates and nothing is appended.
+        """
+        if isinstance(cmd, c.RegisterPetition):
+            return self.register(cmd, idempotency=idempotency)
+        if not isinstance(cmd, c.CaseCommand):
+            raise TypeError(f"not a command: {type(cmd).__name__}")
+        replayed = self._replay(cmd, idempotency)
+        if replayed is not None:
+            return CommandResult(**replayed)
+        petition = self.get_petition(cmd.case_id)
+        if guard is not None:
+            guard(petition)
+        decide(petition, cmd, self._business_time(cmd), self.org, self.policy)
+        return self._store(petition, cmd=cmd, idempotency=idempotency)
+
+    # ------------------------------------------------------------------ queries
+    def get_petition(self, case_id: UUID, version: int | None = None) -> Petition:
+        try:
+            petition = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFound(case_id) from None
+        if not isinstance(petition, Petition):
+            raise CaseNotFound(case_id)
+        return petition
+
+    def case_id_for_query_code(self, query_code: str) -> UUID:
+        """The case a query code opens; the stored hash is compared in constant time."""
+        codes = self._codes()
+        code_hash = codes.hash(query_code)
+        try:
+            index = self.repository.get(QueryCodeIndex.create_id(code_hash))
+        except AggregateNotFoundError:
+            raise QueryCodeNotFound() from None
+        if not codes.matches(query_code, index.query_code_hash):
+            raise QueryCodeNotFound()
+        return index.case_id
+
+    def events_of(self, case_id: UUID) -> list[Any]:
+        """Every stored event of the case, in order (raises CaseNotFound if none)."""
+        events = list(self.repository.event_store.get(case_id))
+        if not events or not isinstance(events[0], Registered):
+            raise CaseNotFound(case_id)
+        return events
+
+    def load_units(self, chart: OrgChart, source: str) -> None:
+        """Records ``chart`` as the one in force (validated already by OrgChart) and uses it."""
+        rows = rows_of(chart)
+        try:
+            record = self.repository.get(ORG_CHART_ID)
+            record.reload(units=rows, source=source)
+        except AggregateNotFoundError:
+            record = OrgChartRecord(units=rows, source=source)
+        self.save(record)
+        self.org = chart
+
+    def use_stored_units(self) -> bool:
+        """Switches to the chart loaded into the store, if any (it wins over files)."""
+        try:
+            record = self.repository.get(ORG_CHART_ID)
+        except AggregateNotFoundError:
+            return False
+        self.org = record.chart
+        return True
+
+    def deadline_of(self, petition: Petition) -> Deadline | None:
+        return self.policy.current(petition)
+
+    # ------------------------------------------------------------------ internals
+    def _codes(self) -> QueryCodes:
+        if self.query_codes is None:
+            raise RuntimeError("PetitionApplication needs query_codes to register or look up")
+        return self.query_codes
+
+    def _business_time(self, cmd: c.Command) -> datetime:
+        now = self.clock.now()
+        if cmd.at is None:
+            return now
+        if cmd.at > now:
+            raise InvalidCommand(f"business time {cmd.at.isoformat()} is in the future")
+        return cmd.at
+
+    def _query_code(self, idempotency: Idempotency | None) -> str:
+        """A fresh code; under an idempotency key a derived one, so a retry can show it again
+        without it ever being stored."""
+        codes = self._codes()
+        return codes.derive(idempotency.scope, idempotency.key) if idempotency else codes.new()
+
+    def _replay(self, cmd: c.Command, idempotency: Idempotency | None) -> dict[str, Any] | None:
+        if idempotency is None:
+            return None
+        try:
+            record = self.repository.get(record_id(idempotency.scope, idempotency.key))
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != fingerprint(cmd):
+            raise IdempotencyKeyReused()
+        petition = self.get_petition(UUID(record.result["case_id"]))
+        return {
+            "case_id": petition.id,
+            "version": record.result["version"],
+            "status": record.result["status"],
+            # The first response's events are at or below the log's end: waiting for this
+            # position still reads the first response's writes.
+            "position": self.recorder.max_notification_id() or 0,
+            "deadline": self.policy.current(petition),
+        }
+
+    def _store(self, petition: Petition, *others: Any, cmd: c.Command,
+               idempotency: Idempotency | None) -> CommandResult:
+        """Saves the case (and any companion aggregates) atomically; reports its new state."""
+        aggregates: list[Any] = [petition, *others]
+        if idempotency is not None:
+            aggregates.append(IdempotentResponse(
+                scope=idempotency.scope, key=idempotency.key, fingerprint=fingerprint(cmd),
+                result={"case_id": str(petition.id), "version": petition.version,
+                        "status": petition.status.value}))
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            replayed = self._replay(cmd, idempotency)
+            if replayed is not None:  # a twin request with the same key won the race
+                return CommandResult(**replayed)
+            raise ConcurrentModification(petition.id) from None
+        return CommandResult(
+            case_id=petition.id,
+            version=petition.version,
+            position=max(r.notification.id for r in recordings),
+            status=petition.status.value,
+            deadline=self.policy.current(petition),
+        )

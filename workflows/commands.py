@@ -1,0 +1,212 @@
+"""Commands: validated orders to the application (pydantic v2), one class per action.
+
+Shape and format are checked here (HTTP answers 422 for these); business rules are the
+aggregate's (409/422 from domain errors).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from domain.values import (
+    Channel,
+    ContactMode,
+    DelegationMode,
+    HandlingTrack,
+    RedirectChannel,
+    ReviewOutcome,
+    Satisfaction,
+    SpeedTrack,
+    SupervisionLevel,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_check_char(first17: str) -> str:
+    """GB 11643 check character of a resident identity number."""
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    actor: Text
+    at: AwareDatetime | None = Field(
+        default=None, description="Business time; defaults to now. Never in the future."
+    )
+
+
+class CaseCommand(Command):
+    case_id: UUID
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    district: UnitId
+    street: UnitId | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class PetitionerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
+
+    @field_validator("id_number")
+    @classmethod
+    def _resident_id(cls, value: str) -> str:
+        if len(value) != 18 or not (value[:17].isascii() and value[:17].isdigit()):
+            raise ValueError("must be an 18-character resident identity number")
+        if value[17] != id_number_check_char(value[:17]):
+            raise ValueError("check character does not match (GB 11643)")
+        return value
+
+
+class RegisterPetition(Command):
+    channel: Channel
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    content: LongText
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    location: LocationIn
+    petitioner: PetitionerIn
+    co_petitioners: int = Field(default=0, ge=0, le=100000)
+    received_by: UnitId
+    proxy_agent: UnitId | None = None
+
+
+class AcceptPetition(CaseCommand):
+    handling_track: HandlingTrack
+    speed_track: SpeedTrack
+
+
+class DeclinePetition(CaseCommand):
+    reason: Text
+    redirect_to: RedirectChannel
+
+
+class DelegatePetition(CaseCommand):
+    unit: UnitId
+    mode: DelegationMode = DelegationMode.ASSIGN
+    note: Note = ""
+
+
+class EscalatePetition(CaseCommand):
+    unit: UnitId
+    reason: Text
+    rule: str | None = None
+
+
+class RequestExtension(CaseCommand):
+    """A handler asks for more time; a supervisor approves with ``ExtendDeadline``."""
+
+    days: int = Field(ge=1, le=365)
+    reason: Text
+
+
+class ExtendDeadline(CaseCommand):
+    days: int = Field(ge=1, le=365)
+    reason: Text
+    approved_by: Text
+
+
+class IssueSupervision(CaseCommand):
+    level: SupervisionLevel
+    reason: Text
+    rule: str | None = None
+
+
+class AssignProxy(CaseCommand):
+    agent: UnitId
+
+
+class LogProxyContact(CaseCommand):
+    agent: UnitId
+    mode: ContactMode
+    note: Note = ""
+
+
+class AnswerPetition(CaseCommand):
+    unit: UnitId
+    answer: LongText
+
+
+class RatePetition(CaseCommand):
+    attitude: Satisfaction
+    efficiency: Satisfaction
+    quality: Satisfaction
+    comment: Note = ""
+
+
+class ConfirmAnswer(CaseCommand):
+    """A supervisor stands by the answer despite an unsatisfied rating."""
+
+    reason: Text
+
+
+class RequestReview(CaseCommand):
+    reason: Text
+
+
+class DecideReview(CaseCommand):
+    unit: UnitId
+    outcome: ReviewOutcome
+    opinion: LongText
+
+
+class RequestReReview(RequestReview):
+    pass
+
+
+class DecideReReview(DecideReview):
+    pass
+
+
+class ClosePetition(CaseCommand):
+    summary: Text
+
+
+class ReopenPetition(CaseCommand):
+    reason: Text
+
+
+class WithdrawPetition(CaseCommand):
+    reason: Text
+
+
+ACTIONS: dict[str, type[CaseCommand]] = {
+    "accept": AcceptPetition,
+    "decline": DeclinePetition,
+    "delegate": DelegatePetition,
+    "escalate": EscalatePetition,
+    "extend-request": RequestExtension,
+    "extend": ExtendDeadline,
+    "supervise": IssueSupervision,
+    "assign-proxy": AssignProxy,
+    "log-proxy-contact": LogProxyContact,
+    "answer": AnswerPetition,
+    "rate": RatePetition,
+    "confirm-answer": ConfirmAnswer,
+    "review": RequestReview,
+    "review-decision": DecideReview,
+    "re-review": RequestReReview,
+    "re-review-decision": DecideReReview,
+    "close": ClosePetition,
+    "reopen": ReopenPetition,
+    "withdraw": WithdrawPetition,
+}
+"""Action names (as in the lifecycle table and the HTTP routes) → command classes."""

@@ -1,0 +1,49 @@
+"""Query codes (查询码): the petitioner's private key to follow their case.
+
+A code is 60 random bits in Crockford base32 (``XXXX-XXXX-XXXX``: no I, L, O or U, so it
+survives being read out on the phone). Only an HMAC-SHA256 of the code under a server key is
+stored, so a leaked database does not let anyone enumerate codes offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+LENGTH = 12
+
+
+class QueryCodes:
+    def __init__(self, key: bytes):
+        if len(key) < 16:
+            raise ValueError("the query-code key must be at least 16 bytes")
+        self._key = key
+
+    @staticmethod
+    def new() -> str:
+        raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
+
+    def derive(self, scope: str, key: str) -> str:
+        """A code determined by a caller's idempotency key and the server key: a retried
+        registration shows the same code again although the code is never stored."""
+        digest = hmac.new(self._key, f"derive\x00{scope}\x00{key}".encode(), hashlib.sha256)
+        number = int.from_bytes(digest.digest()[:8], "big")
+        raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(LENGTH))
+        return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
+
+    @staticmethod
+    def normalise(code: str) -> str:
+        """Upper case, separators dropped, look-alike letters read as digits."""
+        return "".join(ch for ch in code.upper() if ch.isalnum()).translate(_READ_AS)
+
+    def hash(self, code: str) -> str:
+        digest = hmac.new(self._key, self.normalise(code).encode(), hashlib.sha256)
+        return digest.hexdigest()
+
+    def matches(self, code: str, stored_hash: str) -> bool:
+        """Constant-time comparison of a presented code with a stored hash."""
+        return hmac.compare_digest(self.hash(code), stored_hash)

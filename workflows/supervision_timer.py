@@ -1,0 +1,54 @@
+"""The timer that drives the supervision process: a tick now, then one every interval.
+
+Runs as a daemon thread inside ``petition serve`` or in the foreground as ``petition
+supervise --every N``. Before each tick the supervision queue is brought up to the log's end,
+so the process decides on every event written so far.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from workflows.application import PetitionApplication
+from workflows.when_deadline_passes_issue_supervision import Issued, SupervisionProcess
+
+log = structlog.get_logger("supervision")
+
+
+class SupervisionTimer:
+    def __init__(self, app: PetitionApplication, process: SupervisionProcess,
+                 refresh: Callable[[], None], interval: float = 60.0):
+        self.app, self.process, self.refresh, self.interval = app, process, refresh, interval
+        self.stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[Issued]:
+        self.refresh()
+        now = self.app.clock.now()
+        issued = self.process.tick(now)
+        log.info("supervision tick", at=now.isoformat(), measures=len(issued))
+        for item in issued:
+            log.info("measure issued", case_id=str(item.case_id), unit=item.unit,
+                     rule=item.measure.rule)
+        return issued
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
+                log.exception("supervision tick failed")
+            self.stopped.wait(self.interval)
+
+    def start(self) -> SupervisionTimer:
+        self._thread = threading.Thread(target=self.run, name="supervision", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

@@ -1,0 +1,85 @@
+"""Bearer tokens for staff: issued once (printed, never stored), authenticated by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+
+from domain.api_token import ApiToken
+from domain.errors import InvalidCommand
+from domain.units import OrgChart
+from workflows.access import Principal, Role
+from workflows.clock import Clock
+
+PREFIX = "pt_"
+
+
+class Unauthenticated(Exception):
+    """No token, an unknown token or a revoked one (HTTP 401)."""
+
+
+class UnknownToken(InvalidCommand):
+    """An operator named a token id that was never issued (CLI exit 3)."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    token_id: UUID
+    principal: Principal
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 suffices: tokens carry 256 random bits, so there is nothing to brute-force."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenService:
+    def __init__(self, app: Application[UUID], org: OrgChart, clock: Clock):
+        self.app, self.org, self.clock = app, org, clock
+
+    def issue(self, role: Role, unit: str, *, pii: bool = False, proxy: bool = False,
+              label: str = "") -> IssuedToken:
+        self.org.get(unit)
+        if proxy and role is not Role.INTAKE:
+            raise InvalidCommand("only intake tokens can be flagged as proxy agents")
+        token = PREFIX + secrets.token_urlsafe(32)
+        digest = token_hash(token)
+        record = ApiToken(token_hash=digest, role=Role(role).value, unit=unit, pii=pii,
+                          proxy=proxy, label=label, at=self.clock.now())
+        self.app.save(record)
+        return IssuedToken(token, record.id, self._principal(record))
+
+    def revoke(self, token_id: UUID) -> None:
+        try:
+            record = self.app.repository.get(token_id)
+        except AggregateNotFoundError:
+            raise UnknownToken(f"no token with id {token_id}") from None
+        if not isinstance(record, ApiToken):
+            raise UnknownToken(f"no token with id {token_id}")
+        if record.revoked_at is None:
+            record.revoke(at=self.clock.now())
+            self.app.save(record)
+
+    def authenticate(self, token: str) -> Principal:
+        digest = token_hash(token)
+        try:
+            record = self.app.repository.get(ApiToken.create_id(digest))
+        except AggregateNotFoundError:
+            raise Unauthenticated("unknown token") from None
+        if not isinstance(record, ApiToken) or not secrets.compare_digest(
+            record.token_hash, digest
+        ):
+            raise Unauthenticated("unknown token")
+        if record.revoked_at is not None:
+            raise Unauthenticated("token revoked")
+        return self._principal(record)
+
+    @staticmethod
+    def _principal(record: ApiToken) -> Principal:
+        return Principal(token_id=str(record.id), role=Role(record.role), unit=record.unit,
+                         pii=record.pii, proxy=record.proxy)

@@ -1,0 +1,134 @@
+"""The closed loop (闭环督办): when a unit's deadline nears or passes, climb the ladder.
+
+On every tick the process asks the supervision queue for obligations due by ``now`` plus the
+earliest rung's lead time, loads each case, and issues every rung whose trigger has passed and that
+was not issued for this obligation yet — reminder, supervision letter, accountability
+suggestion, interview, then escalation to the parent unit. Each measure is an ordinary command
+(``SupervisionIssued`` / ``Escalated`` with the rule that caused it).
+
+Exactly once without a ledger of its own: which rungs an obligation has received is state of
+the case (``Petition.ladder``), so a rung is never due twice; each rung is decided on one
+version of the case and saved only onto that version (a guard, since ``execute`` loads the
+case afresh, plus the store's version check), so two instances deciding at once collide and
+the loser re-reads and finds nothing left to do; a crash before a save loses nothing because
+the next tick decides again from the same facts. A case whose last event is later than
+``now`` (a lagging clock, or a simulation replayed from day 0) is left for a later tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.petition import Petition
+from domain.supervision_ladder import CHASED_KINDS, ESCALATION, Measure, due_measures
+from domain.values import SupervisionLevel
+from workflows.application import PetitionApplication
+from workflows.commands import EscalatePetition, IssueSupervision
+from workflows.errors import ConcurrentModification
+
+ACTOR = "system:supervision"
+REASONS = {
+    "reminder": "期限将至，请及时办理 the deadline is near",
+    "supervision_letter": "已超期，重点督办 overdue: key supervision",
+    "accountability": "超期未办结，建议问责 long overdue: accountability suggested",
+    "interview": "严重超期，约谈责任单位负责人 seriously overdue: interview",
+    ESCALATION: "属地难以办结，提级办理 unresolved locally: moved up a level",
+}
+
+
+class ObligationQueue(Protocol):
+    def overdue(self, as_of: datetime, *, unit: str | None = None, path: str | None = None,
+                limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        ...
+
+
+@dataclass(frozen=True)
+class Issued:
+    case_id: UUID
+    unit: str
+    measure: Measure
+
+
+class SupervisionProcess:
+    def __init__(self, app: PetitionApplication, queue: ObligationQueue, *, page: int = 500):
+        self.app, self.queue, self.page = app, queue, page
+
+    def tick(self, now: datetime) -> list[Issued]:
+        """Chases every case with a chased obligation due by ``now`` (plus reminder lead)."""
+        issued: list[Issued] = []
+        for case_id in self.candidates(now):
+            issued.extend(self.chase(case_id, now))
+        return issued
+
+    def candidates(self, now: datetime) -> Iterator[UUID]:
+        horizon = now + timedelta(days=self.app.ladder.lead_days())
+        seen: set[str] = set()
+        cursor: str | None = None
+        while True:
+            rows, cursor = self.queue.overdue(horizon, limit=self.page, cursor=cursor)
+            for row in rows:
+                if row["kind"] in {k.value for k in CHASED_KINDS} and row["case_id"] not in seen:
+                    seen.add(row["case_id"])
+                    yield UUID(row["case_id"])
+            if cursor is None:
+                return
+
+    def chase(self, case_id: UUID, now: datetime, attempts: int = 3) -> list[Issued]:
+        """Issues what is due for one case, one rung at a time; re-reads after a lost race."""
+        done: list[Issued] = []
+        for _ in range(attempts):
+            try:
+                while (issued := self._next(case_id, now)) is not None:
+                    done.append(issued)
+                return done
+            except ConcurrentModification:
+                continue
+        return done
+
+    def _next(self, case_id: UUID, now: datetime) -> Issued | None:
+        """The lowest due rung, decided on one version of the case and saved only onto it."""
+        petition = self.app.get_petition(case_id)
+        deadline = self.app.policy.current(petition)
+        if deadline is None or petition.last_at > now:
+            return None  # nothing to chase, or the case is ahead of this clock: decide later
+        for measure in due_measures(self.app.ladder, deadline, petition.ladder_reached(), now):
+            command = self._command(petition, measure, now)
+            if command is not None:
+                self.app.execute(command, guard=_unchanged_since(petition))
+                return Issued(case_id, petition.obligated_unit, measure)
+        return None
+
+    def _command(self, petition: Petition, measure: Measure, now: datetime
+                 ) -> IssueSupervision | EscalatePetition | None:
+        if measure.rung != ESCALATION:
+            return IssueSupervision(
+                case_id=petition.id, actor=ACTOR, at=now, level=SupervisionLevel(measure.rung),
+                reason=REASONS[measure.rung], rule=measure.rule)
+        target = self._escalation_target(petition)
+        if target is None or "escalate" not in petition.allowed_commands:
+            return None  # nowhere to go up to, or not escalable in this state
+        return EscalatePetition(case_id=petition.id, actor=ACTOR, at=now, unit=target,
+                                reason=REASONS[ESCALATION], rule=measure.rule)
+
+    def _escalation_target(self, petition: Petition) -> str | None:
+        """One level above the obligated unit, but never below the unit holding the case
+        (moving within its own jurisdiction is delegation, not escalation)."""
+        org, unit = self.app.org, petition.obligated_unit
+        parent = org.get(unit).parent if unit in org else None
+        if parent is None:
+            return None
+        return parent if org.is_within(petition.holder, parent) else petition.holder
+
+
+def _unchanged_since(decided_on: Petition) -> Callable[[Petition], None]:
+    """``execute`` loads the case afresh; refuse if it moved since the decision was taken
+    (another instance issued the rung, or staff answered), so the save never lands on a
+    version the decision did not see — the version check at save time covers the rest."""
+    def guard(current: Petition) -> None:
+        if current.version != decided_on.version:
+            raise ConcurrentModification(current.id)
+    return guard
