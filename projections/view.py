@@ -22,6 +22,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from workflows.sqlite_transaction import immediate_transaction
+
 Row = dict[str, Any]
 
 
@@ -188,7 +190,10 @@ class SQLiteView(View, SQLiteTrackingRecorder):
         return [tracking, *(s.format(t=_Tables(self)) for s in self.ddl)]
 
     def _cursor(self, *, commit: bool) -> Any:
-        return self.datastore.transaction(commit=commit)
+        """Batches write, so they take SQLite's write lock up front (see the helper)."""
+        if commit:
+            return immediate_transaction(self.datastore)
+        return self.datastore.transaction(commit=False)
 
     def table(self, name: str) -> str:
         return name

@@ -30,6 +30,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
 
+from workflows.sqlite_transaction import immediate_transaction
+
 ENV_FLAG = "PETITION_GROUP_COMMIT"
 ENV_WINDOW_MS = "PETITION_GROUP_COMMIT_WINDOW_MS"
 
@@ -186,7 +188,8 @@ class _SQLite:
         self.recorder = recorder
 
     def transaction(self) -> Any:
-        return self.recorder.datastore.transaction(commit=True)
+        """Reads versions, then inserts: the write lock is taken first (see the helper)."""
+        return immediate_transaction(self.recorder.datastore)
 
     def lock(self, curs: Any) -> None:
         """The datastore's writer lock is held for the whole transaction already."""
