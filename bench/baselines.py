@@ -77,7 +77,7 @@ def raw_inserts(place: Place, rows: int, *, batch: int = 0) -> float:
 
 
 def _raw_postgres(place: Place, rows: int, batch: int) -> float:
-    table = f'"{place.schema}".raw_{"batched" if batch else "single"}'
+    table = f'"{place.schema}".raw_{batch or "single"}'
     with psycopg.connect(place.run.url, autocommit=True) as conn:
         conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, originator_id uuid, "
                      "version bigint, topic text, state bytea)")
@@ -96,7 +96,7 @@ def _raw_postgres(place: Place, rows: int, batch: int) -> float:
 
 
 def _raw_sqlite(place: Place, rows: int, batch: int) -> float:
-    path = place.run.tmp / f"raw-{'batched' if batch else 'single'}.db"
+    path = place.run.tmp / f"raw-{batch or 'single'}.db"
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, originator_id "

@@ -22,6 +22,7 @@ from projections import runner as r
 
 Tick = Callable[[int], None]
 WAVE = 1000
+SMALL_BATCH = 500
 
 
 def record_events(app, events: int, tick: Tick) -> int:
@@ -66,14 +67,24 @@ def catch_up(run: Run, events: int, tick: Tick) -> Figure:
         rates = {}
         for name in ("case_view", "supervision_queue", "audit_trail"):
             t0 = time.perf_counter()
-            applied = r.catch_up(app, name, batch_size=500)
+            applied = r.catch_up(app, name)
             rates[name] = applied / (time.perf_counter() - t0)
-        raw = b.raw_inserts(place, total, batch=500)
+        # the live runner's batch size, where no batch holds two events of one case
+        view = r.open_view(app, "case_view")
+        t0 = time.perf_counter()
+        small = r.rebuild(app, "case_view", batch_size=SMALL_BATCH) / (time.perf_counter() - t0)
+        view.datastore.close()
+        raw = b.raw_inserts(place, total, batch=r.CATCH_UP_BATCH)
+        raw_small = b.raw_inserts(place, total, batch=SMALL_BATCH)
     finally:
         app.close()
     slowest = min(rates.values())
     ratio = slowest / raw
     return Figure(3, f"catch-up of {total:,} events (slowest view)", slowest, "events/s",
-                  "raw batched INSERT (500/tx)", raw, "≥ 0.25×", ratio >= 0.25,
-                  detail={"events": total, **{f"{k}_events_per_s": v for k, v in rates.items()},
-                          "all_views_events_per_s": 1 / sum(1 / v for v in rates.values())})
+                  f"raw batched INSERT ({r.CATCH_UP_BATCH}/tx)", raw, "≥ 0.25×", ratio >= 0.25,
+                  detail={"events": total, "batch": r.CATCH_UP_BATCH,
+                          **{f"{k}_events_per_s": v for k, v in rates.items()},
+                          "all_views_events_per_s": 1 / sum(1 / v for v in rates.values()),
+                          f"case_view_batch_{SMALL_BATCH}_events_per_s": small,
+                          f"raw_batch_{SMALL_BATCH}_rows_per_s": raw_small,
+                          f"ratio_batch_{SMALL_BATCH}": small / raw_small})

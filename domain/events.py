@@ -24,7 +24,7 @@ class PetitionEvent(Aggregate.Event):
     actor: str
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.when(self)
+        aggregate.fold(self)
 
 
 class Registered(PetitionEvent, Aggregate.Created):

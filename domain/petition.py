@@ -578,3 +578,10 @@ class Petition(Aggregate):
         self.status = Status.WITHDRAWN
         self.closed_at = e.at
         self._moved(e)
+
+    _handler_for = staticmethod(when.dispatcher.dispatch)
+
+    def fold(self, event: ev.PetitionEvent) -> None:
+        """Applies one event: ``when`` without singledispatchmethod's per-call wrapper, which
+        costs more than most handlers when a projection folds a hundred thousand events."""
+        self._handler_for(type(event))(self, event)

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,11 +32,14 @@ GENESIS = "0" * 64
 CASE_TOPIC_PREFIX = "domain.events:"
 REDACTED = "<redacted>"
 _PERSONAL_FIELDS = ("petitioner", "content")  # free text may name people
+ENTRY_COLUMNS = ("case_id", "version", "position", "type", "at", "recorded_at", "actor",
+                 "payload", "prev_hash", "entry_hash")
 
 
 def canonical_bytes(topic: str, originator_id: UUID | str, version: int, state: bytes) -> bytes:
     """The stored event as recorded, in one unambiguous byte string."""
-    head = f"{topic}\x1f{UUID(str(originator_id)).hex}\x1f{version}\x1f".encode()
+    hex_id = originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
+    head = f"{topic}\x1f{hex_id}\x1f{version}\x1f".encode()
     return head + bytes(state)
 
 
@@ -66,6 +70,28 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class Heads:
+    """The last (version, hash) of the most recently chained cases, oldest dropped first.
+
+    Large enough that no case of a batch still in flight in a pipelined catch-up is dropped
+    (a few batches of at most a few thousand cases).
+    """
+
+    def __init__(self, capacity: int = 50_000):
+        self.capacity = capacity
+        self._heads: OrderedDict[str, tuple[int, str]] = OrderedDict()
+
+    def hash_at(self, case_id: str, version: int) -> str | None:
+        head = self._heads.get(case_id)
+        return head[1] if head is not None and head[0] == version else None
+
+    def remember(self, case_id: str, version: int, entry: str) -> None:
+        self._heads[case_id] = (version, entry)
+        self._heads.move_to_end(case_id)
+        if len(self._heads) > self.capacity:
+            self._heads.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class Finding:
     case_id: str
@@ -79,18 +105,24 @@ class AuditTrail(View, ABC):
     name = "audit_trail"
     tables = ("audit_trail",)
 
-    def entries_for(self, items: Sequence[Item]) -> list[tuple[Any, ...]]:
+    def entries_for(self, items: Sequence[Item], heads: Heads | None = None
+                    ) -> list[tuple[Any, ...]]:
         """Chains the case events of a batch into trail rows (reads only).
 
+        ``heads`` holds the last (version, hash) of recently chained cases; it is used only
+        when it holds exactly the version before a case's first event in the batch, so it may
+        run ahead of what is committed (a pipelined catch-up) or behind it (a retried batch).
         The hash covers the stored bytes the event came from; an item without them (a single
         event from the library's per-event interface) has them read from the event table.
         """
-        last_hash = self._latest_hashes({case_key(i.event.originator_id) for i in items})
+        heads = Heads() if heads is None else heads
+        keys = {i.event.originator_id: case_key(i.event.originator_id) for i in items}
+        last_hash = self._previous_hashes(items, keys, heads)
         rows = []
         with self._reading() as c:
             for item in items:
                 event = item.event
-                case_id, version = case_key(event.originator_id), event.originator_version
+                case_id, version = keys[event.originator_id], event.originator_version
                 topic, state = item.topic, item.state
                 if state is None:
                     self.execute(c, f"SELECT topic, state FROM {self.events_table()} "
@@ -101,24 +133,45 @@ class AuditTrail(View, ABC):
                 entry = chain(prev_hash, canonical_bytes(topic, event.originator_id, version,
                                                          state))
                 last_hash[case_id] = entry
+                heads.remember(case_id, version, entry)
                 rows.append((case_id, version, item.position, type(event).__name__,
                              self.encode_time(event.at), self.encode_time(event.timestamp),
                              event.actor, redacted_payload(event), prev_hash, entry))
         return rows
 
+    def _previous_hashes(self, items: Sequence[Item], keys: dict[Any, str],
+                         heads: Heads) -> dict[str, str]:
+        """The hash each case's first event in the batch chains onto: from ``heads`` when it
+        holds the version before, else from the trail, which must then end right there."""
+        first: dict[str, int] = {}
+        for item in items:
+            first.setdefault(keys[item.event.originator_id], item.event.originator_version)
+        found: dict[str, str] = {}
+        missing: dict[str, int] = {}
+        for case_id, version in first.items():
+            if version == 1:
+                continue
+            known = heads.hash_at(case_id, version - 1)
+            if known is None:
+                missing[case_id] = version - 1
+            else:
+                found[case_id] = known
+        latest = self._latest_entries(set(missing))
+        for case_id, expected in missing.items():
+            version, entry = latest.get(case_id, (0, GENESIS))
+            if version != expected:
+                raise RuntimeError(f"audit trail of case {case_id} ends at version {version}, "
+                                   f"its next event is version {expected + 1}")
+            found[case_id] = entry
+        return found
+
     def append(self, rows: list[tuple[Any, ...]]) -> None:
         """Inserts chained trail rows (inside the caller's transaction)."""
         with self.batch() as c:
-            self.executemany(
-                c,
-                f"INSERT INTO {self.table('audit_trail')} (case_id, version, position, type, at, "
-                "recorded_at, actor, payload, prev_hash, entry_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            self.insert_rows(c, "audit_trail", ENTRY_COLUMNS, rows)
 
-    def _latest_hashes(self, case_ids: set[str]) -> dict[str, str]:
-        """The last entry hash of each case already in the trail, in one query per batch."""
+    def _latest_entries(self, case_ids: set[str]) -> dict[str, tuple[int, str]]:
+        """The last (version, entry hash) of each case already in the trail, in one query."""
         if not case_ids:
             return {}
         marks = ", ".join("?" for _ in case_ids)
@@ -129,7 +182,7 @@ class AuditTrail(View, ABC):
         for row in rows:
             if row["version"] > latest.get(row["case_id"], (0, ""))[0]:
                 latest[row["case_id"]] = (row["version"], row["entry_hash"])
-        return {case_id: entry for case_id, (_, entry) in latest.items()}
+        return latest
 
     # ------------------------------------------------------------------ queries
     def entries(self, case_id: Any) -> list[Row]:
@@ -252,9 +305,11 @@ class AuditTrailProjection(BatchProjection):
 
     def __init__(self, view: AuditTrail, **_: Any):
         super().__init__(view)
+        self.heads = Heads()
 
     def prepare(self, items: Sequence[Item]) -> list[tuple[Any, ...]]:
-        return self.view.entries_for([item for item in items if item.is_case_event])
+        return self.view.entries_for([item for item in items if item.is_case_event],
+                                     self.heads)
 
     def write(self, prepared: list[tuple[Any, ...]]) -> None:
         self.view.append(prepared)

@@ -46,11 +46,14 @@ class BatchProjection(Projection[Any]):
         """Writes what ``prepare`` computed (inside the caller's transaction)."""
 
     def process_batch(self, application_name: str, items: Sequence[Item]) -> None:
+        self.commit(application_name, self.prepare(items), items[-1].position)
+
+    def commit(self, application_name: str, prepared: Any, position: int) -> None:
+        """Writes a prepared batch and its last position in one transaction."""
         view: View = self.view
-        prepared = self.prepare(items)
         with view.batch() as c:
             self.write(prepared)
-            view._insert_tracking(c, Tracking(application_name, items[-1].position))
+            view._insert_tracking(c, Tracking(application_name, position))
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's per-event entry point: a batch of one."""

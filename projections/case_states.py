@@ -9,11 +9,15 @@ it loads the aggregate from the event store at that version. So the read side ru
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain import events as ev
 from domain.petition import Petition
+
+if TYPE_CHECKING:
+    from projections.batching import Item
 
 Loader = Callable[[UUID, int], Petition]
 
@@ -45,6 +49,16 @@ class CaseStates:
         if len(self._cases) > self.capacity:
             self._cases.popitem(last=False)
         return petition
+
+    def latest_of(self, items: Sequence[Item]) -> dict[str, tuple[Petition, int]]:
+        """Each case of a batch after its last event there, with that event's position: a
+        view computes a case's rows once per batch, not once per event."""
+        latest: dict[str, tuple[Petition, int]] = {}
+        for item in items:
+            if item.is_case_event:
+                petition = self.after(item.event)
+                latest[case_key(petition.id)] = (petition, item.position)
+        return latest
 
     def clear(self) -> None:
         self._cases.clear()

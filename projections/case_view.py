@@ -50,15 +50,10 @@ class CaseView(View, ABC):
     # ------------------------------------------------------------------ writes
     def save(self, rows: list[Row]) -> None:
         """Upserts case rows (inside the caller's batch)."""
-        cols = ", ".join(COLUMNS)
-        marks = ", ".join("?" for _ in COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         values = [[self.encode_time(row[c]) if c in _TIME_COLUMNS else row[c] for c in COLUMNS]
                   for row in rows]
         with self.batch() as c:
-            self.executemany(c, f"INSERT INTO {self.table('case_view')} ({cols}) "
-                                f"VALUES ({marks}) ON CONFLICT (case_id) DO UPDATE SET {updates}",
-                             values)
+            self.upsert_rows(c, "case_view", COLUMNS, values)
 
     # ------------------------------------------------------------------ queries
     def get(self, case_id: Any) -> Row | None:
@@ -171,12 +166,8 @@ class CaseViewProjection(BatchProjection):
         self.policy, self.org, self.states = policy, org, states
 
     def prepare(self, items: Sequence[Item]) -> list[Row]:
-        rows: dict[str, Row] = {}  # a case's row once per batch, at its latest state
-        for item in items:
-            if item.is_case_event:
-                petition = self.states.after(item.event)
-                rows[case_key(petition.id)] = self.row(petition, item.position)
-        return list(rows.values())
+        return [self.row(petition, position)
+                for petition, position in self.states.latest_of(items).values()]
 
     def write(self, prepared: list[Row]) -> None:
         self.view.save(prepared)

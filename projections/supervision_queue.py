@@ -50,15 +50,11 @@ class SupervisionQueue(View, ABC):
     def replace(self, obligations: dict[str, list[Row]]) -> None:
         """Replaces the obligations of the given cases (inside the caller's batch)."""
         with self.batch() as c:
-            self.executemany(c, f"DELETE FROM {self.table('supervision_queue')} "
-                                "WHERE case_id = ?", [(case_id,) for case_id in obligations])
+            self.delete_where_in(c, "supervision_queue", "case_id", list(obligations))
             self.insert_obligations(c, [o for rows in obligations.values() for o in rows])
 
     def insert_obligations(self, c: Any, obligations: list[Row]) -> None:
-        cols = ", ".join(OBLIGATION_COLUMNS)
-        marks = ", ".join("?" for _ in OBLIGATION_COLUMNS)
-        self.executemany(c, f"INSERT INTO {self.table('supervision_queue')} ({cols}) "
-                            f"VALUES ({marks})",
+        self.insert_rows(c, "supervision_queue", OBLIGATION_COLUMNS,
                          [[self._encode(col, o[col]) for col in OBLIGATION_COLUMNS]
                           for o in obligations])
 
@@ -151,12 +147,8 @@ class SupervisionQueueProjection(BatchProjection):
         self.policy, self.org, self.states = policy, org, states
 
     def prepare(self, items: Sequence[Item]) -> dict[str, list[Row]]:
-        obligations: dict[str, list[Row]] = {}
-        for item in items:
-            if item.is_case_event:
-                petition = self.states.after(item.event)
-                obligations[case_key(petition.id)] = self.obligations(petition, item.position)
-        return obligations
+        return {case_id: self.obligations(petition, position)
+                for case_id, (petition, position) in self.states.latest_of(items).items()}
 
     def write(self, prepared: dict[str, list[Row]]) -> None:
         self.view.replace(prepared)

@@ -115,6 +115,26 @@ class View(TrackingRecorder, ABC):
         if rows:
             c.executemany(self._sql(statement), [tuple(r) for r in rows])
 
+    def insert_rows(self, c: Any, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Appends rows to one of the view's tables (inside the caller's batch)."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(c, f"INSERT INTO {self.table(table)} ({', '.join(columns)}) "
+                            f"VALUES ({marks})", rows)
+
+    def upsert_rows(self, c: Any, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Inserts rows or replaces those with the same key, the first column."""
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+        self.executemany(c, f"INSERT INTO {self.table(table)} ({', '.join(columns)}) "
+                            f"VALUES ({marks}) ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}",
+                         rows)
+
+    def delete_where_in(self, c: Any, table: str, column: str, values: Sequence[Any]) -> None:
+        self.executemany(c, f"DELETE FROM {self.table(table)} WHERE {column} = ?",
+                         [(v,) for v in values])
+
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._reading() as c:
             c.execute(self._sql(statement), tuple(params))
@@ -228,6 +248,35 @@ class PostgresView(View, PostgresTrackingRecorder):
 
     def _cursor(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
+
+    def insert_rows(self, c: Any, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """``COPY``: one stream per batch instead of one statement per row."""
+        if rows:
+            with c.copy(f"COPY {self.table(table)} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def upsert_rows(self, c: Any, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """``COPY`` into a transaction-scoped staging table, then one set-based upsert: the
+        per-row statement overhead of an ``executemany`` upsert dominated catch-up."""
+        if not rows:
+            return
+        staging = Identifier(f"incoming_{table}").as_string()
+        cols = ", ".join(columns)
+        updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+        c.execute(f"CREATE TEMP TABLE {staging} (LIKE {self.table(table)}) ON COMMIT DROP")
+        with c.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        c.execute(f"INSERT INTO {self.table(table)} ({cols}) SELECT {cols} FROM {staging} "
+                  f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}")
+        c.execute(f"DROP TABLE {staging}")  # a second upsert in the same batch starts afresh
+
+    def delete_where_in(self, c: Any, table: str, column: str, values: Sequence[Any]) -> None:
+        if values:
+            c.execute(f"DELETE FROM {self.table(table)} WHERE {column} = ANY(%s)", (list(values),))
 
     def table(self, name: str) -> str:
         return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(name)).as_string()
