@@ -27,6 +27,7 @@ class Settings:
     kafka_topic: str = DEFAULT_KAFKA_TOPIC
     kafka_partitions: int = 6
     kafka_replication: int = 1
+    aggregate_cache: int = 1000
 
     @property
     def is_postgres(self) -> bool:
@@ -58,6 +59,7 @@ class Settings:
             kafka_topic=env.get("PETITION_KAFKA_TOPIC") or DEFAULT_KAFKA_TOPIC,
             kafka_partitions=_positive(env, "PETITION_KAFKA_PARTITIONS", 6),
             kafka_replication=_positive(env, "PETITION_KAFKA_REPLICATION", 1),
+            aggregate_cache=_whole(env, "PETITION_AGGREGATE_CACHE", 1000),
         )
 
 
@@ -65,7 +67,12 @@ def _path(value: str | None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number, 0 allowed (e.g. to turn a cache off)."""
+    return _positive(env, name, default, minimum=0)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
     raw = env.get(name)
     if not raw:
         return default
@@ -73,6 +80,6 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return value

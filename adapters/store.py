@@ -10,9 +10,18 @@ CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
 
 def store_env(settings: Settings, cipher_key: str) -> dict[str, str]:
-    env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
+    env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key, **cache_env(settings)}
     env.update(postgres_env(settings) if settings.is_postgres else sqlite_env(settings))
     return env
+
+
+def cache_env(settings: Settings) -> dict[str, str]:
+    """The library's aggregate cache: a command loads its case from memory and reads only the
+    events recorded since (fast-forward), so other processes' writes are never missed."""
+    if settings.aggregate_cache <= 0:
+        return {}
+    return {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache),
+            "AGGREGATE_CACHE_FASTFORWARD": "y"}
 
 
 def sqlite_env(settings: Settings) -> dict[str, str]:

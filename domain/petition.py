@@ -7,7 +7,9 @@ never re-runs today's rules, so changing the policy file cannot break history.
 
 from __future__ import annotations
 
-from datetime import datetime
+from copy import deepcopy
+from datetime import date, datetime
+from enum import Enum
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -36,6 +38,10 @@ from domain.values import (
     Status,
     SupervisionLevel,
 )
+
+# Values a Petition holds that never change in place (frozen dataclasses hold only such values).
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Location,
+                        Petitioner, Ratings})
 
 
 def _text(name: str, value: str) -> str:
@@ -580,6 +586,18 @@ class Petition(Aggregate):
         self._moved(e)
 
     _handler_for = staticmethod(when.dispatcher.dispatch)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Petition:
+        """The copy a command gets from the repository's cache, without ``copy.deepcopy``'s
+        walk over every value: values that cannot change in place are shared, anything else
+        (the ladder, and any mutable attribute added later) is deep-copied."""
+        twin = object.__new__(type(self))
+        memo[id(self)] = twin
+        twin.__dict__.update({
+            name: value if type(value) in _IMMUTABLE or isinstance(value, Enum)
+            else deepcopy(value, memo)
+            for name, value in self.__dict__.items()})
+        return twin
 
     def fold(self, event: ev.PetitionEvent) -> None:
         """Applies one event: ``when`` without singledispatchmethod's per-call wrapper, which

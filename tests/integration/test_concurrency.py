@@ -15,6 +15,7 @@ import pytest
 
 from adapters.wiring import build_application
 from domain import events as ev
+from domain.errors import IllegalTransition
 from domain.values import Status
 from workflows import commands as c
 from workflows.application import CommandResult
@@ -124,3 +125,29 @@ def test_only_one_of_many_concurrent_accepts_wins(app, settings, clock):
     assert [type(e) for e in events] == [ev.Registered, ev.Accepted]
     assert events[1].actor == f"worker-{outcomes.index(winners[0])}"
     assert app.get_petition(case_id).status is Status.ACCEPTED
+
+
+def test_a_cached_case_is_brought_up_to_date_before_a_command_decides(app, second_app, clock):
+    """Each instance keeps recently used cases in memory (the aggregate cache); a command
+    still decides on what any other instance recorded since, not on the cached state."""
+    assert app.repository.cache is not None
+    case_id = register_sample(app).case_id
+    assert app.get_petition(case_id).status is Status.REGISTERED  # now cached at version 1
+    clock.advance(timedelta(hours=1))
+    second_app.decline(c.DeclinePetition(case_id=case_id, actor="other", reason="诉讼",
+                                         redirect_to="litigation"))
+    clock.advance(timedelta(hours=1))
+    with pytest.raises(IllegalTransition):  # a stale decision would have been a lost race
+        app.accept(_accept(case_id))
+    assert app.get_petition(case_id).status is Status.DECLINED
+    assert [type(e) for e in app.events_of(case_id)] == [ev.Registered, ev.Declined]
+
+
+def test_a_refused_command_leaves_the_cached_case_untouched(app, clock):
+    case_id = register_sample(app).case_id
+    before = app.get_petition(case_id)
+    clock.advance(timedelta(hours=1))
+    with pytest.raises(IllegalTransition):
+        app.answer(c.AnswerPetition(case_id=case_id, actor="h", unit="QH-D01-S01", answer="x"))
+    after = app.get_petition(case_id)
+    assert after == before and after.version == 1 and not after.collect_events()

@@ -244,3 +244,22 @@ def test_schema_in_url_and_environment_together(tmp_path, unused_schema, clock):
 def test_missing_schema_from_the_url_is_created(tmp_path, unused_schema, clock):
     settings = _pg_settings(tmp_path, f"{PG_URL}?schema={unused_schema}")
     build_application(settings, clock=clock).close()
+
+
+def test_the_aggregate_cache_is_on_by_default_and_can_be_turned_off(tmp_path, clock):
+    base = {"PETITION_STORE": str(tmp_path / "p.db")}
+    default = Settings.from_env(base)
+    assert default.aggregate_cache == 1000
+    assert store_env(default, "k")["AGGREGATE_CACHE_MAXSIZE"] == "1000"
+    assert store_env(default, "k")["AGGREGATE_CACHE_FASTFORWARD"] == "y"
+    off = Settings.from_env({**base, "PETITION_AGGREGATE_CACHE": "0"})
+    assert "AGGREGATE_CACHE_MAXSIZE" not in store_env(off, "k")
+    application = build_application(off, clock=clock)
+    try:
+        assert not application.repository.cache
+        case_id = register_sample(application).case_id
+        assert application.get_petition(case_id).version == 1
+    finally:
+        application.close()
+    with pytest.raises(ValueError, match="PETITION_AGGREGATE_CACHE must be at least 0"):
+        Settings.from_env({**base, "PETITION_AGGREGATE_CACHE": "-1"})

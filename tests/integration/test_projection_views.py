@@ -171,3 +171,19 @@ def test_state_as_of_an_instant(app, clock):
     assert petition_as_of(app, reg.case_id, events[-1].timestamp).status is Status.ANSWERED
     by_business = petition_as_of(app, reg.case_id, events[1].at, cut="business")
     assert by_business.status is Status.ACCEPTED and len(results) == 5
+
+
+def test_the_audit_trail_refuses_to_chain_across_a_missing_entry(app, clock):
+    """A chain head comes from memory only when it is exactly the previous version, else from
+    the trail, which must end right before: an event is never chained onto the wrong one."""
+    reg = register_sample(app)
+    run_steps(app, clock, reg.case_id, until="accept")
+    notifications = app.recorder.select_notifications(start=1, limit=10)
+    accepted = [n for n in notifications if n.originator_id == reg.case_id][-1]
+    view = r.open_view(app, "audit_trail")
+    projection = r.projection_for(app, "audit_trail", view)
+    with pytest.raises(RuntimeError, match=f"{reg.case_id}.*ends at version 0"):
+        r.apply(app, projection, view, [accepted])
+    assert view.entries(reg.case_id) == []
+    assert r.catch_up(app, "audit_trail") == len(notifications)
+    assert [e["version"] for e in view.entries(reg.case_id)] == [1, 2]

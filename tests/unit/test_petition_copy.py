@@ -1,0 +1,57 @@
+"""The copy of a Petition that a command gets from the aggregate cache is a true deep copy:
+equal in every value and type, sharing nothing that can change in place, so deciding on it
+can never alter the cached case (``Petition.__deepcopy__`` skips the walk over values that
+cannot change)."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from enum import Enum
+
+import pytest
+
+from domain.petition import _IMMUTABLE, Petition
+from tests.unit.builders import register
+from tests.unit.test_snapshots import SCRIPTS, S, state
+
+
+def _shared_mutables(original: Petition, twin: Petition) -> list[str]:
+    return [name for name, value in vars(twin).items()
+            if not (type(value) in _IMMUTABLE or isinstance(value, Enum))
+            and value is vars(original)[name]]
+
+
+@pytest.mark.parametrize("script", list(SCRIPTS))
+def test_a_copy_equals_the_case_and_shares_nothing_mutable_after_every_event(
+        org, policy, script) -> None:
+    p = register(org)
+    for name in ["registered", *SCRIPTS[script]]:
+        if name != "registered":
+            S[name](p, org, policy)
+            p.collect_events()
+        twin = deepcopy(p)
+        assert type(twin) is Petition
+        assert state(twin) == state(p), name
+        assert _shared_mutables(p, twin) == [], name
+
+
+def test_advancing_a_copy_leaves_the_original_as_it_was(org, policy) -> None:
+    p = register(org)
+    for name in SCRIPTS["long"][:4]:  # up to a supervision: the ladder holds a rung
+        S[name](p, org, policy)
+    p.collect_events()
+    assert p.ladder
+    before = state(p)
+    twin = deepcopy(p)
+    for name in SCRIPTS["long"][4:]:
+        S[name](twin, org, policy)
+    assert state(p) == before
+    assert twin.version > p.version and not p.collect_events()
+
+
+def test_a_new_mutable_attribute_is_copied_not_shared(org) -> None:
+    p = register(org)
+    p.__dict__["notes"] = ["first"]  # what a future attribute might look like
+    twin = deepcopy(p)
+    twin.__dict__["notes"].append("second")
+    assert p.__dict__["notes"] == ["first"]
