@@ -33,7 +33,7 @@ from bench import commands as cmd
 from bench import memory, queue, replay
 from bench.common import Figure, Run
 
-FULL = {"cases": 100, "clients": 8, "cases_each": 25, "events": 100_000,
+FULL = {"cases": 300, "clients": 8, "cases_each": 25, "events": 100_000,
         "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200}
 SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200,400",
          "queries": 5, "replay_events": 60, "rss_queries": 4}
@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     figures.sort(key=lambda f: f.number)
     elapsed = time.perf_counter() - started
     console.print(table(figures))
+    for line in regime(figures):
+        console.print(line)
     if queue_results:
         console.print(latency_table(queue_results, size["queries"]))
     write(args.out, figures, queue_results, elapsed, smoke=args.smoke)
@@ -129,6 +131,24 @@ def table(figures: list[Figure]) -> Table:
                     f"{f.ratio:.2f}×" if f.ratio is not None else "-", f.target,
                     {True: "yes", False: "NO", None: "-"}[f.met])
     return out
+
+
+def regime(figures: list[Figure]) -> list[str]:
+    """What bounds the command figures in this run: the cost of a commit, or the CPU."""
+    lines = []
+    for f in figures:
+        if f.number == 1 and "raw_single_insert_rows_per_s" in f.detail:
+            per_commit = 1000 / f.detail["raw_single_insert_rows_per_s"]
+            lines.append(f"{f.name}: a single-row INSERT transaction took {per_commit:.2f} ms "
+                         "in this run")
+        if f.number == 2 and "cpu_ceiling_ratio" in f.detail:
+            d = f.detail
+            lines.append(
+                f"figure 2: the clients' own CPU was {d['client_cpu_ms_per_event']:.2f} ms per "
+                f"event, so this machine's cores allow at most {d['cpu_ceiling_events_per_s']:,.0f}"
+                f" events/s ({d['cpu_ceiling_ratio']:.2f}× the baseline) even if the database "
+                "used no CPU at all")
+    return lines
 
 
 def latency_table(results: dict[int, dict[str, tuple[float, float]]], queries: int) -> Table:

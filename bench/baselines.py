@@ -56,19 +56,6 @@ def bare_lifecycle(app: BareApplication, n: int) -> int:
     return 5
 
 
-def bare_commands(place: Place, cases: int) -> float:
-    """Events/s of the bare application, one client, one command per transaction."""
-    app = BareApplication(place.library_env())
-    try:
-        bare_lifecycle(app, -1)  # warm up connections and prepared statements
-        t0, events = time.perf_counter(), 0
-        for n in range(cases):
-            events += bare_lifecycle(app, n)
-        return events / (time.perf_counter() - t0)
-    finally:
-        app.close()
-
-
 def raw_inserts(place: Place, rows: int, *, batch: int = 0) -> float:
     """Rows/s of raw INSERTs of event-sized rows: one per transaction, or ``batch`` per one."""
     if place.backend == "postgres":
