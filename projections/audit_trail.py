@@ -71,11 +71,8 @@ def _plain(value: Any) -> Any:
 
 
 class Heads:
-    """The last (version, hash) of the most recently chained cases, oldest dropped first.
-
-    Large enough that no case of a batch still in flight in a pipelined catch-up is dropped
-    (a few batches of at most a few thousand cases).
-    """
+    """The last (version, hash) of the most recently chained cases, oldest dropped first, so a
+    batch seldom has to read the trail for where each of its cases' chains ends."""
 
     def __init__(self, capacity: int = 50_000):
         self.capacity = capacity
@@ -110,8 +107,8 @@ class AuditTrail(View, ABC):
         """Chains the case events of a batch into trail rows (reads only).
 
         ``heads`` holds the last (version, hash) of recently chained cases; it is used only
-        when it holds exactly the version before a case's first event in the batch, so it may
-        run ahead of what is committed (a pipelined catch-up) or behind it (a retried batch).
+        when it holds exactly the version before a case's first event in the batch, so it is
+        safe when it is behind the trail or ahead of it (a batch that failed to commit).
         The hash covers the stored bytes the event came from; an item without them (a single
         event from the library's per-event interface) has them read from the event table.
         """

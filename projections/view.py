@@ -126,10 +126,8 @@ class View(TrackingRecorder, ABC):
                     rows: Sequence[Sequence[Any]]) -> None:
         """Inserts rows or replaces those with the same key, the first column."""
         marks = ", ".join("?" for _ in columns)
-        updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
         self.executemany(c, f"INSERT INTO {self.table(table)} ({', '.join(columns)}) "
-                            f"VALUES ({marks}) ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}",
-                         rows)
+                            f"VALUES ({marks}) {_replace_on_key(columns)}", rows)
 
     def delete_where_in(self, c: Any, table: str, column: str, values: Sequence[Any]) -> None:
         self.executemany(c, f"DELETE FROM {self.table(table)} WHERE {column} = ?",
@@ -177,6 +175,12 @@ class _Tables:
 
     def __getitem__(self, name: str) -> str:
         return self._view.table(name)
+
+
+def _replace_on_key(columns: Sequence[str]) -> str:
+    """The upsert clause: a row whose key (the first column) exists replaces the others."""
+    updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+    return f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
 
 
 def _iso(moment: datetime) -> str:
@@ -253,9 +257,7 @@ class PostgresView(View, PostgresTrackingRecorder):
                     rows: Sequence[Sequence[Any]]) -> None:
         """``COPY``: one stream per batch instead of one statement per row."""
         if rows:
-            with c.copy(f"COPY {self.table(table)} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            self._copy(c, self.table(table), columns, rows)
 
     def upsert_rows(self, c: Any, table: str, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]]) -> None:
@@ -265,14 +267,17 @@ class PostgresView(View, PostgresTrackingRecorder):
             return
         staging = Identifier(f"incoming_{table}").as_string()
         cols = ", ".join(columns)
-        updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
         c.execute(f"CREATE TEMP TABLE {staging} (LIKE {self.table(table)}) ON COMMIT DROP")
-        with c.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
+        self._copy(c, staging, columns, rows)
+        c.execute(f"INSERT INTO {self.table(table)} ({cols}) SELECT {cols} FROM {staging} "
+                  f"{_replace_on_key(columns)}")
+        c.execute(f"DROP TABLE {staging}")  # a second upsert in the same batch starts afresh
+
+    @staticmethod
+    def _copy(c: Any, target: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with c.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        c.execute(f"INSERT INTO {self.table(table)} ({cols}) SELECT {cols} FROM {staging} "
-                  f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}")
-        c.execute(f"DROP TABLE {staging}")  # a second upsert in the same batch starts afresh
 
     def delete_where_in(self, c: Any, table: str, column: str, values: Sequence[Any]) -> None:
         if values:
