@@ -113,13 +113,13 @@ class AuditTrail(View, ABC):
         event from the library's per-event interface) has them read from the event table.
         """
         heads = Heads() if heads is None else heads
-        keys = {i.event.originator_id: case_key(i.event.originator_id) for i in items}
+        keys = {i.event.originator_id.int: case_key(i.event.originator_id) for i in items}
         last_hash = self._previous_hashes(items, keys, heads)
         rows = []
         with self._reading() as c:
             for item in items:
                 event = item.event
-                case_id, version = keys[event.originator_id], event.originator_version
+                case_id, version = keys[event.originator_id.int], event.originator_version
                 topic, state = item.topic, item.state
                 if state is None:
                     self.execute(c, f"SELECT topic, state FROM {self.events_table()} "
@@ -136,13 +136,13 @@ class AuditTrail(View, ABC):
                              event.actor, redacted_payload(event), prev_hash, entry))
         return rows
 
-    def _previous_hashes(self, items: Sequence[Item], keys: dict[Any, str],
+    def _previous_hashes(self, items: Sequence[Item], keys: dict[int, str],
                          heads: Heads) -> dict[str, str]:
         """The hash each case's first event in the batch chains onto: from ``heads`` when it
         holds the version before, else from the trail, which must then end right there."""
         first: dict[str, int] = {}
         for item in items:
-            first.setdefault(keys[item.event.originator_id], item.event.originator_version)
+            first.setdefault(keys[item.event.originator_id.int], item.event.originator_version)
         found: dict[str, str] = {}
         missing: dict[str, int] = {}
         for case_id, version in first.items():
