@@ -300,6 +300,16 @@ class PetitionApplication(Application[UUID]):
             "deadline": self.policy.current(petition),
         }
 
+    def _remember(self, petition: Petition) -> None:
+        """Caches the case as just saved, so the next command on it reads no event back.
+
+        The library caches only loaded aggregates when it fast-forwards; a saved one is at
+        least as new, and fast-forwarding still brings in anything recorded since (by this
+        or another process), so the cache can never hand out an older state than the store.
+        """
+        if self.repository.cache is not None:
+            self.repository.cache.put(petition.id, petition)
+
     def _store(self, petition: Petition, *others: Any, cmd: c.Command,
                idempotency: Idempotency | None) -> CommandResult:
         """Saves the case (and any companion aggregates) atomically; reports its new state."""
@@ -316,6 +326,7 @@ class PetitionApplication(Application[UUID]):
             if replayed is not None:  # a twin request with the same key won the race
                 return CommandResult(**replayed)
             raise ConcurrentModification(petition.id) from None
+        self._remember(petition)
         return CommandResult(
             case_id=petition.id,
             version=petition.version,

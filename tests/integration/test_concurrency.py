@@ -151,3 +151,20 @@ def test_a_refused_command_leaves_the_cached_case_untouched(app, clock):
         app.answer(c.AnswerPetition(case_id=case_id, actor="h", unit="QH-D01-S01", answer="x"))
     after = app.get_petition(case_id)
     assert after == before and after.version == 1 and not after.collect_events()
+
+
+def test_a_case_cached_at_its_own_save_still_sees_later_changes_elsewhere(app, second_app, clock):
+    """After a command the instance keeps the case as it saved it; another instance's change
+    made afterwards is still what the next command decides on."""
+    case_id = register_sample(app).case_id
+    clock.advance(timedelta(hours=1))
+    app.accept(_accept(case_id))  # app's cache: the case at version 2, as saved
+    assert app.repository.cache.get(case_id).version == 2
+    clock.advance(timedelta(hours=1))
+    second_app.delegate(c.DelegatePetition(case_id=case_id, actor="d", unit="QH-D01-S01"))
+    clock.advance(timedelta(hours=1))
+    result = app.answer(c.AnswerPetition(case_id=case_id, actor="h", unit="QH-D01-S01",
+                                         answer="已处理。"))
+    assert result.version == 4 and result.status == Status.ANSWERED.value
+    assert [type(e) for e in app.events_of(case_id)] == [
+        ev.Registered, ev.Accepted, ev.Delegated, ev.Answered]
