@@ -23,6 +23,8 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from domain import events as ev
 from projections.batching import BatchProjection, Item
 from projections.case_states import case_key
@@ -156,7 +158,10 @@ class AuditTrail(View, ABC):
         latest = self._latest_entries(set(missing))
         for case_id, expected in missing.items():
             version, entry = latest.get(case_id, (0, GENESIS))
-            if version != expected:
+            if version > expected:  # another process chained this event first: a lost race
+                raise IntegrityError(f"audit trail of case {case_id} already has version "
+                                     f"{expected + 1}")
+            if version < expected:
                 raise RuntimeError(f"audit trail of case {case_id} ends at version {version}, "
                                    f"its next event is version {expected + 1}")
             found[case_id] = entry

@@ -40,6 +40,7 @@ from projections.supervision_queue import (
     SupervisionQueueProjection,
 )
 from projections.view import View
+from projections.write_behind import WriteBehind
 from workflows.application import PetitionApplication
 
 log = structlog.get_logger("projections")
@@ -103,6 +104,10 @@ def projection_for(app: PetitionApplication, name: str, view: View) -> Projectio
         view, policy=app.policy, org=app.org, states=states)
 
 
+def _items(app: PetitionApplication, notifications: Sequence[Notification]) -> list[Item]:
+    return [Item(app.mapper.to_domain_event(n), n.id, n.topic, n.state) for n in notifications]
+
+
 def apply(app: PetitionApplication, projection: BatchProjection, view: View,
           notifications: Sequence[Notification]) -> None:
     """Applies notifications in one transaction, with the position of the last.
@@ -111,10 +116,8 @@ def apply(app: PetitionApplication, projection: BatchProjection, view: View,
     transaction fails on the tracking row and rolls back; the rest is applied again, once.
     """
     while notifications:
-        items = [Item(app.mapper.to_domain_event(n), n.id, n.topic, n.state)
-                 for n in notifications]
         try:
-            projection.process_batch(app.name, items)
+            projection.process_batch(app.name, _items(app, notifications))
             return
         except IntegrityError:
             done = view.max_tracking_id(app.name) or 0
@@ -132,24 +135,46 @@ def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_
     """Applies every event after the view's position up to the log's end; returns the count.
 
     Batches are larger than the live runner's: a view writes a case once per batch, so the
-    more of a case's events a batch holds, the fewer rows a rebuild writes.
+    more of a case's events a batch holds, the fewer rows a rebuild writes. Each batch is
+    committed by a background thread while the next is prepared (``write_behind.py``). If
+    another process advances the same view meanwhile, a commit fails on its tracking row and
+    the catch-up resumes from the view's new position with fresh case state.
     """
     view = open_view(app, name)
     if reset:
         view.reset()
-    projection = projection_for(app, name, view)
     target = app.recorder.max_notification_id() or 0
-    position, count = view.max_tracking_id(app.name) or 0, 0
+    count = 0
+    while True:
+        position = view.max_tracking_id(app.name) or 0
+        if position >= target:
+            return count
+        projection = projection_for(app, name, view)
+        writer = WriteBehind(lambda rows, at, p=projection: p.commit(app.name, rows, at),
+                             (lambda at: progress(at, target)) if progress else None)
+        try:
+            _prepare_all(app, projection, position, target, batch_size, writer)
+            writer.close()
+            return count + writer.committed
+        except IntegrityError:
+            writer.close(raise_error=False)
+            count += writer.committed
+            if (view.max_tracking_id(app.name) or 0) <= (writer.position or position):
+                raise  # nobody else advanced the view: not a lost race but a real conflict
+        except BaseException:
+            writer.close(raise_error=False)
+            raise
+
+
+def _prepare_all(app: PetitionApplication, projection: BatchProjection, position: int,
+                 target: int, batch_size: int, writer: WriteBehind) -> None:
     while position < target:
         batch = app.recorder.select_notifications(
             start=position, limit=batch_size, stop=target, inclusive_of_start=False)
         if not batch:
-            break
-        apply(app, projection, view, batch)
-        position, count = batch[-1].id, count + len(batch)
-        if progress:
-            progress(position, target)
-    return count
+            return
+        writer.submit(projection.prepare(_items(app, batch)), batch[-1].id, len(batch))
+        position = batch[-1].id
 
 
 def rebuild(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_BATCH,

@@ -39,8 +39,13 @@ class View(TrackingRecorder, ABC):
         with its position, so the runner rebuilds it from the event log."""
         if self._schema_is_current():
             return
+        with self._one_creator_at_a_time():
+            self._create_or_migrate()
+
+    def _create_or_migrate(self) -> None:
+        """The version is recorded last, so a view whose version is current has its tables."""
+        versions = self.table("view_versions")
         with self.batch() as c:
-            versions = self.table("view_versions")
             self.execute(c, f"CREATE TABLE IF NOT EXISTS {versions} "
                             "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
             self.execute(c, f"SELECT version FROM {versions} WHERE name = ?", (self.name,))
@@ -48,13 +53,19 @@ class View(TrackingRecorder, ABC):
             if found is None or dict(found)["version"] != self.schema_version:
                 for table in (*self.tables, self.tracking_table):
                     self.execute(c, f"DROP TABLE IF EXISTS {self.table(table)}")
-                self.execute(c, f"INSERT INTO {versions} (name, version) VALUES (?, ?) "
-                                "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
-                             (self.name, self.schema_version))
         super().create_table()  # type: ignore[misc]
+        with self.batch() as c:
+            self.execute(c, f"INSERT INTO {versions} (name, version) VALUES (?, ?) "
+                            "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                         (self.name, self.schema_version))
 
     @abstractmethod
     def _cursor(self, *, commit: bool) -> Any: ...
+
+    @contextmanager
+    def _one_creator_at_a_time(self) -> Iterator[None]:
+        """Serialises creating views across processes where the store needs it."""
+        yield
 
     def _schema_is_current(self) -> bool:
         """A read-only check, so opening an up-to-date view takes no write lock."""
@@ -177,6 +188,9 @@ class _Tables:
         return self._view.table(name)
 
 
+_CREATE_LOCK = 0x7065746974696F6E  # "petition": the advisory lock key for creating views
+
+
 def _replace_on_key(columns: Sequence[str]) -> str:
     """The upsert clause: a row whose key (the first column) exists replaces the others."""
     updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
@@ -252,6 +266,18 @@ class PostgresView(View, PostgresTrackingRecorder):
 
     def _cursor(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
+
+    @contextmanager
+    def _one_creator_at_a_time(self) -> Iterator[None]:
+        """PostgreSQL's ``CREATE … IF NOT EXISTS`` is not safe against another session doing
+        the same (it fails on the catalog's unique index), as when a service and a rebuild
+        start together: a session-level advisory lock lets one creator in at a time."""
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 
     def insert_rows(self, c: Any, table: str, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]]) -> None:

@@ -13,14 +13,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import OperationalError
+from eventsourcing import persistence as p
 from eventsourcing.sqlite import SQLiteDatastore
+
+# sqlite3's errors as the library's own, most specific first (as its transactions map them),
+# so callers catch the same classes whichever kind of transaction raised them.
+_LIBRARY_ERRORS: tuple[tuple[type[sqlite3.Error], type[Exception]], ...] = (
+    (sqlite3.InterfaceError, p.InterfaceError),
+    (sqlite3.DataError, p.DataError),
+    (sqlite3.OperationalError, p.OperationalError),
+    (sqlite3.IntegrityError, p.IntegrityError),
+    (sqlite3.InternalError, p.InternalError),
+    (sqlite3.ProgrammingError, p.ProgrammingError),
+    (sqlite3.NotSupportedError, p.NotSupportedError),
+    (sqlite3.DatabaseError, p.DatabaseError),
+    (sqlite3.Error, p.PersistenceError),
+)
 
 
 @contextmanager
 def immediate_transaction(datastore: SQLiteDatastore) -> Iterator[Any]:
-    """Commits the block's writes, rolls back on error; lock failures become the library's
-    ``OperationalError`` so callers that retry on it (the projection runner) keep working."""
+    """Commits the block's writes, rolls back on error; sqlite3's errors are raised as the
+    library's (a lock timeout as ``OperationalError``, which the projection runner retries;
+    a broken constraint as ``IntegrityError``, which a catch-up treats as a lost race)."""
     with datastore.get_connection(commit=True) as conn:
         cursor = conn.cursor()
         try:
@@ -32,5 +47,12 @@ def immediate_transaction(datastore: SQLiteDatastore) -> Iterator[Any]:
                     conn.rollback()
                     raise
                 conn.commit()
-        except sqlite3.OperationalError as error:
-            raise OperationalError(error) from error
+        except sqlite3.Error as error:
+            raise _as_library_error(error) from error
+
+
+def _as_library_error(error: sqlite3.Error) -> Exception:
+    for sqlite_class, library_class in _LIBRARY_ERRORS:
+        if isinstance(error, sqlite_class):
+            return library_class(error)
+    return p.PersistenceError(error)

@@ -1,0 +1,129 @@
+"""Catch-up commits each batch in a background thread while the next is prepared; these
+check that what it writes is still exactly the log, once, whoever else is catching up."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from adapters.wiring import build_application
+from projections import runner as r
+from projections.write_behind import WriteBehind
+from tests.integration.helpers import register_sample, run_steps
+
+
+def _fill(app, clock, cases: int = 6) -> int:
+    for n in range(cases):
+        reg = register_sample(app)
+        run_steps(app, clock, reg.case_id, until=("accept", "answer", "close")[n % 3])
+    return app.recorder.max_notification_id()
+
+
+@pytest.mark.parametrize("name", list(r.READ_MODELS))
+def test_two_catch_ups_of_one_view_at_once_apply_every_event_once(app, settings, clock, name):
+    total = _fill(app, clock)
+    others = [build_application(settings, clock=clock) for _ in range(2)]
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def catch_up(instance) -> None:
+        start.wait()
+        try:
+            counts.append(r.catch_up(instance, name, batch_size=3))
+        except BaseException as error:  # noqa: BLE001 - asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=catch_up, args=(o,)) for o in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for instance in others:
+        instance.close()
+    assert errors == []
+    assert sum(counts) == total  # every batch committed by exactly one of the two
+    together = r.open_view(app, name).dump()
+    assert r.rebuild(app, name) == total
+    assert r.open_view(app, name).dump() == together
+    if name == "audit_trail":
+        assert r.audit_trail(app).verify(application_name=app.name) == []
+
+
+def test_progress_is_reported_per_committed_batch_in_order(app, clock):
+    total = _fill(app, clock, cases=3)
+    seen: list[tuple[int, int]] = []
+    assert r.rebuild(app, "case_view", batch_size=4,
+                     progress=lambda at, target: seen.append((at, target))) == total
+    positions = [at for at, _ in seen]
+    assert positions == sorted(positions) and positions[-1] == total
+    assert {target for _, target in seen} == {total}
+
+
+def test_after_a_failed_commit_nothing_more_is_written_and_the_error_is_raised() -> None:
+    written: list[int] = []
+
+    def commit(rows, position) -> None:
+        if position == 20:
+            raise RuntimeError("disk full")
+        written.append(position)
+
+    writer = WriteBehind(commit)
+    with pytest.raises(RuntimeError, match="disk full"):
+        for position in (10, 20, 30, 40, 50):
+            writer.submit(["rows"], position, 10)
+        writer.close()
+    writer.close(raise_error=False)
+    assert written == [10]
+    assert writer.committed == 10 and writer.position == 10
+
+
+def test_a_failure_while_preparing_keeps_what_was_committed(app, clock, monkeypatch):
+    """The view stays at a batch boundary: the batches before the failure are in, the rest
+    follows on the next catch-up, and the result equals a rebuild."""
+    total = _fill(app, clock, cases=4)
+    view = r.open_view(app, "case_view")
+    real = r.CaseViewProjection.prepare
+    calls = {"n": 0}
+
+    def failing_prepare(self, items):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("decoder crashed")
+        return real(self, items)
+
+    monkeypatch.setattr(r.CaseViewProjection, "prepare", failing_prepare)
+    with pytest.raises(RuntimeError, match="decoder crashed"):
+        r.catch_up(app, "case_view", batch_size=2)
+    assert view.max_tracking_id(app.name) == 4  # two batches of two, committed
+    monkeypatch.setattr(r.CaseViewProjection, "prepare", real)
+    assert r.catch_up(app, "case_view", batch_size=2) == total - 4
+    resumed = view.dump()
+    r.rebuild(app, "case_view")
+    assert view.dump() == resumed
+
+
+def test_processes_opening_the_views_together_on_a_new_store_all_succeed(settings, clock):
+    """A service and a rebuild starting at once both create the views: neither may fail (on
+    PostgreSQL, two sessions' CREATE … IF NOT EXISTS would collide without the lock)."""
+    instances = [build_application(settings, clock=clock) for _ in range(4)]
+    start = threading.Barrier(len(instances))
+    errors: list[BaseException] = []
+
+    def open_all(instance) -> None:
+        start.wait()
+        try:
+            for name in r.READ_MODELS:
+                assert r.open_view(instance, name).max_tracking_id(instance.name) is None
+        except BaseException as error:  # noqa: BLE001 - asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_all, args=(i,)) for i in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for instance in instances:
+        instance.close()
+    assert errors == []
