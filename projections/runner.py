@@ -128,6 +128,9 @@ def apply(app: PetitionApplication, projection: BatchProjection, view: View,
 
 
 CATCH_UP_BATCH = 5000  # events per transaction when catching up or rebuilding
+# Up to three batches are in flight (committing, queued, being prepared); the audit trail's
+# chain heads in memory (50,000 cases) must hold all their cases.
+MAX_CATCH_UP_BATCH = 10_000
 
 
 def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_BATCH,

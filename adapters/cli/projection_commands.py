@@ -72,8 +72,8 @@ def status_command(as_json: JsonOpt = False) -> None:
 def rebuild_command(
     name: Annotated[str | None, typer.Argument(help="case_view, audit_trail or supervision_queue")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
-    batch_size: Annotated[int, typer.Option(min=1, help="Events per transaction.")] = (
-        r.CATCH_UP_BATCH),
+    batch_size: Annotated[int, typer.Option(min=1, max=r.MAX_CATCH_UP_BATCH,
+                                            help="Events per transaction.")] = r.CATCH_UP_BATCH,
 ) -> None:
     """Drops a view and its position and rebuilds it from the log (stop runners first)."""
     names = list(r.READ_MODELS) if all_ else [name] if name else []
