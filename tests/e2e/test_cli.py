@@ -81,3 +81,15 @@ def test_register_from_file_then_act(settings: Settings, tmp_path: Path) -> None
     assert shown["deadline"]["kind"] == "answer"
     assert "answer" in shown["allowed_commands"]
     assert shown["petitioner"] == "<redacted>"
+
+
+def test_rebuild_all_views_then_verify(settings: Settings, demo: dict) -> None:
+    done = run(settings, "projections", "rebuild", "--all", "--batch-size", "37")
+    assert "case_view" in done.stdout and "audit_trail" in done.stdout
+    status = json.loads(run(settings, "projections", "status", "--json").stdout)
+    assert {s["name"] for s in status} == {"case_view", "audit_trail", "supervision_queue"}
+    assert all(s["lag"] == 0 and s["position"] == s["log_end"] > 0 for s in status)
+    run(settings, "verify")  # exit 0: every chain recomputes from the stored events
+    refused = run(settings, "projections", "rebuild", "case_view", "--batch-size", "0",
+                  expect=2)
+    assert "batch-size" in refused.stderr
