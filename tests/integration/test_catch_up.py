@@ -13,6 +13,27 @@ from projections.write_behind import WriteBehind
 from tests.integration.helpers import register_sample, run_steps
 
 
+def _at_once(work, instances) -> list[BaseException]:
+    """Runs ``work(instance)`` for every instance in its own thread, all released together;
+    returns what they raised."""
+    start = threading.Barrier(len(instances))
+    errors: list[BaseException] = []
+
+    def run(instance) -> None:
+        start.wait()
+        try:
+            work(instance)
+        except BaseException as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def _fill(app, clock, cases: int = 6) -> int:
     for n in range(cases):
         reg = register_sample(app)
@@ -25,21 +46,7 @@ def test_two_catch_ups_of_one_view_at_once_apply_every_event_once(app, settings,
     total = _fill(app, clock)
     others = [build_application(settings, clock=clock) for _ in range(2)]
     counts: list[int] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def catch_up(instance) -> None:
-        start.wait()
-        try:
-            counts.append(r.catch_up(instance, name, batch_size=3))
-        except BaseException as error:  # noqa: BLE001 - asserted below
-            errors.append(error)
-
-    threads = [threading.Thread(target=catch_up, args=(o,)) for o in others]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = _at_once(lambda o: counts.append(r.catch_up(o, name, batch_size=3)), others)
     for instance in others:
         instance.close()
     assert errors == []
@@ -108,22 +115,12 @@ def test_processes_opening_the_views_together_on_a_new_store_all_succeed(setting
     """A service and a rebuild starting at once both create the views: neither may fail (on
     PostgreSQL, two sessions' CREATE … IF NOT EXISTS would collide without the lock)."""
     instances = [build_application(settings, clock=clock) for _ in range(4)]
-    start = threading.Barrier(len(instances))
-    errors: list[BaseException] = []
 
     def open_all(instance) -> None:
-        start.wait()
-        try:
-            for name in r.READ_MODELS:
-                assert r.open_view(instance, name).max_tracking_id(instance.name) is None
-        except BaseException as error:  # noqa: BLE001 - asserted below
-            errors.append(error)
+        for name in r.READ_MODELS:
+            assert r.open_view(instance, name).max_tracking_id(instance.name) is None
 
-    threads = [threading.Thread(target=open_all, args=(i,)) for i in instances]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = _at_once(open_all, instances)
     for instance in instances:
         instance.close()
     assert errors == []
