@@ -10,12 +10,14 @@ table names; the backend classes translate both.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -188,6 +190,15 @@ class _Tables:
         return self._view.table(name)
 
 
+def _database_file(db_name: str) -> str | None:
+    """The file behind a SQLite database name (a path or a ``file:`` URI); None in memory."""
+    if ":memory:" in db_name or "mode=memory" in db_name:
+        return None
+    if db_name.startswith("file:"):
+        return unquote(urlsplit(db_name).path) or None
+    return db_name
+
+
 _CREATE_LOCK = 0x7065746974696F6E  # "petition": the advisory lock key for creating views
 
 
@@ -226,6 +237,22 @@ class SQLiteView(View, SQLiteTrackingRecorder):
             "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID"
         )
         return [tracking, *(s.format(t=_Tables(self)) for s in self.ddl)]
+
+    @contextmanager
+    def _one_creator_at_a_time(self) -> Iterator[None]:
+        """Creating a view takes several transactions (ours and the library's tracking table
+        with its migration row); two processes interleaving them would drop or duplicate each
+        other's work. An advisory file lock beside the database lets one creator in at a time."""
+        path = _database_file(self.datastore.pool.db_name)
+        if path is None:  # an in-memory database belongs to one process
+            yield
+            return
+        with open(f"{path}.views-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _cursor(self, *, commit: bool) -> Any:
         """Batches write, so they take SQLite's write lock up front (see the helper)."""
