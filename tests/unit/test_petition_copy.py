@@ -9,7 +9,10 @@ from copy import deepcopy
 from enum import Enum
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from domain.errors import DomainError
 from domain.petition import _IMMUTABLE, Petition
 from tests.unit.builders import register
 from tests.unit.test_snapshots import SCRIPTS, S, state
@@ -55,3 +58,21 @@ def test_a_new_mutable_attribute_is_copied_not_shared(org) -> None:
     twin = deepcopy(p)
     twin.__dict__["notes"].append("second")
     assert p.__dict__["notes"] == ["first"]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.sampled_from(sorted(S)), max_size=25))
+def test_any_history_copies_exactly(org, policy, steps) -> None:
+    """Random command sequences (refused ones change nothing): after each, the copy equals
+    the case and shares nothing that can change in place."""
+    p = register(org)
+    for name in steps:
+        try:
+            S[name](p, org, policy)
+        except DomainError:
+            continue
+        p.collect_events()
+        twin = deepcopy(p)
+        assert state(twin) == state(p), name
+        assert _shared_mutables(p, twin) == [], name
