@@ -1,16 +1,14 @@
 """The Petition aggregate (信访事项): one case, its whole lifecycle as events.
 
 Commands (public methods) check every rule first and only then trigger an event, so a refused
-command leaves no trace. Event handlers (``when``) only change state: replaying old events
-never re-runs today's rules, so changing the policy file cannot break history.
+command leaves no trace. Event handlers (``when``, in ``petition_state.py``) only change state:
+replaying old events never re-runs today's rules, so changing the policy file cannot break
+history.
 """
 
 from __future__ import annotations
 
-from copy import deepcopy
-from datetime import date, datetime
-from enum import Enum
-from functools import singledispatchmethod
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +18,8 @@ from domain import events as ev
 from domain.deadlines import Deadline, DeadlinePolicy
 from domain.errors import IllegalTransition, InvalidCommand
 from domain.lifecycle import ALLOWED, allowed_commands
+from domain.petition_state import PetitionState
 from domain.snapshots import PetitionSnapshot
-from domain.supervision_ladder import ESCALATION, rank
 from domain.units import OrgChart, UnitLevel
 from domain.values import (
     Channel,
@@ -30,7 +28,6 @@ from domain.values import (
     HandlingTrack,
     Location,
     Petitioner,
-    Ratings,
     RedirectChannel,
     ReviewOutcome,
     Satisfaction,
@@ -38,10 +35,6 @@ from domain.values import (
     Status,
     SupervisionLevel,
 )
-
-# Values a Petition holds that never change in place (frozen dataclasses hold only such values).
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Location,
-                        Petitioner, Ratings})
 
 
 def _text(name: str, value: str) -> str:
@@ -72,8 +65,9 @@ def check_location(org: OrgChart, location: Location) -> None:
         raise InvalidCommand("longitude must be within [-180, 180]")
 
 
-class Petition(Aggregate):
-    """A citizen's petition, from registration to closure, review and re-review."""
+class Petition(PetitionState, Aggregate):
+    """A citizen's petition, from registration to closure, review and re-review: the rules of
+    each command here, the state its events build in ``PetitionState``."""
 
     Snapshot = PetitionSnapshot  # restores enums and value objects (see snapshots.py)
 
@@ -345,21 +339,6 @@ class Petition(Aggregate):
             return self.received_by
         return self.holder
 
-    @property
-    def current_obligation(self) -> str | None:
-        """Which duty of a unit is running now, as ``kind@start``: the supervision ladder is
-        climbed once per obligation, and a new one (e.g. after reopening) starts afresh."""
-        start = {
-            Status.REGISTERED: ("acceptance", self.received_at),
-            Status.ACCEPTED: ("answer", self.handling_started_at),
-            Status.IN_HANDLING: ("answer", self.handling_started_at),
-            Status.UNDER_REVIEW: ("review_decision", self.review_requested_at),
-            Status.UNDER_RE_REVIEW: ("re_review_decision", self.re_review_requested_at),
-        }.get(self.status)
-        if start is None or start[1] is None:
-            return None
-        return f"{start[0]}@{start[1].isoformat()}"
-
     def ladder_reached(self) -> int:
         """Rank of the highest rung issued for the current obligation (-1: none yet)."""
         key = self.current_obligation
@@ -400,206 +379,3 @@ class Petition(Aggregate):
     def _emit(self, event_class: type[ev.PetitionEvent], at: datetime, actor: str,
               **fields: Any) -> None:
         self.trigger_event(event_class, at=at, actor=_text("actor", actor), **fields)
-
-    # ------------------------------------------------------------------ state changes
-    @singledispatchmethod
-    def when(self, event: Any) -> None:
-        raise TypeError(f"Petition cannot apply {type(event).__name__}")
-
-    def _moved(self, event: ev.PetitionEvent) -> None:
-        self.last_at = event.at
-
-    @when.register(ev.Registered)
-    def _(self, e: ev.Registered) -> None:
-        self.status = Status.REGISTERED
-        self.channel = Channel(e.channel)
-        self.subject, self.content, self.category = e.subject, e.content, e.category
-        self.location, self.petitioner = e.location, e.petitioner
-        self.co_petitioners = e.co_petitioners
-        self.received_by = self.holder = e.received_by
-        self.responsible_unit: str | None = None
-        self.delegation_mode: DelegationMode | None = None
-        self.query_code_hash = e.query_code_hash
-        self.received_at = self.last_at = e.at
-        self.proxy_agent = e.proxy_agent
-        self.proxy_contact_due_from = e.at if e.proxy_agent else None
-        self.handling_track: HandlingTrack | None = None
-        self.speed_track: SpeedTrack | None = None
-        self.accepted_at: datetime | None = None
-        self.handling_started_at: datetime | None = None
-        self.extension_days = 0
-        self.extended_this_round = False
-        self.extension_requested_days: int | None = None
-        self.decline_reason: str | None = None
-        self.redirect_to: RedirectChannel | None = None
-        self.supervision_level: SupervisionLevel | None = None
-        self.supervision_count = 0
-        self.ladder: dict[str, int] = {}
-        self.unsatisfied_pending = False
-        self._clear_answer()
-        self.review_requested_at: datetime | None = None
-        self.review_decided_at: datetime | None = None
-        self.review_outcome: ReviewOutcome | None = None
-        self.re_review_requested_at: datetime | None = None
-        self.re_review_decided_at: datetime | None = None
-        self.re_review_outcome: ReviewOutcome | None = None
-        self.closed_at: datetime | None = None
-        self.reopen_count = 0
-
-    def _clear_answer(self) -> None:
-        self.answer: str | None = None
-        self.answered_by: str | None = None
-        self.answered_at: datetime | None = None
-        self.ratings: Ratings | None = None
-        self.rated_at: datetime | None = None
-
-    @when.register(ev.Accepted)
-    def _(self, e: ev.Accepted) -> None:
-        self.status = Status.ACCEPTED
-        self.handling_track = HandlingTrack(e.handling_track)
-        self.speed_track = SpeedTrack(e.speed_track)
-        self.accepted_at = self.handling_started_at = e.at
-        self._moved(e)
-
-    @when.register(ev.Declined)
-    def _(self, e: ev.Declined) -> None:
-        self.status = Status.DECLINED
-        self.decline_reason, self.redirect_to = e.reason, RedirectChannel(e.redirect_to)
-        self.closed_at = e.at
-        self._moved(e)
-
-    @when.register(ev.Delegated)
-    def _(self, e: ev.Delegated) -> None:
-        self.status = Status.IN_HANDLING
-        self.responsible_unit, self.delegation_mode = e.unit, DelegationMode(e.mode)
-        self._moved(e)
-
-    @when.register(ev.Escalated)
-    def _(self, e: ev.Escalated) -> None:
-        if e.rule:  # the ladder's own escalation; a staff escalation leaves the ladder running
-            self._climbed(rank(ESCALATION))
-        self.status = Status.IN_HANDLING
-        self.holder = self.responsible_unit = e.to_unit
-        self._moved(e)
-
-    @when.register(ev.ExtensionRequested)
-    def _(self, e: ev.ExtensionRequested) -> None:
-        self.extension_requested_days = e.days
-        self._moved(e)
-
-    @when.register(ev.DeadlineExtended)
-    def _(self, e: ev.DeadlineExtended) -> None:
-        self.extension_days += e.days
-        self.extended_this_round = True
-        self.extension_requested_days = None
-        self._moved(e)
-
-    def _climbed(self, rung_rank: int) -> None:
-        key = self.current_obligation
-        if key is not None:
-            self.ladder[key] = max(self.ladder.get(key, -1), rung_rank)
-
-    @when.register(ev.SupervisionIssued)
-    def _(self, e: ev.SupervisionIssued) -> None:
-        self._climbed(rank(e.level))
-        self.supervision_level = SupervisionLevel(e.level)
-        self.supervision_count += 1
-        self._moved(e)
-
-    @when.register(ev.ProxyAssigned)
-    def _(self, e: ev.ProxyAssigned) -> None:
-        self.proxy_agent = e.agent
-        self.proxy_contact_due_from = e.at
-        self._moved(e)
-
-    @when.register(ev.ProxyContactLogged)
-    def _(self, e: ev.ProxyContactLogged) -> None:
-        self.proxy_contact_due_from = e.at
-        self._moved(e)
-
-    @when.register(ev.Answered)
-    def _(self, e: ev.Answered) -> None:
-        self.status = Status.ANSWERED
-        self.answer, self.answered_by, self.answered_at = e.answer, e.unit, e.at
-        self._moved(e)
-
-    @when.register(ev.Rated)
-    def _(self, e: ev.Rated) -> None:
-        self.ratings = Ratings(
-            Satisfaction(e.attitude), Satisfaction(e.efficiency), Satisfaction(e.quality)
-        )
-        self.rated_at = e.at
-        self.unsatisfied_pending = self.ratings.unsatisfied
-        self._moved(e)
-
-    @when.register(ev.AnswerConfirmed)
-    def _(self, e: ev.AnswerConfirmed) -> None:
-        self.unsatisfied_pending = False
-        self._moved(e)
-
-    @when.register(ev.ReviewRequested)
-    def _(self, e: ev.ReviewRequested) -> None:
-        self.status = Status.UNDER_REVIEW
-        self.review_requested_at = e.at
-        self._moved(e)
-
-    @when.register(ev.ReviewDecided)
-    def _(self, e: ev.ReviewDecided) -> None:
-        self.status = Status.REVIEWED
-        self.review_decided_at, self.review_outcome = e.at, ReviewOutcome(e.outcome)
-        self._moved(e)
-
-    @when.register(ev.ReReviewRequested)
-    def _(self, e: ev.ReReviewRequested) -> None:
-        self.status = Status.UNDER_RE_REVIEW
-        self.re_review_requested_at = e.at
-        self._moved(e)
-
-    @when.register(ev.ReReviewDecided)
-    def _(self, e: ev.ReReviewDecided) -> None:
-        self.status = Status.RE_REVIEWED
-        self.re_review_decided_at, self.re_review_outcome = e.at, ReviewOutcome(e.outcome)
-        self._moved(e)
-
-    @when.register(ev.Closed)
-    def _(self, e: ev.Closed) -> None:
-        self.status = Status.CLOSED
-        self.closed_at = e.at
-        self._moved(e)
-
-    @when.register(ev.Reopened)
-    def _(self, e: ev.Reopened) -> None:
-        self.status = Status.IN_HANDLING
-        self.handling_started_at = e.at
-        self.extension_days, self.extended_this_round = 0, False
-        self.extension_requested_days = None
-        self.closed_at = None
-        self.reopen_count += 1
-        self.unsatisfied_pending = False
-        self._clear_answer()
-        self._moved(e)
-
-    @when.register(ev.Withdrawn)
-    def _(self, e: ev.Withdrawn) -> None:
-        self.status = Status.WITHDRAWN
-        self.closed_at = e.at
-        self._moved(e)
-
-    _handler_for = staticmethod(when.dispatcher.dispatch)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Petition:
-        """The copy a command gets from the repository's cache, without ``copy.deepcopy``'s
-        walk over every value: values that cannot change in place are shared, anything else
-        (the ladder, and any mutable attribute added later) is deep-copied."""
-        twin = object.__new__(type(self))
-        memo[id(self)] = twin
-        twin.__dict__.update({
-            name: value if type(value) in _IMMUTABLE or isinstance(value, Enum)
-            else deepcopy(value, memo)
-            for name, value in self.__dict__.items()})
-        return twin
-
-    def fold(self, event: ev.PetitionEvent) -> None:
-        """Applies one event: ``when`` without singledispatchmethod's per-call wrapper, which
-        costs more than most handlers when a projection folds a hundred thousand events."""
-        self._handler_for(type(event))(self, event)

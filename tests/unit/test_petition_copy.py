@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError
-from domain.petition import _IMMUTABLE, Petition
+from domain.petition import Petition
+from domain.petition_state import _IMMUTABLE
 from tests.unit.builders import register
 from tests.unit.test_snapshots import SCRIPTS, S, state
 
