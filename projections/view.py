@@ -190,12 +190,10 @@ class _Tables:
         return self._view.table(name)
 
 
-def _database_file(db_name: str) -> str | None:
-    """The file behind a SQLite database name (a path or a ``file:`` URI); None in memory."""
-    if ":memory:" in db_name or "mode=memory" in db_name:
-        return None
+def _database_file(db_name: str) -> str:
+    """The file behind a SQLite database name (a path or a ``file:`` URI)."""
     if db_name.startswith("file:"):
-        return unquote(urlsplit(db_name).path) or None
+        return unquote(urlsplit(db_name).path)
     return db_name
 
 
@@ -243,10 +241,11 @@ class SQLiteView(View, SQLiteTrackingRecorder):
         """Creating a view takes several transactions (ours and the library's tracking table
         with its migration row); two processes interleaving them would drop or duplicate each
         other's work. An advisory file lock beside the database lets one creator in at a time."""
-        path = _database_file(self.datastore.pool.db_name)
-        if path is None:  # an in-memory database belongs to one process
+        pool = self.datastore.pool
+        if pool.is_sqlite_memory_mode:  # an in-memory database belongs to one process
             yield
             return
+        path = _database_file(pool.db_name)
         with open(f"{path}.views-lock", "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
