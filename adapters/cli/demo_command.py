@@ -16,7 +16,7 @@ from rich.progress import (
 
 from adapters.cli.case_commands import open_app
 from adapters.cli.output import console, print_json, print_table
-from adapters.demo_data import DemoDistrict
+from adapters.synthetic.demo import DemoDistrict
 from projections.runner import READ_MODELS, catch_up
 from workflows.application import PetitionApplication
 

@@ -16,11 +16,11 @@ import typer
 from adapters.cli.output import console, print_json, print_table
 from adapters.logging import configure_logging
 from adapters.settings import Settings
+from adapters.synthetic.simulation import DEFAULT_START, Simulation, SimulationResult
 from adapters.wiring import build_application
 from domain.supervision_ladder import RUNGS
 from projections.runner import catch_up, supervision_queue
 from workflows.clock import ManualClock
-from workflows.simulation import DEFAULT_START, Simulation, SimulationResult
 
 
 def register(app: typer.Typer) -> None:

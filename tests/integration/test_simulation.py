@@ -26,13 +26,13 @@ from uuid import UUID
 import pytest
 
 from adapters.settings import Settings
+from adapters.synthetic.simulation import Simulation, SimulationResult
 from adapters.wiring import build_application
 from domain.supervision_ladder import RUNGS
 from projections.runner import catch_up, supervision_queue
 from tests.conftest import PG_URL, _key
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
-from workflows.simulation import Simulation, SimulationResult
 
 CST = timezone(timedelta(hours=8))
 SEED = 7

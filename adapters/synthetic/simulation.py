@@ -1,9 +1,10 @@
-"""A synthetic district lived day by day on a hand-moved clock: the closed loop in seconds.
+"""`petition simulate`'s driver: a synthetic district lived day by day on a hand-moved clock.
 
 Each simulated day new petitions arrive, staff act on the cases according to seeded
 behaviour profiles, the clock moves to the next midnight, the supervision queue catches up
-and ``SupervisionProcess.tick`` chases what is due. Every case's whole story is drawn from
-the seed when it arrives, as dated steps; nothing the simulation does depends on what the
+and ``SupervisionProcess.tick`` chases what is due: the closed loop in seconds. Every case's whole
+story is drawn from the seed when it arrives, as dated steps (``stories.py``; its people and
+subjects from ``citizens.py``, shared with ``petition demo``); nothing the simulation does depends on what the
 store contains, on uuid4 or on the wall clock.
 
 Crash-safe by construction: every command carries the idempotency key
@@ -23,6 +24,8 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from adapters.synthetic import citizens
+from adapters.synthetic.stories import Handling, Profile, Step
 from domain import events as ev
 from domain.deadlines import DeadlineKind
 from domain.errors import DomainError
@@ -32,7 +35,6 @@ from domain.values import Channel, HandlingTrack, SpeedTrack
 from workflows import commands as c
 from workflows.application import Idempotency, PetitionApplication
 from workflows.clock import ManualClock
-from workflows.simulation_stories import Handling, Profile, Step
 from workflows.when_deadline_passes_issue_supervision import (
     ACTOR,
     ObligationQueue,
@@ -48,11 +50,6 @@ DEFAULT_START = date(2026, 3, 2)  # a Monday
 ROUTINE = {Profile.PROMPT: 60, Profile.LATE: 25, Profile.VERY_LATE: 15}
 SPECIAL = {None: 76, Profile.EXTENDED: 6, Profile.ESCALATED: 4, Profile.UNSATISFIED: 8,
            Profile.PROXY_SILENT: 6}
-SUBJECTS = [("urban_management", "夜间施工噪音扰民 Night-time construction noise"),
-            ("housing", "物业服务纠纷 Property management dispute"),
-            ("labour_wages", "拖欠农民工工资 Unpaid wages"),
-            ("environment", "餐饮油烟污染 Restaurant fumes"),
-            ("transport", "公交线路调整 Bus route change")]
 
 
 @dataclass(frozen=True)
@@ -228,7 +225,8 @@ class Simulation:
         delegated = accepted + timedelta(minutes=5)
         yield Step(delegated, name, lambda cid: c.DelegatePetition(
             case_id=cid, actor=intake, at=delegated, unit=street, note="请依法依规办理"))
-        yield from Handling(self, rng, name, street, district, track, accepted).steps(profile)
+        yield from Handling(self.app.policy, self.app.ladder, self.zone, rng, name, street,
+                            district, track, accepted).steps(profile)
 
     def track_for(self, rng: random.Random, profile: Profile) -> SpeedTrack:
         if profile is Profile.PROMPT:
@@ -239,15 +237,12 @@ class Simulation:
 
     def registration(self, rng: random.Random, at: datetime, district: str, street: str,
                      proxy: str | None) -> c.RegisterPetition:
-        category, subject = rng.choice(SUBJECTS)
-        born = date(1950, 1, 1) + timedelta(days=rng.randint(0, 20000))
-        first17 = f"370102{born:%Y%m%d}{rng.randint(0, 999):03d}"
+        category, subject, content = rng.choice(citizens.SHORTLIST)
+        id_number = citizens.id_number(rng, date(1950, 1, 1), 20000)
         return c.RegisterPetition(
             actor=f"intake:{district}", at=at, channel=Channel.ONLINE, subject=subject,
-            content=f"{subject}：请有关部门尽快处理。", category=category,
+            content=content, category=category,
             location=c.LocationIn(district=district, street=street),
-            petitioner=c.PetitionerIn(
-                name="王" + rng.choice("伟芳娜敏静丽强磊军洋"),
-                id_number=first17 + c.id_number_check_char(first17),
-                phone="13" + "".join(str(rng.randint(0, 9)) for _ in range(9))),
+            petitioner=c.PetitionerIn(name="王" + rng.choice(citizens.GIVEN_SHORT),
+                                      id_number=id_number, phone=citizens.mobile(rng)),
             received_by=district, proxy_agent=proxy)

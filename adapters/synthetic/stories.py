@@ -1,8 +1,9 @@
 """The staff's part of a simulated case, by behaviour profile, as dated steps.
 
-Drawn from the seed when the case arrives (see ``simulation.py``): prompt, late and very late
-units, an extension, an escalation by the ladder, an unsatisfied rating that is reopened, and a
-proxy agent who stays silent.
+Drawn from the seed when the case arrives (``simulation.py`` imports this module, never the
+reverse: a story receives the policy, the ladder and the zone): prompt, late and very late
+units, an extension, an escalation by the ladder, an unsatisfied rating that is reopened, and
+a proxy agent who stays silent.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from domain.deadlines import Deadline, DeadlineKind
+from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy
+from domain.supervision_ladder import LadderRules
 from domain.values import ContactMode, Satisfaction, SpeedTrack
 from workflows import commands as c
-
-if TYPE_CHECKING:
-    from workflows.simulation import Simulation
 
 
 class Profile(StrEnum):
@@ -48,11 +47,12 @@ class Step:
 class Handling:
     """The staff's part of one case after delegation, as dated steps, by profile."""
 
-    def __init__(self, sim: Simulation, rng: random.Random, name: str, street: str,
-                 district: str, track: SpeedTrack, accepted: datetime):
-        self.sim, self.rng, self.name = sim, rng, name
+    def __init__(self, policy: DeadlinePolicy, ladder: LadderRules, zone: ZoneInfo,
+                 rng: random.Random, name: str, street: str, district: str, track: SpeedTrack,
+                 accepted: datetime):
+        self.policy, self.ladder, self.zone, self.rng, self.name = policy, ladder, zone, rng, name
         self.street, self.district, self.accepted = street, district, accepted
-        self.limit = sim.app.policy.rules.answer_days_for(track)
+        self.limit = policy.rules.answer_days_for(track)
 
     def steps(self, profile: Profile) -> Iterator[Step]:
         return getattr(self, profile.value)()
@@ -87,7 +87,7 @@ class Handling:
         yield from self.answer_and_close(self.on(new_due + timedelta(days=3), 11), self.street)
 
     def escalated(self) -> Iterator[Step]:
-        offset = self.sim.app.ladder.escalation
+        offset = self.ladder.escalation
         if offset is None:
             return
         moved = self.due(self.accepted).expires_at + timedelta(days=offset)  # the ladder's tick
@@ -145,12 +145,12 @@ class Handling:
             efficiency=mood, quality=mood))
 
     def due(self, start: datetime, extra: int = 0) -> Deadline:
-        return self.sim.app.policy.deadline(DeadlineKind.ANSWER, start, self.limit + extra)
+        return self.policy.deadline(DeadlineKind.ANSWER, start, self.limit + extra)
 
     def local(self, moment: datetime) -> date:
-        return moment.astimezone(self.sim.zone).date()
+        return moment.astimezone(self.zone).date()
 
     def on(self, day: date, hour: int | None = None, minute: int | None = None) -> datetime:
         hour = self.rng.randint(10, 16) if hour is None else hour
         minute = self.rng.randint(0, 59) if minute is None else minute
-        return datetime.combine(day, time(hour, minute), tzinfo=self.sim.zone)
+        return datetime.combine(day, time(hour, minute), tzinfo=self.zone)

@@ -1,9 +1,10 @@
-"""A realistic synthetic district: thousands of petitions over the last months, full lifecycles.
+"""`petition demo`'s driver: thousands of petitions over the last months, full lifecycles.
 
 Registration goes through the application's ``register`` command (validation, query code,
 index); the rest of each case's life is decided by the aggregate's own commands with business
 times in the past and saved in one transaction per case, so a demo of a few thousand cases
-loads in seconds. Seeded: the same seed and ``now`` give the same cases.
+loads in seconds. Seeded: the same seed and ``now`` give the same cases. The people and
+subjects come from ``citizens.py``, shared with the day-by-day simulation.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from adapters.synthetic import citizens
 from domain.errors import DomainError
 from domain.petition import Petition
 from domain.units import UnitLevel
@@ -31,32 +33,10 @@ from domain.values import (
     SupervisionLevel,
 )
 from workflows.application import PetitionApplication
-from workflows.commands import RegisterPetition, id_number_check_char
+from workflows.commands import RegisterPetition
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
-CATEGORIES: dict[str, list[tuple[str, str]]] = {
-    "urban_management": [("夜间施工噪音扰民 Night-time construction noise",
-                          "小区旁工地连续多日夜间施工，严重影响居民休息。"),
-                         ("占道经营 Street stalls blocking the road",
-                          "菜市场门口摊贩占道经营，行人车辆通行困难。")],
-    "housing": [("物业服务纠纷 Property management dispute",
-                 "物业公司长期不维修电梯，业主多次反映无果。"),
-                ("老旧小区改造 Renovation of an old estate",
-                 "小区改造工程拖延一年未完工，楼道堆满建筑垃圾。")],
-    "labour_wages": [("拖欠农民工工资 Unpaid migrant workers' wages",
-                      "施工单位拖欠二十余名工人工资近半年。")],
-    "land_requisition": [("征地补偿 Land requisition compensation",
-                          "村集体土地被征收后补偿款迟迟未发放到户。")],
-    "environment": [("餐饮油烟污染 Restaurant fumes", "楼下餐馆油烟直排，居民无法开窗。"),
-                    ("河道污染 Polluted river", "河道发黑发臭，疑似有企业偷排污水。")],
-    "social_security": [("养老保险转移 Pension transfer",
-                         "异地养老保险关系转移手续办理困难。")],
-    "transport": [("公交线路调整 Bus route change", "公交线路调整后老年人出行不便。")],
-    "education": [("入学划片 School catchment", "孩子入学划片与户籍地址不符。")],
-}
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
 CHANNELS = [(Channel.ONLINE, 45), (Channel.HOTLINE, 20), (Channel.APP, 10), (Channel.VISIT, 10),
             (Channel.LETTER, 8), (Channel.PHONE, 5), (Channel.EMAIL, 2)]
 
@@ -113,8 +93,7 @@ class DemoDistrict:
     def _registration(self, received: datetime) -> RegisterPetition:
         rng = self.rng
         street = rng.choice(self.streets)
-        category = rng.choice(list(CATEGORIES))
-        subject, content = rng.choice(CATEGORIES[category])
+        category, subject, content = citizens.subject(rng)
         channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
         received_by = street.parent if rng.random() < 0.75 else self.city
         return RegisterPetition(
@@ -128,19 +107,14 @@ class DemoDistrict:
                       "address": f"{street.name.split()[0]}{rng.randint(1, 200)}号",
                       "lat": round(36.6 + rng.uniform(-0.2, 0.2), 5),
                       "lon": round(117.0 + rng.uniform(-0.3, 0.3), 5)},
-            petitioner={"name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2)),
-                        "id_number": self._id_number(), "phone": f"1{rng.choice('3578')}"
-                        + "".join(str(rng.randint(0, 9)) for _ in range(9))},
+            petitioner={"name": rng.choice(citizens.SURNAMES)
+                        + "".join(rng.sample(citizens.GIVEN, 2)),
+                        "id_number": citizens.id_number(rng, date(1940, 1, 1), 25000),
+                        "phone": citizens.mobile(rng, "3578")},
             co_petitioners=rng.randint(5, 60) if rng.random() < 0.08 else 0,
             received_by=received_by,
             proxy_agent=f"proxy-{street.id}" if rng.random() < 0.1 else None,
         )
-
-    def _id_number(self) -> str:
-        rng = self.rng
-        born = datetime(1940, 1, 1) + timedelta(days=rng.randint(0, 25000))
-        first17 = f"370102{born:%Y%m%d}{rng.randint(0, 999):03d}"
-        return first17 + id_number_check_char(first17)
 
     def _working_moment(self, moment: datetime) -> datetime:
         local = moment.astimezone(ZONE)

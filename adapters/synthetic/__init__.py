@@ -1,0 +1,1 @@
+"""Synthetic petitions: one generator (``citizens.py``), two drivers (``demo.py``, ``simulation.py``)."""
