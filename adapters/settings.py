@@ -28,6 +28,8 @@ class Settings:
     kafka_partitions: int = 6
     kafka_replication: int = 1
     aggregate_cache: int = 1000
+    group_commit: bool = False  # concurrent saves share transactions (persistence/group_commit.py)
+    group_commit_window_ms: float = 0.0
 
     @property
     def is_postgres(self) -> bool:
@@ -60,7 +62,24 @@ class Settings:
             kafka_partitions=_positive(env, "PETITION_KAFKA_PARTITIONS", 6),
             kafka_replication=_positive(env, "PETITION_KAFKA_REPLICATION", 1),
             aggregate_cache=_whole(env, "PETITION_AGGREGATE_CACHE", 1000),
+            group_commit=_flag(env.get("PETITION_GROUP_COMMIT")),
+            group_commit_window_ms=_milliseconds(env, "PETITION_GROUP_COMMIT_WINDOW_MS"),
         )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "y", "yes", "true", "on")
+
+
+def _milliseconds(env: Mapping[str, str], name: str) -> float:
+    raw = env.get(name)
+    try:
+        value = float(raw or 0)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of milliseconds, got {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name} must be at least 0, got {raw!r}")
+    return value
 
 
 def _path(value: str | None) -> Path | None:

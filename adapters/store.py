@@ -26,7 +26,8 @@ def cache_env(settings: Settings) -> dict[str, str]:
 
 def sqlite_env(settings: Settings) -> dict[str, str]:
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        # the library's SQLite, with write transactions that take the lock first
+        "PERSISTENCE_MODULE": "adapters.persistence.sqlite:SQLiteFactory",
         "SQLITE_DBNAME": settings.store,
         "SQLITE_LOCK_TIMEOUT": "10",
     }

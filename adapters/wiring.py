@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+
+from eventsourcing.persistence import ApplicationRecorder
 
 from adapters.keys import key_from
 from adapters.org_file import load_org_chart
+from adapters.persistence.group_commit import GroupCommitRecorder
 from adapters.policy_file import load_ladder, load_policy
 from adapters.settings import Settings
 from adapters.store import ensure_postgres_schema, store_env
@@ -33,6 +37,15 @@ def build_application(settings: Settings | None = None, *, clock: Clock | None =
         ladder=load_ladder(settings.policy_file),
         query_codes=QueryCodes(base64.b64decode(code_key)),
         clock=clock,
+        wrap_writes=_group_commit(settings),
     )
     application.use_stored_units()  # a chart loaded with `petition units load` wins
     return application
+
+
+def _group_commit(settings: Settings) -> Callable[[ApplicationRecorder], ApplicationRecorder] | None:
+    """With PETITION_GROUP_COMMIT=1 concurrent saves share transactions (see the module)."""
+    if not settings.group_commit:
+        return None
+    window = settings.group_commit_window_ms / 1000
+    return lambda recorder: GroupCommitRecorder(recorder, window=window)  # type: ignore[return-value]

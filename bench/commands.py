@@ -10,7 +10,7 @@ from typing import Any
 
 from bench import baselines as b
 from bench.common import Figure, Run, lifecycle
-from workflows.group_commit import GroupCommitRecorder
+from adapters.persistence.group_commit import GroupCommitRecorder
 
 Tick = Callable[[], None]
 

@@ -7,13 +7,10 @@ SQLite file in a temporary directory, so runs never see each other's data.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,9 +80,8 @@ class Place:
 
     def app(self, *, group_commit: bool = False, clock: ManualClock | None = None
             ) -> PetitionApplication:
-        with environ({"PETITION_GROUP_COMMIT": "1" if group_commit else "0"}):
-            return build_application(Settings.from_env(self.env),
-                                     clock=clock or ManualClock(NOW - timedelta(days=90)))
+        settings = replace(Settings.from_env(self.env), group_commit=group_commit)
+        return build_application(settings, clock=clock or ManualClock(NOW - timedelta(days=90)))
 
     def library_env(self) -> dict[str, str]:
         """A plain eventsourcing Application's configuration for the same store, no cipher."""
@@ -115,20 +111,6 @@ class Run:
             for schema in self.schemas:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         self._tmp.cleanup()
-
-
-@contextmanager
-def environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def register_command(n: int = 0) -> c.RegisterPetition:

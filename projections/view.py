@@ -24,8 +24,6 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
-from workflows.sqlite_transaction import immediate_transaction
-
 Row = dict[str, Any]
 
 
@@ -254,10 +252,9 @@ class SQLiteView(View, SQLiteTrackingRecorder):
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _cursor(self, *, commit: bool) -> Any:
-        """Batches write, so they take SQLite's write lock up front (see the helper)."""
-        if commit:
-            return immediate_transaction(self.datastore)
-        return self.datastore.transaction(commit=False)
+        """A batch reads, then writes: the datastore the runner injects (the store's own,
+        ``adapters/persistence/sqlite.py``) takes SQLite's write lock up front for it."""
+        return self.datastore.transaction(commit=commit)
 
     def table(self, name: str) -> str:
         return name

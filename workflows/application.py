@@ -14,7 +14,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import EventStore, IntegrityError, Transcoder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    Transcoder,
+)
 
 from domain.deadlines import Deadline, DeadlinePolicy
 from domain.errors import InvalidCommand
@@ -26,7 +31,6 @@ from domain.supervision_ladder import LadderRules
 from domain.units import OrgChart
 from domain.values import Location, Petitioner
 from workflows import commands as c
-from workflows import group_commit
 from workflows.clock import Clock, SystemClock
 from workflows.decisions import decide
 from workflows.errors import (
@@ -75,7 +79,9 @@ class PetitionApplication(Application[UUID]):
         ladder: LadderRules | None = None,
         query_codes: QueryCodes | None = None,
         clock: Clock | None = None,
+        wrap_writes: Callable[[ApplicationRecorder], ApplicationRecorder] | None = None,
     ):
+        self.wrap_writes = wrap_writes  # read while the library builds the event store
         super().__init__(env)
         self.org = org if org is not None else OrgChart([])
         self.policy = policy or DeadlinePolicy()
@@ -90,11 +96,11 @@ class PetitionApplication(Application[UUID]):
         return transcoder
 
     def construct_event_store(self) -> EventStore[UUID]:
-        """With PETITION_GROUP_COMMIT=1 concurrent saves share transactions (group_commit.py)."""
+        """Saves write through ``wrap_writes(recorder)`` when the composition root injects one
+        (group commit); reads keep the plain recorder."""
         store = super().construct_event_store()
-        if group_commit.is_enabled(self.env.get(group_commit.ENV_FLAG)):
-            window = float(self.env.get(group_commit.ENV_WINDOW_MS) or 0) / 1000
-            store.recorder = group_commit.GroupCommitRecorder(self.recorder, window=window)
+        if self.wrap_writes is not None:
+            store.recorder = self.wrap_writes(self.recorder)
         return store
 
     # ------------------------------------------------------------------ commands

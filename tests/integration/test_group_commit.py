@@ -10,23 +10,28 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from adapters.persistence.group_commit import GroupCommitRecorder
+from adapters.settings import Settings
 from adapters.wiring import build_application
+from tests.integration.helpers import register_sample
 from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.errors import ConcurrentModification
-from workflows.group_commit import GroupCommitRecorder
-from tests.integration.helpers import register_sample
 
 
 @pytest.fixture
 def gc_app(settings, clock, monkeypatch) -> Iterator[PetitionApplication]:
     monkeypatch.setenv("PETITION_GROUP_COMMIT", "1")
     monkeypatch.setenv("PETITION_GROUP_COMMIT_WINDOW_MS", "50")
+    grouped = Settings.from_env()  # read from the environment, as a deployment does
+    settings = replace(settings, group_commit=grouped.group_commit,
+                       group_commit_window_ms=grouped.group_commit_window_ms)
     application = build_application(settings, clock=clock)
     yield application
     application.close()
@@ -135,3 +140,27 @@ def test_a_write_by_another_instance_is_seen_under_the_lock(gc_app, settings, cl
     finally:
         other.close()
     assert len(gc_app.events_of(case_id)) == 2
+
+
+@pytest.mark.parametrize(("flag", "window", "expected"), [
+    ("1", "50", (True, 50.0)), ("yes", "", (True, 0.0)), ("0", "5", (False, 5.0)),
+    (None, None, (False, 0.0))])
+def test_group_commit_is_read_through_settings(flag, window, expected):
+    env = {k: v for k, v in (("PETITION_GROUP_COMMIT", flag),
+                             ("PETITION_GROUP_COMMIT_WINDOW_MS", window)) if v is not None}
+    settings = Settings.from_env(env)
+    assert (settings.group_commit, settings.group_commit_window_ms) == expected
+
+
+@pytest.mark.parametrize("window", ["abc", "-1", "nan"])
+def test_a_bad_group_commit_window_names_the_variable(window):
+    with pytest.raises(ValueError, match="PETITION_GROUP_COMMIT_WINDOW_MS"):
+        Settings.from_env({"PETITION_GROUP_COMMIT_WINDOW_MS": window})
+
+
+def test_without_group_commit_saves_use_the_plain_recorder(settings, clock):
+    application = build_application(settings, clock=clock)
+    try:
+        assert application.events.recorder is application.recorder
+    finally:
+        application.close()

@@ -199,7 +199,8 @@ def test_store_env_postgres_defaults_and_explicit_schema_wins():
 
 def test_store_env_for_sqlite(tmp_path):
     env = store_env(Settings.from_env({"PETITION_STORE": str(tmp_path / "x.db")}), "K")
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    # the library's SQLite, with write transactions that take the lock first
+    assert env["PERSISTENCE_MODULE"] == "adapters.persistence.sqlite:SQLiteFactory"
     assert env["SQLITE_DBNAME"] == str(tmp_path / "x.db")
     assert not any(name.startswith("POSTGRES_") for name in env)
 

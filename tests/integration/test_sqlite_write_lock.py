@@ -1,5 +1,8 @@
 """A view's write batch on SQLite waits for another writer instead of failing.
 
+The datastore is the store's own (``adapters/persistence/sqlite.py``), as the projection runner
+injects it into every view.
+
 A deferred transaction that has read and then writes after another connection committed gets
 "database is locked" at once, whatever the busy timeout; the CI run that failed on this was
 the Kafka relay creating its view while the projection threads wrote theirs.
@@ -10,10 +13,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from eventsourcing.sqlite import SQLiteDatastore
-
+from adapters.persistence.sqlite import SQLiteDatastore
+from adapters.persistence.sqlite_transaction import immediate_transaction
 from projections.case_view import SQLiteCaseView
-from workflows.sqlite_transaction import immediate_transaction
 
 
 def _hold_write_lock(path: str, locked: threading.Event, seconds: float) -> None:

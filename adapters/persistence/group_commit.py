@@ -2,7 +2,8 @@
 
 The library serialises writers with a table lock per save (PostgreSQL) or one writer at a
 time (SQLite), so N threads saving N commands pay N transactions one after another. Here the
-event store's recorder is replaced, on the write path only, by a ``GroupCommitRecorder``:
+event store's recorder is replaced, on the write path only, by a ``GroupCommitRecorder``
+(``adapters/wiring.py`` hands ``PetitionApplication`` this wrapper when ``Settings`` say so):
 
 * the first thread to arrive with a save becomes the *leader*; threads arriving while it
   writes queue up behind it (optionally it waits ``window`` seconds for more to join);
@@ -30,14 +31,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
 
-from workflows.sqlite_transaction import immediate_transaction
-
-ENV_FLAG = "PETITION_GROUP_COMMIT"
-ENV_WINDOW_MS = "PETITION_GROUP_COMMIT_WINDOW_MS"
-
-
-def is_enabled(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "y", "yes", "true", "on")
+from adapters.persistence import library_internals as internals
+from adapters.persistence.sqlite_transaction import immediate_transaction
 
 
 class _Pending:
@@ -172,15 +167,14 @@ class _Postgres:
         return self.recorder.datastore.transaction(commit=True)
 
     def lock(self, curs: Any) -> None:
-        self.recorder._lock_table(curs)
+        internals.lock_events_table(self.recorder, curs)
 
     def versions(self, curs: Any, ids: dict[str, Any]) -> dict[str, int]:
         curs.execute(self.select_versions, (list(ids.values()),), prepare=True)
         return {_key(row["originator_id"]): row["v"] for row in curs.fetchall()}
 
     def insert(self, curs: Any, events: list[StoredEvent]) -> Sequence[int]:
-        self.recorder._insert_stored_events(curs, events)  # locks (again), notifies, inserts
-        return self.recorder._fetch_ids_after_insert_events(curs, events)
+        return internals.insert_postgres(self.recorder, curs, events)
 
 
 class _SQLite:
@@ -207,7 +201,7 @@ class _SQLite:
         return out
 
     def insert(self, curs: Any, events: list[StoredEvent]) -> Sequence[int]:
-        return self.recorder._insert_events(curs, events)
+        return internals.insert_sqlite(self.recorder, curs, events)
 
 
 def _backend_for(recorder: ApplicationRecorder) -> Any:

@@ -1,0 +1,40 @@
+"""The library's SQLite persistence, except that write transactions take the lock up front.
+
+Named by ``PERSISTENCE_MODULE`` (``adapters/store.py``), so the application's recorders and
+every view opened on the same factory's datastore (``projections/runner.py``) write through
+``immediate_transaction``: a view's batch that reads and then writes waits for a concurrent
+writer instead of failing with "database is locked". Views get this by injection; they never
+import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing import sqlite as library
+
+from adapters.persistence.sqlite_transaction import immediate_transaction
+
+
+class SQLiteDatastore(library.SQLiteDatastore):
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Any]:
+        if not commit:
+            with super().transaction(commit=False) as cursor:
+                yield cursor
+            return
+        with immediate_transaction(self) as cursor:
+            yield cursor
+
+
+class SQLiteFactory(library.SQLiteFactory):
+    def __init__(self, env: Any):
+        super().__init__(env)
+        plain, pool = self.datastore, self.datastore.pool
+        self.datastore = SQLiteDatastore(
+            pool.db_name, lock_timeout=pool.lock_timeout,
+            single_row_tracking=plain.single_row_tracking,
+            originator_id_type=plain.originator_id_type)
+        plain.close()
