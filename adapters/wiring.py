@@ -43,7 +43,8 @@ def build_application(settings: Settings | None = None, *, clock: Clock | None =
     return application
 
 
-def _group_commit(settings: Settings) -> Callable[[ApplicationRecorder], ApplicationRecorder] | None:
+def _group_commit(settings: Settings
+                  ) -> Callable[[ApplicationRecorder], ApplicationRecorder] | None:
     """With PETITION_GROUP_COMMIT=1 concurrent saves share transactions (see the module)."""
     if not settings.group_commit:
         return None

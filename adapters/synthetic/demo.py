@@ -157,12 +157,12 @@ class DemoDistrict:
         limit = self.app.policy.rules.answer_days_for(track)
         late = rng.random() < 0.12
         took = limit * rng.uniform(0.2, 0.9) + (rng.uniform(3, 25) if late else 0)
-        if track is SpeedTrack.COMPLEX and rng.random() < 0.15:
-            if not s.step(limit * 0.8, lambda at: p.extend_deadline(
+        if track is SpeedTrack.COMPLEX and rng.random() < 0.15 and not s.step(
+                limit * 0.8, lambda at: p.extend_deadline(
                     at=at, actor=f"handler:{p.responsible_unit}", days=rng.randint(10, 30),
                     reason="案情复杂需进一步调查", approved_by=f"supervisor:{p.holder}",
                     policy=self.app.policy)):
-                return
+            return
         if late and (not self._supervise(s, limit) or rng.random() < 0.4):
             return  # still unanswered: an overdue case on the supervision queue
         if rng.random() < 0.04 and p.responsible_unit:
@@ -211,8 +211,8 @@ class DemoDistrict:
             return
         if not s.step(rng.uniform(5, 25), lambda at: p.decide_review(
                 at=at, actor=f"reviewer:{reviewer}", unit=reviewer,
-                outcome=rng.choice(list(ReviewOutcome)), opinion="经复查，原处理意见正确，予以维持。",
-                org=self.org)):
+                outcome=rng.choice(list(ReviewOutcome)),
+                opinion="经复查，原处理意见正确，予以维持。", org=self.org)):
             return
         s.step(rng.uniform(3, 10), lambda at: p.close(at=at, actor=f"reviewer:{reviewer}",
                                                       summary="复查后办结"))

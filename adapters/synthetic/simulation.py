@@ -4,8 +4,8 @@ Each simulated day new petitions arrive, staff act on the cases according to see
 behaviour profiles, the clock moves to the next midnight, the supervision queue catches up
 and ``SupervisionProcess.tick`` chases what is due: the closed loop in seconds. Every case's whole
 story is drawn from the seed when it arrives, as dated steps (``stories.py``; its people and
-subjects from ``citizens.py``, shared with ``petition demo``); nothing the simulation does depends on what the
-store contains, on uuid4 or on the wall clock.
+subjects from ``citizens.py``, shared with ``petition demo``); nothing the simulation does
+depends on what the store contains, on uuid4 or on the wall clock.
 
 Crash-safe by construction: every command carries the idempotency key
 ``(seed, day, sequence number)``, so re-running from day 0 on the same store after a crash
