@@ -10,6 +10,7 @@ from uuid import UUID
 
 import typer
 
+from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_json, print_mapping, print_table
 from adapters.logging import configure_logging
 from adapters.settings import Settings
@@ -94,7 +95,7 @@ def history(
 ) -> None:
     """Every event of a case in order, with business time and recorded time."""
     application = open_app()
-    events = (events_as_of(application, case_id, _instant(as_of)) if as_of
+    events = (events_as_of(application, case_id, aware_instant(as_of)) if as_of
               else application.events_of(case_id))
     records = [event_record(e, pii=pii) for e in events]
     if as_json:
@@ -106,16 +107,6 @@ def history(
         ((r["version"], r["type"], _minute(r["at"]), _second(r["recorded_at"]), r["actor"],
           _brief(r["data"])) for r in records),
     )
-
-
-def _instant(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO instant: {text!r}") from None
-    if moment.tzinfo is None:
-        raise typer.BadParameter("--as-of needs a timezone, e.g. 2026-03-20T09:00+08:00")
-    return moment
 
 
 def _minute(iso: str) -> str:

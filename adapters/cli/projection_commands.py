@@ -15,19 +15,13 @@ from uuid import UUID
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from adapters.cli.case_commands import open_app
+from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_table
-from adapters.settings import Settings
-from adapters.wiring import build_application
+from projections import queries
 from projections import runner as r
-from projections.supervision_queue import unit_path
-from workflows.application import PetitionApplication
-from workflows.ladder_status import ladder_status
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _app() -> PetitionApplication:
-    return build_application(Settings.from_env())
 
 
 def _print(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
@@ -47,12 +41,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _obligation(row: dict[str, Any], app: PetitionApplication | None = None) -> dict[str, Any]:
+def _obligation(row: dict[str, Any]) -> dict[str, Any]:
+    """The columns shown; with the ladder (rung reached, what comes next and when) when the
+    read has one."""
     keep = ("case_id", "kind", "unit", "due_on", "expires_at", "overdue_by", "status")
-    out = {k: row.get(k) for k in keep}
-    if app is not None:  # the ladder: rung reached, and what comes next and when
-        out.update(ladder_status(app, row["case_id"], row["kind"]))
-    return out
+    return {**{k: row.get(k) for k in keep}, **row.get("ladder", {})}
 
 
 projections = typer.Typer(help="Read models: status, rebuild, run.", no_args_is_help=True)
@@ -61,7 +54,7 @@ projections = typer.Typer(help="Read models: status, rebuild, run.", no_args_is_
 @projections.command("status")
 def status_command(as_json: JsonOpt = False) -> None:
     """Each projection's position and its lag behind the event log."""
-    app = _app()
+    app = open_app()
     try:
         _print(r.status(app), as_json, "Projections")
     finally:
@@ -79,7 +72,7 @@ def rebuild_command(
     names = list(r.READ_MODELS) if all_ else [name] if name else []
     if not names or any(n not in r.READ_MODELS for n in names):
         raise typer.BadParameter(f"give one of {', '.join(r.READ_MODELS)} or --all")
-    app = _app()
+    app = open_app()
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn()) as bar:
@@ -96,7 +89,7 @@ def rebuild_command(
 @projections.command("run")
 def run_command(batch_size: int = 500) -> None:
     """Follows the log in the foreground until interrupted (Ctrl-C or SIGTERM)."""
-    app = _app()
+    app = open_app()
     signal.signal(signal.SIGTERM, _interrupt)
     runner = r.ProjectionRunner(app, batch_size=batch_size).start()
     typer.echo(f"following {', '.join(runner.views)}", err=True)
@@ -117,15 +110,13 @@ def overdue_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Obligations past their deadline, most overdue first (from the supervision queue)."""
-    app = _app()
+    app = open_app()
     try:
-        instant = _aware(as_of) if as_of else app.clock.now()
-        path = unit_path(app.org, jurisdiction) if jurisdiction else None
-        if jurisdiction:
-            app.org.get(jurisdiction)
+        instant = aware_instant(as_of) if as_of else app.clock.now()
         r.catch_up(app, "supervision_queue")
-        rows, _ = r.supervision_queue(app).overdue(instant, unit=unit, path=path, limit=limit)
-        _print([_obligation(x, app) for x in rows], as_json,
+        rows, _ = queries.overdue_with_ladder(app, r.supervision_queue(app), instant, unit=unit,
+                                              jurisdiction=jurisdiction, limit=limit)
+        _print([_obligation(x) for x in rows], as_json,
                f"Overdue as of {instant.isoformat()}")
     finally:
         app.close()
@@ -138,11 +129,11 @@ def due_soon_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Obligations not yet overdue whose deadline falls within N days."""
-    app = _app()
+    app = open_app()
     try:
         r.catch_up(app, "supervision_queue")
-        rows, _ = r.supervision_queue(app).due_within(app.clock.now(), days, unit=unit,
-                                                       limit=limit)
+        rows, _ = queries.due_soon(app.org, r.supervision_queue(app), app.clock.now(), days,
+                                   unit=unit, limit=limit)
         _print([_obligation(x) for x in rows], as_json, f"Due within {days} days")
     finally:
         app.close()
@@ -153,7 +144,7 @@ def verify_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Recomputes the audit hash chains from the stored events; exit 8 if anything differs."""
-    app = _app()
+    app = open_app()
     try:
         r.catch_up(app, "audit_trail")
         findings = r.audit_trail(app).verify(UUID(case) if case else None,
@@ -171,13 +162,6 @@ def verify_command(
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
-
-
-def _aware(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise typer.BadParameter("--as-of needs a timezone, e.g. 2026-03-20T09:00+08:00")
-    return moment
 
 
 def register(app: typer.Typer) -> None:

@@ -10,8 +10,8 @@ import typer
 from adapters.cli.case_commands import open_app
 from adapters.cli.output import console, print_json, print_table
 from adapters.org_file import load_org_chart
+from projections import queries
 from projections import runner as r
-from projections.case_view import CaseFilter
 from projections.unit_stats import unit_stats
 from workflows.case_summary import plain
 
@@ -68,9 +68,8 @@ def unsatisfied(jurisdiction: Annotated[str | None, typer.Option()] = None,
     """Cases rated unsatisfied that await a supervisor's reopen or confirm-answer."""
     application = open_app()
     r.catch_up(application, "case_view")
-    where = CaseFilter(unsatisfied_pending=True, jurisdiction=(
-        application.org.subtree(jurisdiction) if jurisdiction else None))
-    rows, _ = r.case_view(application).list_cases(where, limit=limit)
+    rows, _ = queries.unsatisfied(application.org, r.case_view(application),
+                                  jurisdiction=jurisdiction, limit=limit)
     out = [{k: plain(row[k]) for k in ("case_id", "status", "responsible_unit", "answered_by",
                                        "rating_attitude", "rating_efficiency", "rating_quality")}
            for row in rows]

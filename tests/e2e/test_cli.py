@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,34 @@ def test_rebuild_all_views_then_verify(settings: Settings, demo: dict) -> None:
     refused = run(settings, "projections", "rebuild", "case_view", "--batch-size", "0",
                   expect=2)
     assert "batch-size" in refused.stderr
+
+
+def test_overdue_and_unsatisfied_print_the_shared_reads(settings: Settings, demo: dict) -> None:
+    """The CLI prints what projections/queries.py returns (the HTTP API serves the same)."""
+    from adapters.wiring import build_application
+    from projections import queries
+    from projections import runner as r
+
+    as_of = "2030-01-01T00:00:00+08:00"  # every demo case's deadline has passed by then
+    printed = json.loads(run(settings, "overdue", "--as-of", as_of, "--limit", "500",
+                             "--json").stdout)
+    unhappy = json.loads(run(settings, "unsatisfied", "--limit", "500", "--json").stdout)
+    app = build_application(settings)
+    try:
+        rows, _ = queries.overdue_with_ladder(
+            app, r.supervision_queue(app), datetime.fromisoformat(as_of), limit=500)
+        pending, _ = queries.unsatisfied(app.org, r.case_view(app), limit=500)
+    finally:
+        app.close()
+    assert printed, "the demo leaves open obligations"
+    assert [(p["case_id"], p["kind"], p["rung"], p["next_rung"]) for p in printed] == [
+        (str(x["case_id"]), x["kind"], x["ladder"]["rung"], x["ladder"]["next_rung"])
+        for x in rows]
+    assert [u["case_id"] for u in unhappy] == [str(x["case_id"]) for x in pending]
+
+
+@pytest.mark.parametrize("command", ["overdue", "history"])
+def test_a_bad_as_of_is_a_usage_error(settings: Settings, demo: dict, command: str) -> None:
+    case = [demo["samples"]["closed"]] if command == "history" else []
+    done = run(settings, command, *case, "--as-of", "next tuesday", expect=2)
+    assert "not an ISO instant" in done.stderr

@@ -14,13 +14,12 @@ from pydantic import AwareDatetime
 
 from adapters.http.auth import Eng, Staff
 from domain.errors import InvalidCommand
+from projections import queries
 from projections.case_view import CaseFilter
-from projections.supervision_queue import unit_path
 from workflows.access import Principal, Role
 from workflows.case_summary import plain
 from workflows.errors import AccessDenied
 from workflows.event_envelope import envelope
-from workflows.ladder_status import ladder_status
 
 router = APIRouter(tags=["read"])
 Cursor = Query(default=None, max_length=500, description="From the previous page's next_cursor.")
@@ -84,12 +83,11 @@ def overdue(
     _supervisor(principal)
     root = _reach(eng, principal, jurisdiction)
     moment: datetime = as_of or eng.app.clock.now()
-    path = unit_path(eng.app.org, root) if root else None
-    rows, next_cursor = _page(lambda: eng.view("supervision_queue").overdue(
-        moment, unit=unit, path=path, limit=limit, cursor=cursor))
-    items = [{**plain(r), "ladder": plain(ladder_status(eng.app, r["case_id"], r["kind"]))}
-             for r in rows]
-    return {"as_of": moment.isoformat(), "items": items, "next_cursor": next_cursor}
+    rows, next_cursor = _page(lambda: queries.overdue_with_ladder(
+        eng.app, eng.view("supervision_queue"), moment, unit=unit, jurisdiction=root,
+        limit=limit, cursor=cursor))
+    return {"as_of": moment.isoformat(), "items": [plain(r) for r in rows],
+            "next_cursor": next_cursor}
 
 
 @router.get("/supervision/due-soon", summary="Open obligations due within N days")
@@ -103,9 +101,9 @@ def due_soon(
     _supervisor(principal)
     root = _reach(eng, principal, jurisdiction)
     now = eng.app.clock.now()
-    path = unit_path(eng.app.org, root) if root else None
-    rows, next_cursor = _page(lambda: eng.view("supervision_queue").due_within(
-        now, within_days, unit=unit, path=path, limit=limit, cursor=cursor))
+    rows, next_cursor = _page(lambda: queries.due_soon(
+        eng.app.org, eng.view("supervision_queue"), now, within_days, unit=unit,
+        jurisdiction=root, limit=limit, cursor=cursor))
     return {"now": now.isoformat(), "items": [plain(r) for r in rows],
             "next_cursor": next_cursor}
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from adapters.http.auth import Eng, Staff
 from adapters.http.routes.reads import Cursor, Limit, _page, _reach, _supervisor
-from projections.case_view import CaseFilter
+from projections import queries
 from projections.unit_stats import unit_stats
 from workflows.case_summary import plain
 
@@ -32,8 +32,6 @@ def unsatisfied(principal: Staff, eng: Eng,
                 cursor: str | None = Cursor, limit: int = Limit) -> dict[str, Any]:
     _supervisor(principal)
     root = _reach(eng, principal, jurisdiction)
-    where = CaseFilter(unsatisfied_pending=True,
-                       jurisdiction=eng.app.org.subtree(root) if root else None)
-    rows, next_cursor = _page(lambda: eng.view("case_view").list_cases(
-        where, limit=limit, cursor=cursor))
+    rows, next_cursor = _page(lambda: queries.unsatisfied(
+        eng.app.org, eng.view("case_view"), jurisdiction=root, limit=limit, cursor=cursor))
     return {"items": [plain(r) for r in rows], "next_cursor": next_cursor}
