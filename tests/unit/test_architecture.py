@@ -90,3 +90,7 @@ def test_the_graph_reader_sees_imports_of_submodules_and_names():
                      "from domain.values import Channel\n")
     assert {node(existing(n)) for n in imported(tree)} == {"adapters/http", "workflows",
                                                            "domain"}
+
+
+if __name__ == "__main__":  # python -m tests.unit.test_architecture: the table for the doc
+    print(table(real_graph()), end="")
