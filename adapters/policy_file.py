@@ -41,7 +41,10 @@ def load_policy(path: Path | None = None) -> DeadlinePolicy:
 
 
 def _dates(values: list[Any]) -> list[date]:
-    return [v if isinstance(v, date) else date.fromisoformat(str(v)) for v in values]
+    try:
+        return [v if isinstance(v, date) else date.fromisoformat(str(v)) for v in values]
+    except (TypeError, ValueError):
+        raise InvalidCommand(f"policy: [calendar] dates must be ISO dates, got {values!r}") from None
 
 
 def _packaged(name: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from eventsourcing.persistence import ApplicationRecorder
 
+from adapters.holidays.stored_arrangement import use_stored_arrangement
 from adapters.keys import key_from
 from adapters.org_file import load_org_chart
 from adapters.persistence.group_commit import GroupCommitRecorder
@@ -40,6 +41,7 @@ def build_application(settings: Settings | None = None, *, clock: Clock | None =
         wrap_writes=_group_commit(settings),
     )
     application.use_stored_units()  # a chart loaded with `petition units load` wins
+    use_stored_arrangement(application)  # holidays imported with `petition calendar import`
     return application
 
 

@@ -20,7 +20,11 @@ from domain.errors import InvalidCommand
 from domain.values import SpeedTrack, Status
 
 RestDayCalendar = Callable[[date], bool]
-"""Answers: is this date a statutory rest day (weekend or public holiday, minus 调休 workdays)?"""
+"""Answers: is this date a statutory rest day (weekend or public holiday, minus 调休 workdays)?
+
+A calendar may also offer ``is_provisional(day) -> bool``: its answer for ``day`` still waits for
+the State Council's yearly arrangement. Deadlines that rolled on such days are provisional.
+"""
 
 
 def reject_unknown_keys(cls: Any, data: Mapping[str, Any], what: str) -> None:
@@ -51,6 +55,7 @@ class Deadline:
     starts_at: datetime
     due_on: date
     expires_at: datetime
+    provisional: bool = False  # rolled on a calendar year whose 调休 arrangement is not yet known
 
     def is_overdue(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -127,11 +132,17 @@ class DeadlinePolicy:
         self, kind: DeadlineKind, start: datetime, days: int, *, roll: bool = True
     ) -> Deadline:
         """``days`` calendar days after ``start``'s local date, rolled past rest days."""
-        due = start.astimezone(self.zone).date() + timedelta(days=days)
+        due = nominal = start.astimezone(self.zone).date() + timedelta(days=days)
         while roll and self.rest_days(due):
             due += timedelta(days=1)
         expires = datetime.combine(due + timedelta(days=1), time(), tzinfo=self.zone)
-        return Deadline(kind=kind, starts_at=start, due_on=due, expires_at=expires)
+        return Deadline(kind=kind, starts_at=start, due_on=due, expires_at=expires,
+                        provisional=roll and self._provisional(nominal, due))
+
+    def _provisional(self, first: date, last: date) -> bool:
+        """Did the roll read a day of a year whose arrangement is unknown? (Years are whole.)"""
+        unknown = getattr(self.rest_days, "is_provisional", None)
+        return unknown is not None and (unknown(first) or unknown(last))
 
     def current(self, case: CaseTimes) -> Deadline | None:
         """The deadline the case's present status runs against, if any."""

@@ -27,7 +27,7 @@ COLUMNS = (
     "accepted_at", "answered_at", "closed_at", "deadline_kind", "deadline_due_on",
     "deadline_expires_at", "supervision_level", "supervision_count", "rating_attitude",
     "rating_efficiency", "rating_quality", "proxy_agent", "query_code_hash", "version",
-    "position", "unsatisfied_pending", "answered_by", "answered_on_time",
+    "position", "unsatisfied_pending", "answered_by", "answered_on_time", "deadline_provisional",
 )
 _TIME_COLUMNS = ("registered_at", "accepted_at", "answered_at", "closed_at", "deadline_expires_at")
 
@@ -45,7 +45,7 @@ class CaseFilter:
 class CaseView(View, ABC):
     name = "case_view"
     tables = ("case_view",)
-    schema_version = 2
+    schema_version = 3  # 3: deadline_provisional
 
     # ------------------------------------------------------------------ writes
     def save(self, rows: list[Row]) -> None:
@@ -123,6 +123,8 @@ class CaseView(View, ABC):
         out = dict(row)
         for c in _TIME_COLUMNS:
             out[c] = self.decode_time(out[c])
+        if out.get("deadline_provisional") is not None:
+            out["deadline_provisional"] = bool(out["deadline_provisional"])
         return out
 
 
@@ -135,7 +137,7 @@ _DDL = (
     "supervision_level TEXT, supervision_count INTEGER, rating_attitude TEXT, "
     "rating_efficiency TEXT, rating_quality TEXT, proxy_agent TEXT, query_code_hash TEXT, "
     "version INTEGER NOT NULL, position BIGINT NOT NULL, unsatisfied_pending INTEGER NOT NULL, "
-    "answered_by TEXT, answered_on_time INTEGER)",
+    "answered_by TEXT, answered_on_time INTEGER, deadline_provisional INTEGER)",
     "CREATE INDEX IF NOT EXISTS case_view_unsatisfied ON {t[case_view]} "
     "(unsatisfied_pending, registered_at, case_id)",
     "CREATE INDEX IF NOT EXISTS case_view_registered ON {t[case_view]} (registered_at, case_id)",
@@ -197,6 +199,7 @@ class CaseViewProjection(BatchProjection):
             "version": s.version, "position": position,
             "unsatisfied_pending": int(s.unsatisfied_pending), "answered_by": s.answered_by,
             "answered_on_time": self._on_time(s),
+            "deadline_provisional": int(deadline.provisional) if deadline else None,
         }
 
     def _on_time(self, s: Petition) -> int | None:

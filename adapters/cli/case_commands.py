@@ -13,6 +13,7 @@ import typer
 from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_json, print_mapping, print_table
 from adapters.logging import configure_logging
+from adapters.rest_days import years_not_covered
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from workflows.application import PetitionApplication
@@ -138,7 +139,8 @@ def info(as_json: JsonFlag = False) -> None:
         "events": application.recorder.max_notification_id() or 0,
         "units": len(application.org),
         "policy": deadline_rules(application),
-        "calendar_years_not_covered": sorted(getattr(rest_days, "uncovered_years", ())),
+        "calendar_years_not_covered": years_not_covered(
+            rest_days, application.clock.now().astimezone(application.policy.zone).date()),
     }
     print_json(out) if as_json else print_mapping("petition engine", out)
 

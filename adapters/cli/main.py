@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from adapters.cli import (
+    calendar_commands,
     case_commands,
     demo_command,
     kafka_commands,
@@ -37,6 +38,7 @@ supervise_command.register(app)
 unit_commands.register(app)
 kafka_commands.register(app)
 simulate_command.register(app)
+calendar_commands.register(app)
 
 
 def main() -> None:

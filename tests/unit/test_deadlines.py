@@ -192,7 +192,8 @@ def test_roll_can_be_disabled() -> None:
     assert d.due_on == date(2026, 10, 1)
 
 
-def test_uncovered_year_falls_back_to_weekends_and_is_recorded() -> None:
+def test_uncovered_year_uses_the_rule_and_is_listed() -> None:
+    """2027 is not in the package: weekends and the statutory days by the rule still rest."""
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2027, 1, 9))
     calendar = ChineseRestDays()
@@ -200,16 +201,15 @@ def test_uncovered_year_falls_back_to_weekends_and_is_recorded() -> None:
     saturday = date(2027, 1, 9)
     assert policy.deadline(DeadlineKind.ANSWER, start_landing_on(saturday), 15).due_on == \
         date(2027, 1, 11)
-    # 2027-01-01 (a Friday) is surely a holiday, but the fallback cannot know it.
-    assert policy.deadline(DeadlineKind.ANSWER, start_landing_on(date(2027, 1, 1)), 15).due_on \
-        == date(2027, 1, 1)
-    assert calendar.uncovered_years == {2027}
+    new_year = policy.deadline(DeadlineKind.ANSWER, start_landing_on(date(2027, 1, 1)), 15)
+    assert new_year.due_on == date(2027, 1, 4) and new_year.provisional
+    assert calendar.uncovered_years(2027) == [2027]
 
 
-def test_covered_years_are_not_recorded_as_uncovered() -> None:
+def test_covered_years_are_not_listed_as_uncovered() -> None:
     calendar = ChineseRestDays()
     calendar(date(2026, 10, 1))
-    assert calendar.uncovered_years == set()
+    assert calendar.uncovered_years(2026) == []
 
 
 def test_extra_rest_and_working_days_override_the_package() -> None:

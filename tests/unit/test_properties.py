@@ -14,7 +14,7 @@ from domain.values import SpeedTrack, Status
 from tests.unit.builders import Case
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CALENDAR = ChineseRestDays()  # covered years from the package, weekends after
+CALENDAR = ChineseRestDays()  # the package for its years, the statutory rule after
 
 day_counts = st.integers(min_value=0, max_value=400)
 starts = st.datetimes(

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from adapters.http.auth import Eng
+from adapters.rest_days import years_not_covered
 
 router = APIRouter(tags=["health"])
 
@@ -26,6 +27,9 @@ def readyz(eng: Eng) -> JSONResponse:
     except Exception as error:  # noqa: BLE001 - any store failure means "not ready"
         return JSONResponse({"status": "unavailable", "reason": type(error).__name__},
                             status_code=503)
+    app = eng.app
+    body["calendar_years_not_covered"] = years_not_covered(  # deadlines there are provisional
+        app.policy.rest_days, app.clock.now().astimezone(app.policy.zone).date())
     if eng.runner is not None:
         from projections.runner import status
 
