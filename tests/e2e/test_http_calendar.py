@@ -1,0 +1,61 @@
+"""Over HTTP: a deadline in a year the calendar package lacks is marked provisional wherever a
+deadline is shown, and /readyz names the years not covered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from adapters.holidays.holiday_file import parse_holidays
+from adapters.holidays.stored_arrangement import import_arrangement
+from tests.e2e.conftest import DISTRICT, Staff, register_body
+from workflows.clock import ManualClock
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def ok(response: Any, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.text)
+    return response.json()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_deadlines_in_an_uncovered_year_are_provisional_everywhere(
+        api: FastAPI, client: TestClient, staff: Staff, clock: ManualClock) -> None:
+    clock.set(datetime(2026, 12, 20, 10, tzinfo=CST))  # acceptance due 4 Jan 2027 (1 Jan rests)
+    intake = staff.headers("intake", DISTRICT)
+    ready = ok(client.get("/readyz"))
+    assert ready["calendar_years_not_covered"] == [2027]
+
+    registered = ok(client.post("/petitions", json=register_body(), headers=intake), 201)
+    assert registered["deadline"]["due_on"] == "2027-01-04"
+    assert registered["deadline"]["provisional"] is True
+    case_id, code = registered["case_id"], registered["query_code"]
+    case = ok(client.get(f"/petitions/{case_id}", headers=intake))
+    assert case["deadline"]["provisional"] is True
+    assert all(d["provisional"] for d in case["open_deadlines"])
+    mine = ok(client.post("/status", json={"query_code": code}))
+    assert mine["deadline"]["provisional"] is True
+    listed = ok(client.get("/petitions", headers=intake))["items"]
+    assert [row["deadline_provisional"] for row in listed] == [True]
+
+    import_arrangement(api.state.engine.app, parse_holidays(
+        "date,kind,name\n2027-01-04,holiday,元旦\n"), source="2027.csv")
+    assert ok(client.get("/readyz"))["calendar_years_not_covered"] == []
+    mine = ok(client.post("/status", json={"query_code": code}))
+    assert mine["deadline"]["provisional"] is False and mine["deadline"]["due_on"] == "2027-01-05"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_deadlines_in_published_years_are_not_provisional(
+        client: TestClient, staff: Staff) -> None:
+    intake = staff.headers("intake", DISTRICT)
+    registered = ok(client.post("/petitions", json=register_body(), headers=intake), 201)
+    assert registered["deadline"]["provisional"] is False
+    listed = ok(client.get("/petitions", headers=intake))["items"]
+    assert [row["deadline_provisional"] for row in listed] == [False]
