@@ -8,7 +8,11 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.holiday_arrangement import HOLIDAY, HOLIDAY_ARRANGEMENT_ID, HolidayArrangement
+from domain.holiday_arrangement import (
+    HOLIDAY,
+    HOLIDAY_ARRANGEMENT_ID,
+    HolidayArrangement,
+)
 from workflows.application import PetitionApplication
 
 
