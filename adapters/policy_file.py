@@ -14,6 +14,7 @@ from domain.errors import InvalidCommand
 from domain.supervision_ladder import LadderRules
 
 DEFAULT_POLICY = "policy.toml"
+CALENDAR_KEYS = frozenset({"extra_rest_days", "extra_working_days"})  # days win over all else
 
 
 def _read(path: Path | None) -> dict[str, Any]:
@@ -33,6 +34,9 @@ def load_policy(path: Path | None = None) -> DeadlinePolicy:
     data = _read(path)
     data.pop("supervision", None)
     calendar = data.pop("calendar", {})
+    unknown = sorted(set(calendar) - CALENDAR_KEYS)
+    if unknown:
+        raise InvalidCommand(f"policy: unknown [calendar] setting(s) {', '.join(unknown)}")
     rest_days = ChineseRestDays(
         extra_rest_days=_dates(calendar.get("extra_rest_days", [])),
         extra_working_days=_dates(calendar.get("extra_working_days", [])),

@@ -240,6 +240,29 @@ def test_policy_file_calendar_section_is_applied(tmp_path: Path) -> None:
         == date(2027, 1, 5)
 
 
+@pytest.mark.parametrize(("section", "message"), [
+    ('extra_rest_days = ["2027-02-30"]', "ISO dates"),
+    ("extra_working_days = [5]", "ISO dates"),
+    ('extra_holidays = ["2027-02-11"]', "unknown \\[calendar\\] setting.*extra_holidays"),
+])
+def test_policy_file_calendar_section_is_checked(tmp_path: Path, section: str, message: str
+                                                 ) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(f"[calendar]\n{section}\n")
+    with pytest.raises(InvalidCommand, match=message):
+        load_policy(path)
+
+
+def test_policy_file_calendar_days_settle_their_year(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[calendar]\nextra_working_days = ["2027-02-20"]\n')
+    policy = load_policy(path)
+    assert policy.rest_days.uncovered_years(2027) == []
+    start = start_landing_on(date(2027, 2, 20))
+    deadline = policy.deadline(DeadlineKind.ANSWER, start, 15)
+    assert deadline.due_on == date(2027, 2, 20) and not deadline.provisional
+
+
 def test_policy_file_with_bad_toml_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     path.write_text("answer_days = = 3\n")
