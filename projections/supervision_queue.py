@@ -28,7 +28,7 @@ PETITIONER_WINDOWS = (DeadlineKind.REVIEW_REQUEST, DeadlineKind.RE_REVIEW_REQUES
 """The petitioner's own windows: tracked by the case view, not obligations of a unit."""
 
 OBLIGATION_COLUMNS = ("case_id", "kind", "unit", "unit_path", "starts_at", "due_on",
-                      "expires_at", "status", "position")
+                      "expires_at", "status", "position", "provisional")
 
 
 def unit_path(org: OrgChart, unit: str) -> str:
@@ -45,6 +45,7 @@ def path_range(path: str) -> tuple[str, str]:
 class SupervisionQueue(View, ABC):
     name = "supervision_queue"
     tables = ("supervision_queue",)
+    schema_version = 2  # 2: provisional
 
     # ------------------------------------------------------------------ writes
     def replace(self, obligations: dict[str, list[Row]]) -> None:
@@ -105,6 +106,7 @@ class SupervisionQueue(View, ABC):
         row["expires_at"] = self.decode_time(row["expires_at"])
         assert row["expires_at"] is not None
         row["overdue_by"] = now - row["expires_at"] if row["expires_at"] <= now else None
+        row["provisional"] = bool(row["provisional"])
         return row
 
     def obligations_of(self, case_id: Any) -> list[Row]:
@@ -113,6 +115,7 @@ class SupervisionQueue(View, ABC):
         for row in rows:
             row["starts_at"] = self.decode_time(row["starts_at"])
             row["expires_at"] = self.decode_time(row["expires_at"])
+            row["provisional"] = bool(row["provisional"])
         return rows
 
 
@@ -120,7 +123,7 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS {t[supervision_queue]} (case_id TEXT NOT NULL, kind TEXT NOT "
     "NULL, unit TEXT NOT NULL, unit_path TEXT {c} NOT NULL, starts_at {ts} NOT NULL, due_on TEXT "
     "NOT NULL, expires_at {ts} NOT NULL, status TEXT NOT NULL, position BIGINT NOT NULL, "
-    "PRIMARY KEY (case_id, kind))",
+    "provisional INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, kind))",
     "CREATE INDEX IF NOT EXISTS supervision_queue_expires ON {t[supervision_queue]} "
     "(expires_at, case_id, kind)",
     "CREATE INDEX IF NOT EXISTS supervision_queue_unit ON {t[supervision_queue]} "
@@ -160,6 +163,7 @@ class SupervisionQueueProjection(BatchProjection):
             {"case_id": case_key(s.id), "kind": d.kind.value,
              "unit": s.proxy_agent if d.kind is DeadlineKind.PROXY_CONTACT else obligated,
              "unit_path": path, "starts_at": d.starts_at, "due_on": encode_date(d.due_on),
-             "expires_at": d.expires_at, "status": s.status.value, "position": position}
+             "expires_at": d.expires_at, "status": s.status.value, "position": position,
+             "provisional": int(d.provisional)}
             for d in self.policy.open_deadlines(s) if d.kind not in PETITIONER_WINDOWS
         ]

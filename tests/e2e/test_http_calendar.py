@@ -43,6 +43,10 @@ def test_deadlines_in_an_uncovered_year_are_provisional_everywhere(
     assert mine["deadline"]["provisional"] is True
     listed = ok(client.get("/petitions", headers=intake))["items"]
     assert [row["deadline_provisional"] for row in listed] == [True]
+    supervisor = staff.headers("supervisor", DISTRICT)
+    soon = ok(client.get("/supervision/due-soon", params={"within_days": 30},
+                         headers=supervisor))["items"]
+    assert [(row["kind"], row["provisional"]) for row in soon] == [("acceptance", True)]
 
     import_arrangement(api.state.engine.app, parse_holidays(
         "date,kind,name\n2027-01-04,holiday,元旦\n"), source="2027.csv")
@@ -59,3 +63,6 @@ def test_deadlines_in_published_years_are_not_provisional(
     assert registered["deadline"]["provisional"] is False
     listed = ok(client.get("/petitions", headers=intake))["items"]
     assert [row["deadline_provisional"] for row in listed] == [False]
+    soon = ok(client.get("/supervision/due-soon", params={"within_days": 30},
+                         headers=staff.headers("supervisor", DISTRICT)))["items"]
+    assert [row["provisional"] for row in soon] == [False]
