@@ -37,10 +37,11 @@ _warned_years: set[int] = set()  # per process: warn once per unsettled year
 class ChineseRestDays:
     """A ``RestDayCalendar`` (see domain/deadlines.py) that also says which days are provisional."""
 
-    def __init__(self, extra_rest_days: Iterable[date] = (), extra_working_days: Iterable[date] = (),
+    def __init__(self, extra_rest_days: Iterable[date] = (),
+                 extra_working_days: Iterable[date] = (),
                  imported: Mapping[date, bool] | None = None):
-        self.policy_days: dict[date, bool] = {d: True for d in extra_rest_days}
-        self.policy_days.update({d: False for d in extra_working_days})
+        self.policy_days: dict[date, bool] = dict.fromkeys(extra_rest_days, True)
+        self.policy_days.update(dict.fromkeys(extra_working_days, False))
         self._known: dict[date, bool] = {}
         self.use_imported(imported or {})
 

@@ -34,10 +34,11 @@ def due(calendar, target: date):
 
 
 # ------------------------------------------------------------------ the rule against the package
-PUBLISHED = [(day, name) for year in (2025, 2026) for day, name in sorted(statutory_days(year).items())]
+PUBLISHED = [(day, name) for year in (2025, 2026)
+             for day, name in sorted(statutory_days(year).items())]
 
 
-@pytest.mark.parametrize(("day", "name"), PUBLISHED, ids=lambda v: str(v))
+@pytest.mark.parametrize(("day", "name"), PUBLISHED, ids=str)
 def test_rule_agrees_with_the_published_schedule(day: date, name: str) -> None:
     """Every day the rule gives (festival days and their 补假) is a holiday of that festival."""
     assert chinese_calendar.get_holiday_detail(day) == (True, name)
@@ -79,7 +80,7 @@ CASES_2027 = [  # (a deadline landing on, rolls to)
 ]
 
 
-@pytest.mark.parametrize(("landing", "expected"), CASES_2027, ids=lambda v: str(v))
+@pytest.mark.parametrize(("landing", "expected"), CASES_2027, ids=str)
 def test_2027_deadlines_roll_by_the_rule_and_are_provisional(landing: date, expected: date
                                                             ) -> None:
     deadline = due(ChineseRestDays(), landing)
@@ -145,7 +146,7 @@ def test_importing_later_replaces_what_was_in_force() -> None:
 # ------------------------------------------------------------------ which years are uncovered
 def test_uncovered_years_come_from_configuration_not_from_use() -> None:
     """A fresh calendar that computed nothing still names the year it cannot settle."""
-    assert PACKAGE_YEARS == range(2004, 2027)
+    assert range(2004, 2027) == PACKAGE_YEARS
     assert ChineseRestDays().uncovered_years(2027) == [2027]
     assert ChineseRestDays().uncovered_years(2026) == []
     assert ChineseRestDays(imported={date(2027, 5, 6): True}).uncovered_years(2028) == [2028]
