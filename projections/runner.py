@@ -8,15 +8,22 @@ position from which the next run resumes — no event applied twice or skipped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from threading import Event, Thread
 from typing import Any
 
 import structlog
-from eventsourcing.persistence import IntegrityError, Notification, OperationalError
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    Notification,
+    PersistenceError,
+)
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteFactory
+from eventsourcing.utils import TopicError
 
 from projections.audit_trail import (
     AuditTrail,
@@ -39,9 +46,10 @@ from projections.supervision_queue import (
     SupervisionQueue,
     SupervisionQueueProjection,
 )
-from projections.view import View
+from projections.view import View, ViewStalled
 from projections.write_behind import WriteBehind
 from workflows.application import PetitionApplication
+from workflows.retrying import STALLED, Backoff, LoopHealth, describe
 
 log = structlog.get_logger("projections")
 Progress = Callable[[int, int], None]  # (position reached, target position)
@@ -104,8 +112,78 @@ def projection_for(app: PetitionApplication, name: str, view: View) -> Projectio
         view, policy=app.policy, org=app.org, states=states)
 
 
+CASE_TOPICS = "domain.events:"  # a case event's topic names its class in domain/events.py
+
+
 def _items(app: PetitionApplication, notifications: Sequence[Notification]) -> list[Item]:
-    return [Item(app.mapper.to_domain_event(n), n.id, n.topic, n.state) for n in notifications]
+    return [Item(_decode(app, n), n.id, n.topic, n.state) for n in notifications]
+
+
+def _decode(app: PetitionApplication, notification: Notification) -> Any:
+    """The stored event as a domain event. An event of another aggregate whose class this
+    release does not know (written by a newer one) is no concern of the views, which read case
+    events only: it is passed over. An unknown *case* event is not: the view stops there."""
+    try:
+        return app.mapper.to_domain_event(notification)
+    except TopicError:
+        if notification.topic.startswith(CASE_TOPICS):
+            raise
+        return None
+
+
+def is_store_failure(error: BaseException) -> bool:
+    """The store is away or refused the session: worth retrying as it is. Anything else
+    (an event that cannot be decoded or applied, a value the store rejects) is about the
+    event, and retrying the same event would fail the same way."""
+    return isinstance(error, PersistenceError) and not isinstance(error, (DataError,
+                                                                          IntegrityError))
+
+
+LOCATE_CHUNK = 100  # events per transaction while looking for the event a view cannot apply
+
+
+def locate_failure(app: PetitionApplication, name: str, view: View, upto: int,
+                   error: BaseException) -> tuple[Projection[Any], int]:
+    """After a batch failed for a reason other than the store, applies the events after the
+    view's position up to ``upto`` again in small chunks, one by one in the chunk that fails,
+    so the view commits everything before the failing event and the failure names it
+    (``ViewStalled``, recorded in the store). When every event applies (the failure did not
+    repeat) returns a fresh projection and the number of events applied."""
+    projection, applied = projection_for(app, name, view), 0
+    while True:
+        position = view.max_tracking_id(app.name) or 0
+        if position >= upto:
+            return projection, applied
+        chunk = app.recorder.select_notifications(start=position, limit=LOCATE_CHUNK,
+                                                  stop=upto, inclusive_of_start=False)
+        if not chunk:
+            return projection, applied
+        try:
+            apply(app, projection, view, chunk)
+            applied += len(chunk)
+            continue
+        except Exception as failure:  # noqa: BLE001 - classified below
+            if is_store_failure(failure):
+                raise
+        projection = projection_for(app, name, view)  # its caches may hold the failed chunk
+        for notification in chunk:
+            try:
+                apply(app, projection, view, [notification])
+                applied += 1
+            except Exception as failure:  # noqa: BLE001 - classified below
+                if is_store_failure(failure):
+                    raise
+                case = str(notification.originator_id)
+                _record_stall(view, notification.id, case, failure)
+                raise ViewStalled(name, notification.id, case, failure) from failure
+        projection = projection_for(app, name, view)
+
+
+def _record_stall(view: View, position: int, case_id: str, error: BaseException) -> None:
+    try:
+        view.record_stall(position, case_id, describe(error))
+    except Exception as failure:  # noqa: BLE001 - the stall is still raised and logged
+        log.warning("view.stall_not_recorded", view=view.name, error=describe(failure))
 
 
 def apply(app: PetitionApplication, projection: BatchProjection, view: View,
@@ -151,6 +229,7 @@ def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_
     while True:
         position = view.max_tracking_id(app.name) or 0
         if position >= target:
+            view.clear_stall()
             return count
         projection = projection_for(app, name, view)
         writer = WriteBehind(lambda rows, at, p=projection: p.commit(app.name, rows, at),
@@ -158,12 +237,19 @@ def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_
         try:
             _prepare_all(app, projection, position, target, batch_size, writer)
             writer.close()
-            return count + writer.committed
-        except IntegrityError:
+            count += writer.committed
+            continue  # done up to the target: cleared of any stall above
+        except IntegrityError as error:
             writer.close(raise_error=False)
             count += writer.committed
             if (view.max_tracking_id(app.name) or 0) <= (writer.position or position):
-                raise  # nobody else advanced the view: not a lost race but a real conflict
+                count += locate_failure(app, name, view, target, error)[1]  # a real conflict
+        except Exception as error:
+            writer.close(raise_error=False)
+            count += writer.committed
+            if is_store_failure(error):
+                raise
+            count += locate_failure(app, name, view, target, error)[1]
         except BaseException:
             writer.close(raise_error=False)
             raise
@@ -189,69 +275,133 @@ def rebuild(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_B
     return catch_up(app, name, batch_size=batch_size, progress=progress, reset=True)
 
 
-def status(app: PetitionApplication, names: Iterable[str] = READ_MODELS) -> list[dict[str, Any]]:
+def status(app: PetitionApplication, names: Iterable[str] = READ_MODELS,
+           health: dict[str, LoopHealth] | None = None) -> list[dict[str, Any]]:
+    """Position, lag and state of each view: ``following``, ``retrying`` (this process's
+    runner cannot reach the store) or ``stalled`` (an event it cannot apply; recorded in
+    the store, so every process sees it until the view gets past it)."""
     top = app.recorder.max_notification_id() or 0
     out = []
     for name in names:
-        position = open_view(app, name).max_tracking_id(app.name) or 0
-        out.append({"name": name, "position": position, "log_end": top, "lag": top - position})
+        view = open_view(app, name)
+        position = view.max_tracking_id(app.name) or 0
+        row: dict[str, Any] = {"name": name, "position": position, "log_end": top,
+                               "lag": top - position, "state": "following"}
+        live = health[name].as_dict() if health is not None and name in health else None
+        if live is not None and live["state"] != "following":
+            row.update(state=live["state"], since=live["since"], error=live["error"])
+            if live["state"] == STALLED:
+                row.update(stalled_at=live["position"], case_id=live["case_id"])
+        elif (stall := view.stall()) is not None and stall["position"] > position:
+            row.update(state=STALLED, since=stall["since"], error=stall["error"],
+                       stalled_at=stall["position"], case_id=stall["case_id"])
+        out.append(row)
     return out
 
 
 class ProjectionRunner:
-    """Runs the named projections in background threads of this process."""
+    """Runs the named projections in background threads of this process.
+
+    A view's thread never ends before ``stop()``: when the store is away it retries with
+    backoff and resumes from the view's position; when one event cannot be applied it stops
+    before it (``ViewStalled``), logs that once, records it, and tries again now and then (a
+    restored row or a new release may let it pass). ``health`` says which, per view.
+    """
+
+    RETRY = Backoff(initial=0.1, maximum=5.0)  # the store is away
+    STALL = Backoff(initial=5.0, maximum=300.0)  # an event cannot be applied
 
     def __init__(self, app: PetitionApplication, names: Iterable[str] = READ_MODELS, *,
                  batch_size: int = 500):
         self.app, self.batch_size = app, batch_size
         self.views: dict[str, View] = {name: open_view(app, name) for name in names}
+        self.health: dict[str, LoopHealth] = {name: LoopHealth(f"view {name}")
+                                              for name in self.views}
         self.errors: list[BaseException] = []
         self.stopped = Event()
-        self._subscriptions: list[Any] = []
+        self._subscriptions: dict[str, Any] = {}
         self._threads: list[Thread] = []
 
     def start(self) -> ProjectionRunner:
-        for name, view in self.views.items():
-            projection = projection_for(self.app, name, view)
-            subscription = subscribe(self.app.recorder, view.max_tracking_id(self.app.name))
-            subscription.__enter__()  # type: ignore[attr-defined]
-            self._subscriptions.append(subscription)
-            thread = Thread(target=self._follow, args=(projection, view, subscription),
-                            name=f"projection-{name}", daemon=True)
+        for name in self.views:
+            thread = Thread(target=self._follow, args=(name,), name=f"projection-{name}",
+                            daemon=True)
             self._threads.append(thread)
             thread.start()
         return self
 
-    def _follow(self, projection: Projection[Any], view: View, subscription: Any) -> None:
-        try:
+    def _follow(self, name: str) -> None:
+        view, health = self.views[name], self.health[name]
+        retry = Backoff(self.RETRY.initial, self.RETRY.maximum)
+        stall = Backoff(self.STALL.initial, self.STALL.maximum)
+        while not self.stopped.is_set():
+            try:
+                self._follow_once(name, view, health, retry, stall)
+            except ViewStalled as error:
+                retry.reset()
+                if health.stalled(error.position, error.case_id, error.error):
+                    stall.reset()
+                self.stopped.wait(stall.next())
+            except Exception as error:  # noqa: BLE001 - the store is away, or worse: retried
+                delay = retry.next()
+                health.retrying(error, delay, view=name)
+                self.stopped.wait(delay)
+            except BaseException as error:  # noqa: BLE001 - re-raised by run_forever/stop
+                self.errors.append(error)
+                self.stopped.set()
+
+    def _follow_once(self, name: str, view: View, health: LoopHealth, retry: Backoff,
+                     stall: Backoff) -> None:
+        """Follows the log from the view's position until stopped or until a failure."""
+        projection = projection_for(self.app, name, view)
+        subscription = subscribe(self.app.recorder, view.max_tracking_id(self.app.name))
+        with subscription:  # type: ignore[attr-defined]
+            self._subscriptions[name] = subscription
+            if self.stopped.is_set():
+                return
+            if health.state != STALLED and health.recovered(view=name):
+                retry.reset()
             while not self.stopped.is_set():
                 try:
                     batch = subscription.next_batch()
                 except StopIteration:
                     return
                 for start in range(0, len(batch), self.batch_size):
-                    self._apply_retrying(projection, view, batch[start:start + self.batch_size])
-        except BaseException as error:  # noqa: BLE001 - re-raised by run_forever/stop
-            self.errors.append(error)
-            self.stopped.set()
+                    chunk = batch[start:start + self.batch_size]
+                    projection = self._apply(name, projection, view, chunk)
+                if health.state == STALLED:
+                    view.clear_stall()
+                    health.recovered(view=name)
+                    stall.reset()
 
-    def _apply_retrying(self, projection: BatchProjection, view: View,
-                        notifications: Sequence[Notification]) -> None:
-        """A busy or unreachable store delays a batch, it does not end the runner."""
-        delay = 0.1
-        while not self.stopped.is_set():
-            try:
-                apply(self.app, projection, view, notifications)
-                return
-            except OperationalError as error:
-                log.warning("projection batch delayed", view=view.name,
-                            error=type(error).__name__, retry_in=delay)
-                self.stopped.wait(delay)
-                delay = min(delay * 2, 5.0)
+    def _apply(self, name: str, projection: BatchProjection, view: View,
+               notifications: Sequence[Notification]) -> Projection[Any]:
+        """Applies a chunk; if it fails for a reason other than the store, finds the event
+        (``locate_failure``), so the view stops exactly before it."""
+        try:
+            apply(self.app, projection, view, notifications)
+            return projection
+        except Exception as error:  # noqa: BLE001 - classified below
+            if is_store_failure(error):
+                raise
+            return locate_failure(self.app, name, view, notifications[-1].id, error)[0]
 
     def wait(self, name: str, position: int | None, timeout: float = 5.0) -> None:
-        """Read-your-writes: blocks until the view includes ``position``."""
-        self.views[name].wait(self.app.name, position, timeout=timeout, interrupt=self.stopped)
+        """Read-your-writes: blocks until the view includes ``position``; a TimeoutError at
+        once when the view is stalled or its runner stopped."""
+        view, health = self.views[name], self.health[name]
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                view.wait(self.app.name, position, timeout=max(0.0, min(remaining, 0.5)),
+                          interrupt=self.stopped)
+                return
+            except TimeoutError:
+                if health.state == STALLED:
+                    raise TimeoutError(health.summary()) from None
+                if remaining <= 0.5:
+                    raise
 
     def wait_all(self, position: int | None, timeout: float = 5.0) -> None:
         for name in self.views:
@@ -264,13 +414,11 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self.stopped.set()
-        for subscription in self._subscriptions:
+        for subscription in list(self._subscriptions.values()):
             subscription.stop()
-        for subscription in self._subscriptions:
-            subscription.__exit__(None, None, None)
-        self._subscriptions.clear()
         for thread in self._threads:
             thread.join(timeout=10)
+        self._subscriptions.clear()
         if self.errors:
             raise self.errors[0]
 

@@ -25,6 +25,17 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 Row = dict[str, Any]
+STALLS_TABLE = "view_stalls"
+
+
+class ViewStalled(Exception):
+    """A view cannot apply one stored event. It stops before it — never skips it, so no case's
+    history (nor the audit chain) has a gap — and says where, for readiness and status."""
+
+    def __init__(self, view: str, position: int, case_id: str | None, error: BaseException):
+        self.view, self.position, self.case_id, self.error = view, position, case_id, error
+        super().__init__(f"view {view} cannot apply event {position} (case {case_id}): "
+                         f"{type(error).__name__}: {' '.join(str(error).split())[:300]}")
 
 
 class View(TrackingRecorder, ABC):
@@ -172,6 +183,36 @@ class View(TrackingRecorder, ABC):
     def dump(self) -> dict[str, list[Row]]:
         """Every row of every table of the view, in a stable order (for comparisons)."""
         return {t: self.query(f"SELECT * FROM {self.table(t)} ORDER BY 1, 2") for t in self.tables}
+
+    def record_stall(self, position: int, case_id: str | None, error: str) -> None:
+        """Remembers, in the store, the event this view stopped at, so that every process's
+        ``projections status`` shows it (one row per view, replaced by a later stall)."""
+        stalls = self.table(STALLS_TABLE)
+        with self.batch() as c:
+            self.execute(c, f"CREATE TABLE IF NOT EXISTS {stalls} (name TEXT PRIMARY KEY, "
+                            "position BIGINT NOT NULL, case_id TEXT, error TEXT NOT NULL, "
+                            "since TEXT NOT NULL)")
+            self.execute(c, f"INSERT INTO {stalls} (name, position, case_id, error, since) "
+                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                            "position = excluded.position, case_id = excluded.case_id, "
+                            "error = excluded.error, since = excluded.since",
+                         (self.name, position, case_id, error, _iso(datetime.now(UTC))))
+
+    def stall(self) -> Row | None:
+        """The recorded stall, if the view has not got past it since."""
+        try:
+            rows = self.query(f"SELECT position, case_id, error, since FROM "
+                              f"{self.table(STALLS_TABLE)} WHERE name = ?", (self.name,))
+        except Exception:  # noqa: BLE001 - no stalls table: never stalled
+            return None
+        return rows[0] if rows else None
+
+    def clear_stall(self) -> None:
+        if self.stall() is None:
+            return
+        with self.batch() as c:
+            self.execute(c, f"DELETE FROM {self.table(STALLS_TABLE)} WHERE name = ?",
+                         (self.name,))
 
     def wait_for(self, application_name: str, position: int | None, timeout: float = 5.0) -> None:
         """Read-your-writes: blocks until the view includes ``position`` (TimeoutError if not)."""

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.wiring import build_application
 from projections import runner as r
+from projections.view import ViewStalled
 from projections.write_behind import WriteBehind
 from tests.integration.helpers import register_sample, run_steps
 
@@ -87,28 +88,51 @@ def test_after_a_failed_commit_nothing_more_is_written_and_the_error_is_raised()
 
 
 def test_a_failure_while_preparing_keeps_what_was_committed(app, clock, monkeypatch):
-    """The view stays at a batch boundary: the batches before the failure are in, the rest
-    follows on the next catch-up, and the result equals a rebuild."""
+    """An event the view cannot apply: the view commits everything before it and stops there,
+    naming it (``ViewStalled``, recorded for `projections status`); once it applies, the next
+    catch-up resumes and the result equals a rebuild."""
     total = _fill(app, clock, cases=4)
     view = r.open_view(app, "case_view")
     real = r.CaseViewProjection.prepare
-    calls = {"n": 0}
 
     def failing_prepare(self, items):
-        calls["n"] += 1
-        if calls["n"] == 3:
+        if any(item.position == 5 for item in items):
             raise RuntimeError("decoder crashed")
         return real(self, items)
 
     monkeypatch.setattr(r.CaseViewProjection, "prepare", failing_prepare)
-    with pytest.raises(RuntimeError, match="decoder crashed"):
+    with pytest.raises(ViewStalled, match="decoder crashed") as stalled:
         r.catch_up(app, "case_view", batch_size=2)
-    assert view.max_tracking_id(app.name) == 4  # two batches of two, committed
+    assert (stalled.value.view, stalled.value.position) == ("case_view", 5)
+    assert view.max_tracking_id(app.name) == 4  # everything before the event, committed
+    assert view.stall()["position"] == 5
+    row = next(s for s in r.status(app) if s["name"] == "case_view")
+    assert (row["state"], row["stalled_at"]) == ("stalled", 5)
+    assert "decoder crashed" in row["error"]
     monkeypatch.setattr(r.CaseViewProjection, "prepare", real)
     assert r.catch_up(app, "case_view", batch_size=2) == total - 4
+    assert view.stall() is None
     resumed = view.dump()
     r.rebuild(app, "case_view")
     assert view.dump() == resumed
+
+
+def test_a_failure_that_does_not_repeat_is_not_a_stall(app, clock, monkeypatch):
+    """A one-off failure (not the store's): the events are applied again in small chunks and,
+    if they apply, the catch-up goes on without a stall."""
+    total = _fill(app, clock, cases=4)
+    real = r.CaseViewProjection.prepare
+    calls = {"n": 0}
+
+    def flaky_prepare(self, items):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("once")
+        return real(self, items)
+
+    monkeypatch.setattr(r.CaseViewProjection, "prepare", flaky_prepare)
+    assert r.catch_up(app, "case_view", batch_size=2) == total
+    assert r.open_view(app, "case_view").stall() is None
 
 
 def test_processes_opening_the_views_together_on_a_new_store_all_succeed(settings, clock):
