@@ -30,6 +30,8 @@ class Settings:
     aggregate_cache: int = 1000
     group_commit: bool = False  # concurrent saves share transactions (persistence/group_commit.py)
     group_commit_window_ms: float = 0.0
+    store_timeout: float = 10.0  # seconds to connect to / wait for the store (then 503)
+    statement_timeout: float = 60.0  # seconds one PostgreSQL statement may run
 
     @property
     def is_postgres(self) -> bool:
@@ -64,6 +66,8 @@ class Settings:
             aggregate_cache=_whole(env, "PETITION_AGGREGATE_CACHE", 1000),
             group_commit=_flag(env.get("PETITION_GROUP_COMMIT")),
             group_commit_window_ms=_milliseconds(env, "PETITION_GROUP_COMMIT_WINDOW_MS"),
+            store_timeout=_seconds(env, "PETITION_STORE_TIMEOUT", 10.0),
+            statement_timeout=_seconds(env, "PETITION_STATEMENT_TIMEOUT", 60.0),
         )
 
 
@@ -84,6 +88,19 @@ def _milliseconds(env: Mapping[str, str], name: str) -> float:
 
 def _path(value: str | None) -> Path | None:
     return Path(value).expanduser() if value else None
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name} must be more than 0, got {raw!r}")
+    return value
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:

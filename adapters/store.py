@@ -29,20 +29,22 @@ def sqlite_env(settings: Settings) -> dict[str, str]:
         # the library's SQLite, with write transactions that take the lock first
         "PERSISTENCE_MODULE": "adapters.persistence.sqlite:SQLiteFactory",
         "SQLITE_DBNAME": settings.store,
-        "SQLITE_LOCK_TIMEOUT": "10",
+        "SQLITE_LOCK_TIMEOUT": str(max(1, round(settings.store_timeout))),  # another writer
     }
 
 
 def postgres_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.store)
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "adapters.store_guard:GuardedPostgresFactory",  # fails fast
         "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
         "POSTGRES_HOST": url.hostname or "localhost",
         "POSTGRES_PORT": str(url.port or 5432),
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(settings.store_timeout))),  # pool wait
+        "STORE_TIMEOUT": str(settings.store_timeout),
+        "STORE_STATEMENT_TIMEOUT": str(settings.statement_timeout),
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",

@@ -23,7 +23,6 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteFactory
-from eventsourcing.utils import TopicError
 
 from projections.audit_trail import (
     AuditTrail,
@@ -49,6 +48,7 @@ from projections.supervision_queue import (
 from projections.view import View, ViewStalled
 from projections.write_behind import WriteBehind
 from workflows.application import PetitionApplication
+from workflows.decoding import decode
 from workflows.retrying import STALLED, Backoff, LoopHealth, describe
 
 log = structlog.get_logger("projections")
@@ -112,23 +112,10 @@ def projection_for(app: PetitionApplication, name: str, view: View) -> Projectio
         view, policy=app.policy, org=app.org, states=states)
 
 
-CASE_TOPICS = "domain.events:"  # a case event's topic names its class in domain/events.py
-
-
 def _items(app: PetitionApplication, notifications: Sequence[Notification]) -> list[Item]:
-    return [Item(_decode(app, n), n.id, n.topic, n.state) for n in notifications]
-
-
-def _decode(app: PetitionApplication, notification: Notification) -> Any:
-    """The stored event as a domain event. An event of another aggregate whose class this
-    release does not know (written by a newer one) is no concern of the views, which read case
-    events only: it is passed over. An unknown *case* event is not: the view stops there."""
-    try:
-        return app.mapper.to_domain_event(notification)
-    except TopicError:
-        if notification.topic.startswith(CASE_TOPICS):
-            raise
-        return None
+    """Decoded events with their positions; an unknown event of another aggregate is passed
+    over (None), an undecodable case event raises (``workflows/decoding.py``)."""
+    return [Item(decode(app, n), n.id, n.topic, n.state) for n in notifications]
 
 
 def is_store_failure(error: BaseException) -> bool:

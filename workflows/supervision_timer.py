@@ -2,7 +2,8 @@
 
 Runs as a daemon thread inside ``petition serve`` or in the foreground as ``petition
 supervise --every N``. Before each tick the supervision queue is brought up to the log's end,
-so the process decides on every event written so far.
+so the process decides on every event written so far. A failed tick (the store away, the queue
+stalled) is retried with backoff, sooner than the next interval, and ``health`` says so.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 import structlog
 
 from workflows.application import PetitionApplication
+from workflows.retrying import Backoff, LoopHealth
 from workflows.when_deadline_passes_issue_supervision import Issued, SupervisionProcess
 
 log = structlog.get_logger("supervision")
@@ -23,6 +25,7 @@ class SupervisionTimer:
                  refresh: Callable[[], None], interval: float = 60.0):
         self.app, self.process, self.refresh, self.interval = app, process, refresh, interval
         self.stopped = threading.Event()
+        self.health = LoopHealth("supervision timer")
         self._thread: threading.Thread | None = None
 
     def tick(self) -> list[Issued]:
@@ -36,11 +39,17 @@ class SupervisionTimer:
         return issued
 
     def run(self) -> None:
+        backoff = Backoff(initial=1.0, maximum=max(1.0, min(self.interval, 60.0)))
         while not self.stopped.is_set():
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
-                log.exception("supervision tick failed")
+            except Exception as error:  # noqa: BLE001 - retried with backoff, reported
+                delay = backoff.next()
+                self.health.retrying(error, delay)
+                self.stopped.wait(delay)
+                continue
+            backoff.reset()
+            self.health.recovered()
             self.stopped.wait(self.interval)
 
     def start(self) -> SupervisionTimer:

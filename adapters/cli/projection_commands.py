@@ -53,12 +53,26 @@ projections = typer.Typer(help="Read models: status, rebuild, run.", no_args_is_
 
 @projections.command("status")
 def status_command(as_json: JsonOpt = False) -> None:
-    """Each projection's position and its lag behind the event log."""
+    """Each projection's position, its lag behind the event log and its state: `following`,
+    or `stalled` before an event it cannot apply (the event, its case and the error)."""
     app = open_app()
     try:
-        _print(r.status(app), as_json, "Projections")
+        rows = r.status(app)
     finally:
         app.close()
+    if as_json:
+        _print(rows, True, "Projections")
+        return
+    _print([{"name": row["name"], "position": row["position"], "log_end": row["log_end"],
+             "lag": row["lag"], "state": row["state"], "detail": _stall_detail(row)}
+            for row in rows], False, "Projections")
+
+
+def _stall_detail(row: dict[str, Any]) -> str:
+    if row["state"] != "stalled":
+        return ""
+    return (f"event {row['stalled_at']} of case {row['case_id']} since {row['since']}: "
+            f"{row['error']}")
 
 
 @projections.command("rebuild")

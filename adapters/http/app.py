@@ -51,12 +51,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             engine.runner = ProjectionRunner(engine.app).start()
             if engine.settings.supervision_interval > 0:
                 timer = supervision_timer(engine).start()
+                engine.loops["supervision"] = timer
             if engine.settings.kafka_bootstrap_servers:
                 from adapters.kafka.relay import build_relay
 
                 relay = build_relay(engine.settings)
                 relay.start()
+                engine.loops["relay"] = relay
         yield
+        engine.loops.clear()
         if relay is not None:
             relay.close()
         if timer is not None:
@@ -75,9 +78,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     errors.install(api)
     request_log.install(api)
     api.include_router(health.router)
-    api.include_router(petitions.router, responses=errors.responses(401, 403, 404, 409, 422))
-    api.include_router(status.router, responses=errors.responses(404, 409, 422, 429))
-    api.include_router(reads.router, responses=errors.responses(401, 403, 422))
-    api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422))
-    api.include_router(supervision.router, responses=errors.responses(401, 403, 422))
+    api.include_router(petitions.router, responses=errors.responses(401, 403, 404, 409, 422, 503))
+    api.include_router(status.router, responses=errors.responses(404, 409, 422, 429, 503))
+    api.include_router(reads.router, responses=errors.responses(401, 403, 422, 503))
+    api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))
+    api.include_router(supervision.router, responses=errors.responses(401, 403, 422, 503))
     return api

@@ -23,6 +23,7 @@ class Engine:
     tokens: TokenService
     throttle: QueryCodeThrottle = field(default_factory=QueryCodeThrottle)
     runner: Any = None  # projections.runner.ProjectionRunner when read models run in-process
+    loops: dict[str, Any] = field(default_factory=dict)  # other loops with a `health` (readyz)
     _views: dict[str, Any] = field(default_factory=dict)
 
     def view(self, name: str, *, settle: float = 2.0) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -42,7 +43,9 @@ _WHY = {
     409: "Illegal in the case's state, or changed concurrently (retry); nothing appended",
     422: "Invalid request: the field and the reason; nothing appended",
     429: "Too many query-code attempts; see Retry-After",
+    503: "The event store is not answering; retry after Retry-After seconds",
 }
+STORE_RETRY_AFTER = 5  # seconds a client should wait when the store is not answering
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, object]]:
@@ -112,6 +115,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidCommand)
     async def _invalid(_: Request, error: InvalidCommand) -> JSONResponse:
         return _json(422, "rule_violated", str(error))
+
+    async def _store_unavailable(_: Request, error: Exception) -> JSONResponse:
+        """The store is away or busy: fail fast, say when to come back, no traceback."""
+        response = _json(503, "store_unavailable",
+                         "the event store is not answering; retry later", retry=True)
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+        return response
+
+    app.add_exception_handler(OperationalError, _store_unavailable)
+    app.add_exception_handler(InterfaceError, _store_unavailable)
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, error: DomainError) -> JSONResponse:

@@ -5,7 +5,10 @@ them (keyed by case id, so one case stays on one partition, in order), waits unt
 has acknowledged all of them, and only then records the last notification id as its position.
 A crash at any point therefore repeats events, never skips one (at-least-once; duplicates carry
 the same ``event_id``). When the broker is unreachable the relay backs off exponentially (capped),
-logs each failed attempt and retries from its recorded position with a fresh producer.
+logs each failed attempt and retries from its recorded position with a fresh producer. An
+event it cannot decode stops it before that event (never skipped; ``health`` names it) and it
+tries again now and then; an unknown event of another aggregate is passed over
+(``workflows/decoding.py``).
 
 ``Relay.start()`` / ``stop()`` run it in a thread (for ``petition serve``); ``run()`` blocks
 (for ``petition relay``).
@@ -13,6 +16,7 @@ logs each failed attempt and retries from its recorded position with a fresh pro
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,13 +41,23 @@ from adapters.kafka.tracking import relay_tracking
 from adapters.settings import Settings
 from domain.events import PetitionEvent
 from workflows.application import PetitionApplication
+from workflows.decoding import decode
 from workflows.event_envelope import envelope
+from workflows.retrying import Backoff, LoopHealth
 
 log = structlog.get_logger("petition.relay")
 
 
 class RelayGaveUp(Exception):
     """More consecutive failures than ``RelayConfig.max_failures`` allows."""
+
+
+class RelayStalled(Exception):
+    """A stored case event the relay cannot decode: it stops before it (never skips it)."""
+
+    def __init__(self, position: int, case_id: str, error: BaseException):
+        self.position, self.case_id, self.error = position, case_id, error
+        super().__init__(f"cannot relay event {position} (case {case_id}): {error!r}")
 
 
 @dataclass(frozen=True)
@@ -72,8 +86,10 @@ class RelayConfig:
         return replace(config, **overrides)
 
     def backoff(self, attempt: int) -> float:
-        """Seconds to wait after the ``attempt``-th consecutive failure (1, 2, ...)."""
-        return min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
+        """Seconds to wait after the ``attempt``-th consecutive failure (1, 2, ...): doubling,
+        capped, each drawn between half and all of that (jitter)."""
+        ceiling = min(self.backoff_max, self.backoff_initial * 2 ** min(attempt - 1, 30))
+        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ class Relay:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self.health = LoopHealth("kafka relay")
 
     # ------------------------------------------------------------------ position and lag
     @property
@@ -118,27 +135,39 @@ class Relay:
 
     # ------------------------------------------------------------------ one step
     def step(self) -> int:
-        """Relays the next batch; the number of notifications it covered (0: none waiting)."""
+        """Relays the next batch; the number of notifications it covered (0: none waiting).
+
+        Before a case event it cannot decode, it relays and records what came before it,
+        then raises ``RelayStalled``."""
         position = self.position
         notifications = self.app.recorder.select_notifications(
             start=position, limit=self.config.batch_size, inclusive_of_start=False)
         if not notifications:
             return 0
-        envelopes = list(self._envelopes(notifications))
+        envelopes: list[dict[str, Any]] = []
+        stalled: RelayStalled | None = None
+        for index, notification in enumerate(notifications):
+            try:
+                event = decode(self.app, notification)
+            except Exception as error:  # noqa: BLE001 - named, never skipped
+                stalled = RelayStalled(notification.id, str(notification.originator_id), error)
+                notifications = notifications[:index]
+                break
+            if isinstance(event, PetitionEvent):  # not e.g. the query-code index
+                envelopes.append(envelope(event, notification.id))
         if envelopes:
             self._connected().publish(envelopes)
-        last = notifications[-1].id
+        if notifications:
+            self._record(notifications[-1].id)
+        if stalled is not None:
+            raise stalled
+        return len(notifications)
+
+    def _record(self, last: int) -> None:
         try:
             self.tracking.insert_tracking(Tracking(self.app.name, last))
         except IntegrityError:  # another relay instance recorded a later position first
             log.warning("relay.position_moved_by_another_instance", position=self.position)
-        return len(notifications)
-
-    def _envelopes(self, notifications: list[Notification]) -> Iterator[dict[str, Any]]:
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            if isinstance(event, PetitionEvent):  # not e.g. the query-code index
-                yield envelope(event, notification.id)
 
     def connect(self) -> None:
         """Connects (creating the topic if missing) now rather than at the first event."""
@@ -157,9 +186,10 @@ class Relay:
     # ------------------------------------------------------------------ the loop
     def run(self) -> None:
         """Relays until ``stop()``; survives broker outages (raises RelayGaveUp if bounded)."""
-        log.info("relay.started", topic=self.config.topic, position=self.position,
+        log.info("relay.started", topic=self.config.topic, position=self._position_or_none(),
                  bootstrap_servers=self.config.bootstrap_servers)
         failures, published, last_report = 0, 0, time.monotonic()
+        stall = Backoff(initial=5.0, maximum=300.0)
         try:
             with self._wakeups():
                 while not self._stopping.is_set():
@@ -170,31 +200,51 @@ class Relay:
                         self._disconnect()
                         self._back_off(failures, error)
                         continue
+                    except RelayStalled as error:
+                        if self.health.stalled(error.position, error.case_id, error.error):
+                            stall.reset()
+                        self._stopping.wait(stall.next())
+                        continue
+                    except Exception as error:  # noqa: BLE001 - unforeseen: retried, reported
+                        failures += 1
+                        self._disconnect()
+                        self._back_off(failures, error)
+                        continue
                     if failures:
                         log.info("relay.recovered", after_attempts=failures,
-                                 position=self.position)
+                                 position=self._position_or_none())
                         failures = 0
+                    self.health.recovered()
                     published += count
                     if time.monotonic() - last_report >= 10 and published:
-                        log.info("relay.progress", relayed=published, position=self.position)
+                        log.info("relay.progress", relayed=published,
+                                 position=self._position_or_none())
                         published, last_report = 0, time.monotonic()
                     if count == 0:
                         self._wake.wait(self.config.poll_interval)
                         self._wake.clear()
         finally:
             self._disconnect()
-            log.info("relay.stopped", position=self.position)
+            log.info("relay.stopped", position=self._position_or_none())
 
     def _back_off(self, failures: int, error: BaseException) -> None:
         limit = self.config.max_failures
         if limit is not None and failures >= limit:
-            log.error("relay.gave_up", attempts=failures, position=self.position,
+            log.error("relay.gave_up", attempts=failures, position=self._position_or_none(),
                       error=str(error))
             raise RelayGaveUp(f"broker unavailable after {failures} attempts: {error}")
         delay = self.config.backoff(failures)
-        log.warning("relay.broker_unavailable", attempt=failures, retry_in_s=delay,
-                    position=self.position, error=str(error))
+        self.health.retrying(error, delay)
+        log.warning("relay.broker_unavailable", attempt=failures, retry_in_s=round(delay, 2),
+                    position=self._position_or_none(), error=str(error))
         self._stopping.wait(delay)
+
+    def _position_or_none(self) -> int | None:
+        """The position for a log line; None when the store itself is what failed."""
+        try:
+            return self.position
+        except (OperationalError, InterfaceError):
+            return None
 
     @contextmanager
     def _wakeups(self) -> Iterator[None]:

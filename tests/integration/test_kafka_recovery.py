@@ -188,8 +188,9 @@ def test_broker_outage_relay_waits_backs_off_and_delivers_everything_written_sin
 
     failures = [e for e in logs if e["event"] == "relay.broker_unavailable"]
     delays = [e["retry_in_s"] for e in failures]
-    assert delays[:3] == [0.2, 0.4, 0.4]  # exponential, capped
-    assert len(failures) <= outage / 0.2 + 5  # no busy loop
+    for delay, ceiling in zip(delays[:3], [0.2, 0.4, 0.4], strict=True):
+        assert ceiling / 2 - 0.01 <= delay <= ceiling  # exponential, capped, with jitter
+    assert len(failures) <= outage / 0.1 + 5  # no busy loop
     assert all(e["log_level"] == "warning" and e["position"] == before for e in failures)
     assert any(e["event"] == "relay.recovered" for e in logs)
 
