@@ -1,0 +1,202 @@
+"""One stored event a follower cannot decode or apply: it stops there, visibly, and nothing else.
+
+The rule (docs/events.md): a case event is never skipped — the follower stops before it,
+``/readyz`` answers 503 naming the follower, the position, the case and the error, `petition
+projections status` shows it from any process, one structured error line is logged (not one per
+retry), and the other views and the write side keep working. It tries again now and then, so
+when the event becomes applicable (a release that knows it) it resumes by itself. An unknown
+event of another aggregate concerns no follower and is passed over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
+from adapters.http.app import create_app
+from adapters.kafka.relay import Relay, RelayConfig
+from adapters.settings import Settings
+from projections import runner as r
+from tests.e2e.conftest import Staff, register_body
+from tests.faults.cluster import wait_until
+from tests.subprocess_env import petition_env
+from workflows.application import PetitionApplication
+from workflows.clock import ManualClock
+from workflows.retrying import Backoff
+
+FUTURE_CASE_EVENT = "domain.events:AddedInALaterRelease"
+
+
+@pytest.fixture
+def quick_stall_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stalled follower retries every ~0.1 s here (minutes in production)."""
+    monkeypatch.setattr(r.ProjectionRunner, "STALL", Backoff(initial=0.05, maximum=0.1))
+
+
+@pytest.fixture
+def api(settings: Settings, clock: ManualClock, quick_stall_retries: None) -> Iterator[FastAPI]:
+    application = create_app(dataclasses.replace(settings, supervision_interval=0),
+                             clock=clock, run_projections=True)
+    yield application
+    application.state.engine.app.close()
+
+
+def _append_unknown(app: PetitionApplication, case_id: str, topic: str) -> int:
+    """An event as a newer release would store it; its position in the log."""
+    case = uuid.UUID(case_id)
+    version = len(app.recorder.select_events(case)) + 1
+    app.recorder.insert_events([StoredEvent(case, version, topic, b"\x00not for this release")])
+    return app.recorder.max_notification_id()
+
+
+def _register(client: TestClient, headers: dict[str, str]) -> str:
+    response = client.post("/petitions", json=register_body(), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["case_id"]
+
+
+def _status_from_another_process(settings: Settings) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters.cli.projection_commands", "projections", "status",
+         "--json"], env={**os.environ, **petition_env(settings)}, capture_output=True,
+        text=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_an_unknown_case_event_stops_every_view_visibly_and_writes_go_on(
+        api: FastAPI, settings: Settings) -> None:
+    engine = api.state.engine
+    with capture_logs() as logs, TestClient(api) as client:
+        intake = Staff(api).headers("intake", "QH-D01")
+        case_id = _register(client, intake)
+        position = _append_unknown(engine.app, case_id, FUTURE_CASE_EVENT)
+
+        health = engine.runner.health
+        wait_until(lambda: all(h.attempts >= 3 for h in health.values()
+                               if h.state == "stalled") and
+                   all(h.state == "stalled" for h in health.values()), 30,
+                   "every view to stall on the unknown event and retry a few times")
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert f"stalled at event {position} (case {case_id})" in ready.json()["reason"]
+        assert "TopicError" in ready.json()["reason"]
+        for name, view in engine.runner.views.items():
+            assert view.max_tracking_id(engine.app.name) == position - 1, name
+
+        later = _register(client, intake)  # the write side keeps working
+        assert later
+
+    stalled = [e for e in logs if e["event"] == "loop.stalled"]
+    assert sorted(e["loop"] for e in stalled) == sorted(f"view {n}" for n in r.READ_MODELS)
+    assert all(e["log_level"] == "error" and e["position"] == position for e in stalled)
+
+    rows = {row["name"]: row for row in _status_from_another_process(settings)}
+    for name in r.READ_MODELS:
+        assert rows[name]["state"] == "stalled"
+        assert (rows[name]["stalled_at"], rows[name]["case_id"]) == (position, case_id)
+
+
+def test_an_unknown_event_of_another_aggregate_is_passed_over(api: FastAPI) -> None:
+    engine = api.state.engine
+    with TestClient(api) as client:
+        intake = Staff(api).headers("intake", "QH-D01")
+        _register(client, intake)
+        engine.app.recorder.insert_events([StoredEvent(
+            uuid.uuid4(), 1, "workflows.added_later:Something", b"\x00")])
+        case_id = _register(client, intake)
+        engine.runner.wait_all(engine.app.recorder.max_notification_id(), timeout=30)
+        assert client.get("/readyz").status_code == 200
+        assert all(h.ok for h in engine.runner.health.values())
+        assert client.get(f"/petitions/{case_id}", headers=intake).status_code == 200
+
+
+def test_a_view_that_cannot_apply_an_event_stops_alone_and_resumes_when_it_can(
+        api: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = api.state.engine
+    real = r.CaseViewProjection.prepare
+    broken = {"on": True, "position": -1}
+
+    def prepare(self: Any, items: Any) -> Any:
+        if broken["on"] and any(item.position == broken["position"] for item in items):
+            raise OverflowError("date value out of range")
+        return real(self, items)
+
+    monkeypatch.setattr(r.CaseViewProjection, "prepare", prepare)
+    with capture_logs() as logs, TestClient(api) as client:
+        intake = Staff(api).headers("intake", "QH-D01")
+        _register(client, intake)
+        broken["position"] = (engine.app.recorder.max_notification_id() or 0) + 1
+        case_id = _register(client, intake)
+        end = engine.app.recorder.max_notification_id()
+
+        engine.runner.wait("audit_trail", end, timeout=30)  # the others go on
+        engine.runner.wait("supervision_queue", end, timeout=30)
+        case_view = engine.runner.health["case_view"]
+        wait_until(lambda: case_view.state == "stalled" and case_view.attempts >= 3, 30,
+                   "case_view to stall and retry a few times")
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        reason = ready.json()["reason"]
+        assert reason.startswith(f"view case_view stalled at event {broken['position']} "
+                                 f"(case {case_id})")
+        assert "OverflowError: date value out of range" in reason
+        assert engine.runner.health["audit_trail"].ok
+
+        broken["on"] = False  # the fix is deployed: the view resumes by itself
+        engine.runner.wait("case_view", end, timeout=30)
+        wait_until(lambda: client.get("/readyz").status_code == 200, 30, "ready again")
+        assert engine.runner.views["case_view"].stall() is None
+        assert client.get(f"/petitions/{case_id}", headers=intake).status_code == 200
+
+    assert [e["loop"] for e in logs if e["event"] == "loop.stalled"] == ["view case_view"]
+    assert [e["loop"] for e in logs if e["event"] == "loop.recovered"] == ["view case_view"]
+
+
+class _Recorded:
+    """A publisher that keeps what it was given (the broker is not what this test is about)."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[dict[str, Any]] = []
+
+    def publish(self, envelopes: list[dict[str, Any]]) -> None:
+        self.envelopes.extend(envelopes)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_relay_publishes_up_to_an_unknown_case_event_and_stops_there(
+        app: PetitionApplication, clock: ManualClock) -> None:
+    from tests.integration.helpers import register_sample
+
+    first = register_sample(app)
+    position = _append_unknown(app, str(first.case_id), FUTURE_CASE_EVENT)
+    register_sample(app)
+    published = _Recorded()
+    relay = Relay(app, RelayConfig("unused:9092", poll_interval=0.01),
+                  publisher_factory=lambda _: published)  # type: ignore[arg-type,return-value]
+    with capture_logs() as logs:
+        relay.start()
+        try:
+            wait_until(lambda: relay.health.state == "stalled", 30, "the relay to stall")
+        finally:
+            relay.stop()
+    assert relay.error is None
+    assert relay.position == position - 1
+    before = app.recorder.select_notifications(start=1, limit=1000, stop=position - 1)
+    assert [e["position"] for e in published.envelopes] == [
+        n.id for n in before if n.topic.startswith("domain.events:")]
+    assert relay.health.as_dict()["position"] == position
+    assert [e["event"] for e in logs].count("loop.stalled") == 1
