@@ -1,0 +1,78 @@
+"""``/readyz`` is quick and never 500, and a busy SQLite file answers 503, not a traceback."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from adapters.http.app import create_app
+from adapters.settings import Settings
+from projections import runner as r
+from tests.e2e.conftest import Staff, register_body
+from workflows.clock import ManualClock
+
+
+@pytest.fixture
+def api(settings: Settings, clock: ManualClock) -> Iterator[FastAPI]:
+    quick = dataclasses.replace(settings, supervision_interval=0, store_timeout=1.0)
+    application = create_app(quick, clock=clock, run_projections=True)
+    yield application
+    application.state.engine.app.close()
+
+
+def test_a_failure_while_checking_is_not_ready_never_500(
+        api: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the views' tables are gone")
+
+    with TestClient(api) as client:
+        assert client.get("/readyz").status_code == 200
+        monkeypatch.setattr(r, "status", broken)
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["not_ready"] == ["RuntimeError: the views' tables are gone"]
+
+
+def test_a_store_that_does_not_answer_is_not_ready_within_a_second(
+        api: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = api.state.engine.app.recorder
+    real = recorder.max_notification_id
+
+    def hanging() -> int | None:
+        time.sleep(3)
+        return real()
+
+    with TestClient(api) as client:
+        monkeypatch.setattr(recorder, "max_notification_id", hanging)
+        started = time.monotonic()
+        ready = client.get("/readyz")
+        elapsed = time.monotonic() - started
+        monkeypatch.setattr(recorder, "max_notification_id", real)
+    assert ready.status_code == 503
+    assert "did not answer within" in ready.json()["not_ready"][0]
+    assert elapsed < 2.5  # bounded at ~0.9 s; room for a loaded machine
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_locked_sqlite_file_answers_503_with_retry_after(api: FastAPI,
+                                                           settings: Settings) -> None:
+    with TestClient(api) as client:
+        intake = Staff(api).headers("intake", "QH-D01")
+        holder = sqlite3.connect(settings.store, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        try:
+            refused = client.post("/petitions", json=register_body(), headers=intake)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"].isdigit()
+        assert refused.json()["error"] == "store_unavailable"
+        assert client.post("/petitions", json=register_body(),
+                           headers=intake).status_code == 201
