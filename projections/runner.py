@@ -279,7 +279,8 @@ def status(app: PetitionApplication, names: Iterable[str] = READ_MODELS,
             row.update(state=live["state"], since=live["since"], error=live["error"])
             if live["state"] == STALLED:
                 row.update(stalled_at=live["position"], case_id=live["case_id"])
-        elif (stall := view.stall()) is not None and stall["position"] > position:
+        elif health is None and (stall := view.stall()) is not None \
+                and stall["position"] > position:
             row.update(state=STALLED, since=stall["since"], error=stall["error"],
                        stalled_at=stall["position"], case_id=stall["case_id"])
         out.append(row)

@@ -199,13 +199,15 @@ class View(TrackingRecorder, ABC):
                          (self.name, position, case_id, error, _iso(datetime.now(UTC))))
 
     def stall(self) -> Row | None:
-        """The recorded stall, if the view has not got past it since."""
-        try:
-            rows = self.query(f"SELECT position, case_id, error, since FROM "
-                              f"{self.table(STALLS_TABLE)} WHERE name = ?", (self.name,))
-        except Exception:  # noqa: BLE001 - no stalls table: never stalled
+        """The recorded stall, if any (the caller compares it with the view's position)."""
+        if not self._has_table(STALLS_TABLE):  # never stalled (asking would log an error)
             return None
+        rows = self.query(f"SELECT position, case_id, error, since FROM "
+                          f"{self.table(STALLS_TABLE)} WHERE name = ?", (self.name,))
         return rows[0] if rows else None
+
+    @abstractmethod
+    def _has_table(self, name: str) -> bool: ...
 
     def clear_stall(self) -> None:
         if self.stall() is None:
@@ -300,6 +302,10 @@ class SQLiteView(View, SQLiteTrackingRecorder):
     def table(self, name: str) -> str:
         return name
 
+    def _has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 AS present FROM sqlite_master WHERE type = 'table' "
+                               "AND name = ?", (name,)))
+
     def _sql(self, statement: str) -> str:
         return statement
 
@@ -378,6 +384,10 @@ class PostgresView(View, PostgresTrackingRecorder):
 
     def _sql(self, statement: str) -> str:
         return statement.replace("%", "%%").replace("?", "%s")
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT to_regclass(?) IS NOT NULL AS present",
+                               (self.table(name),))[0]["present"])
 
     def encode_time(self, moment: datetime | None) -> Any:
         return moment

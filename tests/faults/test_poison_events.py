@@ -17,6 +17,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -162,6 +163,39 @@ def test_a_view_that_cannot_apply_an_event_stops_alone_and_resumes_when_it_can(
 
     assert [e["loop"] for e in logs if e["event"] == "loop.stalled"] == ["view case_view"]
     assert [e["loop"] for e in logs if e["event"] == "loop.recovered"] == ["view case_view"]
+
+
+def test_a_stored_registration_dated_year_one_never_stops_a_view_silently(api: FastAPI) -> None:
+    """Issue 10's reproduction, stored as an older release would have stored it (business time
+    0001-01-01T00:00+14:00, whose deadlines overflow): each view either applies it or stalls
+    exactly there, naming it — and readiness says which. No view spins silently."""
+    engine = api.state.engine
+    with TestClient(api) as client:
+        intake = Staff(api).headers("intake", "QH-D01")
+        case_id = _register(client, intake)
+        registered = next(iter(engine.app.events.get(uuid.UUID(case_id))))
+        poison_case = uuid.uuid4()
+        engine.app.recorder.insert_events([engine.app.mapper.to_stored_event(
+            dataclasses.replace(registered, originator_id=poison_case, at=datetime(
+                1, 1, 1, tzinfo=timezone(timedelta(hours=14)))))])
+        position = engine.app.recorder.max_notification_id()
+
+        def settled(name: str) -> bool:
+            health = engine.runner.health[name]
+            at_end = engine.runner.views[name].max_tracking_id(engine.app.name) == position
+            return at_end or (health.state == "stalled" and health.position == position)
+
+        wait_until(lambda: all(settled(n) for n in r.READ_MODELS), 30,
+                   "every view to apply the event or stall on it")
+        stalled = [n for n, h in engine.runner.health.items() if h.state == "stalled"]
+        for name in stalled:
+            assert engine.runner.health[name].case_id == str(poison_case)
+        ready = client.get("/readyz")
+        assert ready.status_code == (503 if stalled else 200)
+        for name in stalled:
+            assert any(line.startswith(f"view {name} stalled at event {position}")
+                       for line in ready.json()["not_ready"])
+        assert _register(client, intake)  # the write side keeps working
 
 
 class _Recorded:
