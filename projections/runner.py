@@ -149,7 +149,7 @@ def locate_failure(app: PetitionApplication, name: str, view: View, upto: int,
             apply(app, projection, view, chunk)
             applied += len(chunk)
             continue
-        except Exception as failure:  # noqa: BLE001 - classified below
+        except Exception as failure:
             if is_store_failure(failure):
                 raise
         projection = projection_for(app, name, view)  # its caches may hold the failed chunk
@@ -157,7 +157,7 @@ def locate_failure(app: PetitionApplication, name: str, view: View, upto: int,
             try:
                 apply(app, projection, view, [notification])
                 applied += 1
-            except Exception as failure:  # noqa: BLE001 - classified below
+            except Exception as failure:
                 if is_store_failure(failure):
                     raise
                 case = str(notification.originator_id)
@@ -369,7 +369,7 @@ class ProjectionRunner:
         try:
             apply(self.app, projection, view, notifications)
             return projection
-        except Exception as error:  # noqa: BLE001 - classified below
+        except Exception as error:
             if is_store_failure(error):
                 raise
             return locate_failure(self.app, name, view, notifications[-1].id, error)[0]

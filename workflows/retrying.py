@@ -34,8 +34,8 @@ class Backoff:
 
     def next(self) -> float:
         self.attempts += 1
-        ceiling = min(self.maximum, self.initial * 2 ** min(self.attempts - 1, 30))
-        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+        ceiling = min(self.maximum, self.initial * 2.0 ** min(self.attempts - 1, 30))
+        return ceiling * random.uniform(0.5, 1.0)  # jitter, not security
 
     def reset(self) -> None:
         self.attempts = 0
@@ -123,7 +123,8 @@ class LoopHealth:
             return (f"{self.name} stalled at event {d['position']} (case {d['case_id']}) "
                     f"since {d['since']}: {d['error']}")
         if d["state"] == RETRYING:
-            return f"{self.name} retrying since {d['since']} ({d['attempts']} attempts): {d['error']}"
+            return (f"{self.name} retrying since {d['since']} ({d['attempts']} attempts): "
+                    f"{d['error']}")
         return f"{self.name} following"
 
 

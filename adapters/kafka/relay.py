@@ -28,7 +28,6 @@ import structlog
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
-    Notification,
     OperationalError,
     Tracking,
     TrackingRecorder,
@@ -89,7 +88,7 @@ class RelayConfig:
         """Seconds to wait after the ``attempt``-th consecutive failure (1, 2, ...): doubling,
         capped, each drawn between half and all of that (jitter)."""
         ceiling = min(self.backoff_max, self.backoff_initial * 2 ** min(attempt - 1, 30))
-        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+        return ceiling * random.uniform(0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -290,7 +289,7 @@ class Relay:
     def _run_in_thread(self) -> None:
         try:
             self.run()
-        except BaseException as error:  # noqa: BLE001 - kept for stop() and health checks
+        except BaseException as error:
             self.error = error
             log.exception("relay.failed")
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -70,11 +71,9 @@ class ThrowawayPostgres:
 
     def remove(self) -> None:
         if self.is_running():
-            try:
+            with contextlib.suppress(subprocess.SubprocessError):
                 self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
                           "-w", "stop")
-            except subprocess.SubprocessError:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -7,6 +7,7 @@ connections of the views included), without the server itself stopping.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -74,8 +75,6 @@ class TcpProxy:
 
 
 def _close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
