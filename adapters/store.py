@@ -36,7 +36,7 @@ def sqlite_env(settings: Settings) -> dict[str, str]:
 def postgres_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.store)
     env = {
-        "PERSISTENCE_MODULE": "adapters.store_guard:GuardedPostgresFactory",  # fails fast
+        "PERSISTENCE_MODULE": "adapters.persistence.postgres:GuardedPostgresFactory",  # fails fast
         "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
         "POSTGRES_HOST": url.hostname or "localhost",
         "POSTGRES_PORT": str(url.port or 5432),

@@ -173,7 +173,7 @@ def test_store_env_parses_a_full_postgres_url():
                           "?schema=tenant_a",
     })
     env = store_env(settings, "KEY")
-    assert env["PERSISTENCE_MODULE"] == "adapters.store_guard:GuardedPostgresFactory"
+    assert env["PERSISTENCE_MODULE"] == "adapters.persistence.postgres:GuardedPostgresFactory"
     assert env["POSTGRES_HOST"] == "db.example.org"
     assert env["POSTGRES_PORT"] == "6543"
     assert env["POSTGRES_USER"] == "alice"

@@ -18,7 +18,6 @@ from fastapi.responses import JSONResponse
 from adapters.http.auth import Eng
 from adapters.http.engine import Engine
 from adapters.rest_days import years_not_covered
-from adapters.store_guard import store_guard
 from workflows.retrying import describe
 
 router = APIRouter(tags=["health"])
@@ -36,7 +35,8 @@ def healthz() -> dict[str, str]:
                                              "stalled (named in `not_ready`)"}})
 def readyz(eng: Eng) -> JSONResponse:
     try:
-        guard = store_guard(eng.app.factory.datastore)  # type: ignore[attr-defined]
+        # set on PostgreSQL by adapters/persistence/postgres.py; SQLite has no server to lose
+        guard = getattr(eng.app.factory.datastore, "guard", None)  # type: ignore[attr-defined]
         if guard is not None and guard.is_down:
             return _unavailable("store", [f"store not answering since "
                                           f"{guard.down_since.isoformat()}: {guard.error}"])

@@ -1,4 +1,4 @@
-"""Failing fast while PostgreSQL is away, instead of hanging each request for a minute.
+"""The library's PostgreSQL persistence, except that it fails fast while the server is away.
 
 The library retries every store call up to ten times, and each attempt waits up to the pool's
 timeout for a connection: with the server down one request hung ~90 s before failing. Here the
@@ -137,7 +137,3 @@ class GuardedPostgresFactory(PostgresFactory):
               timeout=float(self.env.get(STORE_TIMEOUT) or 10),
               statement_timeout=float(self.env.get(STATEMENT_TIMEOUT) or 60))
 
-
-def store_guard(datastore: Any) -> StoreGuard | None:
-    """The guard of a datastore (None for SQLite, which has no server to lose)."""
-    return getattr(datastore, "guard", None)
