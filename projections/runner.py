@@ -129,8 +129,8 @@ def is_store_failure(error: BaseException) -> bool:
 LOCATE_CHUNK = 100  # events per transaction while looking for the event a view cannot apply
 
 
-def locate_failure(app: PetitionApplication, name: str, view: View, upto: int,
-                   error: BaseException) -> tuple[Projection[Any], int]:
+def locate_failure(app: PetitionApplication, name: str, view: View,
+                   upto: int) -> tuple[Projection[Any], int]:
     """After a batch failed for a reason other than the store, applies the events after the
     view's position up to ``upto`` again in small chunks, one by one in the chunk that fails,
     so the view commits everything before the failing event and the failure names it
@@ -226,17 +226,17 @@ def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_
             writer.close()
             count += writer.committed
             continue  # done up to the target: cleared of any stall above
-        except IntegrityError as error:
+        except IntegrityError:
             writer.close(raise_error=False)
             count += writer.committed
             if (view.max_tracking_id(app.name) or 0) <= (writer.position or position):
-                count += locate_failure(app, name, view, target, error)[1]  # a real conflict
+                count += locate_failure(app, name, view, target)[1]  # a real conflict
         except Exception as error:
             writer.close(raise_error=False)
             count += writer.committed
             if is_store_failure(error):
                 raise
-            count += locate_failure(app, name, view, target, error)[1]
+            count += locate_failure(app, name, view, target)[1]
         except BaseException:
             writer.close(raise_error=False)
             raise
@@ -372,7 +372,7 @@ class ProjectionRunner:
         except Exception as error:
             if is_store_failure(error):
                 raise
-            return locate_failure(self.app, name, view, notifications[-1].id, error)[0]
+            return locate_failure(self.app, name, view, notifications[-1].id)[0]
 
     def wait(self, name: str, position: int | None, timeout: float = 5.0) -> None:
         """Read-your-writes: blocks until the view includes ``position``; a TimeoutError at
