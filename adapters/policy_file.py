@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.rest_days import ChineseRestDays
+from domain.business_time import BusinessTimeRules
 from domain.deadlines import DeadlinePolicy, PolicyRules
 from domain.errors import InvalidCommand
 from domain.supervision_ladder import LadderRules
@@ -30,9 +31,15 @@ def load_ladder(path: Path | None = None) -> LadderRules:
     return LadderRules.from_mapping(_read(path).get("supervision", {}))
 
 
+def load_business_time(path: Path | None = None) -> BusinessTimeRules:
+    """The ``[business_time]`` section: how far back and ahead a command's ``at`` may lie."""
+    return BusinessTimeRules.from_mapping(_read(path).get("business_time", {}))
+
+
 def load_policy(path: Path | None = None) -> DeadlinePolicy:
     data = _read(path)
     data.pop("supervision", None)
+    data.pop("business_time", None)
     calendar = data.pop("calendar", {})
     unknown = sorted(set(calendar) - CALENDAR_KEYS)
     if unknown:

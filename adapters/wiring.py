@@ -11,7 +11,7 @@ from adapters.holidays.stored_arrangement import use_stored_arrangement
 from adapters.keys import key_from
 from adapters.org_file import load_org_chart
 from adapters.persistence.group_commit import GroupCommitRecorder
-from adapters.policy_file import load_ladder, load_policy
+from adapters.policy_file import load_business_time, load_ladder, load_policy
 from adapters.settings import Settings
 from adapters.store import ensure_postgres_schema, store_env
 from workflows.application import PetitionApplication
@@ -36,6 +36,7 @@ def build_application(settings: Settings | None = None, *, clock: Clock | None =
         org=load_org_chart(settings.units_file),
         policy=load_policy(settings.policy_file),
         ladder=load_ladder(settings.policy_file),
+        business_time=load_business_time(settings.policy_file),
         query_codes=QueryCodes(base64.b64decode(code_key)),
         clock=clock,
         wrap_writes=_group_commit(settings),

@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from domain.errors import InvalidCommand
 from domain.values import SpeedTrack, Status
 
+MAX_POLICY_DAYS = 3650
+"""No time limit of the policy exceeds ten years: a larger number is a typo, and would carry
+derived dates towards the calendar's end."""
+
 RestDayCalendar = Callable[[date], bool]
 """Answers: is this date a statutory rest day (weekend or public holiday, minus 调休 workdays)?
 
@@ -100,10 +104,12 @@ class PolicyRules:
             value = getattr(self, f.name)
             if f.name in ("timezone", "fast_tracks"):
                 continue
-            if type(value) is not int or value < 0:
-                raise InvalidCommand(f"policy: {f.name} must be a whole number >= 0, got {value!r}")
+            if type(value) is not int or not 0 <= value <= MAX_POLICY_DAYS:
+                raise InvalidCommand(
+                    f"policy: {f.name} must be a whole number in 0…{MAX_POLICY_DAYS}, got {value!r}")
         for track, days in self.fast_tracks.items():
-            if track not in SpeedTrack.__members__.values() or type(days) is not int or days < 0:
+            if track not in SpeedTrack.__members__.values() or type(days) is not int \
+                    or not 0 <= days <= MAX_POLICY_DAYS:
                 raise InvalidCommand(f"policy: bad fast track {track!r} = {days!r}")
         try:
             ZoneInfo(self.timezone)

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.deadlines import Deadline, DeadlineKind, reject_unknown_keys
+from domain.deadlines import (
+    MAX_POLICY_DAYS,
+    Deadline,
+    DeadlineKind,
+    reject_unknown_keys,
+)
 from domain.errors import InvalidCommand
 from domain.values import SupervisionLevel
 
@@ -65,9 +70,11 @@ class LadderRules:
 def _offset(rung: str, value: Any) -> int | None:
     if value is None or value == "off":
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not -MAX_POLICY_DAYS <= value <= MAX_POLICY_DAYS:
         raise InvalidCommand(
-            f'policy: supervision.{rung} must be a whole number of days or "off", got {value!r}')
+            f'policy: supervision.{rung} must be a whole number of days or "off" '
+            f'(at most {MAX_POLICY_DAYS} either way), got {value!r}')
     return value
 
 

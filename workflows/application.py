@@ -21,8 +21,9 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
+from domain.business_time import BusinessTimeRules
 from domain.deadlines import Deadline, DeadlinePolicy
-from domain.errors import InvalidCommand
+from domain.derived_times import check_derivable
 from domain.events import Registered
 from domain.org_chart_record import ORG_CHART_ID, OrgChartRecord, rows_of
 from domain.petition import Petition
@@ -40,6 +41,7 @@ from workflows.errors import (
     QueryCodeNotFound,
 )
 from workflows.idempotency import IdempotentResponse, fingerprint, record_id
+from workflows.proxy_agents import check_proxy_agent
 from workflows.query_codes import QueryCodes
 from workflows.transcodings import TRANSCODINGS
 
@@ -77,6 +79,7 @@ class PetitionApplication(Application[UUID]):
         org: OrgChart | None = None,
         policy: DeadlinePolicy | None = None,
         ladder: LadderRules | None = None,
+        business_time: BusinessTimeRules | None = None,
         query_codes: QueryCodes | None = None,
         clock: Clock | None = None,
         wrap_writes: Callable[[ApplicationRecorder], ApplicationRecorder] | None = None,
@@ -86,6 +89,7 @@ class PetitionApplication(Application[UUID]):
         self.org = org if org is not None else OrgChart([])
         self.policy = policy or DeadlinePolicy()
         self.ladder = ladder or LadderRules()
+        self.business_time = business_time or BusinessTimeRules()
         self.query_codes = query_codes
         self.clock = clock or SystemClock()
 
@@ -112,9 +116,11 @@ class PetitionApplication(Application[UUID]):
             return Registration(**replayed, query_code=self._query_code(idempotency))
         query_code = self._query_code(idempotency)
         code_hash = codes.hash(query_code)
+        if cmd.proxy_agent is not None:
+            check_proxy_agent(self, cmd.proxy_agent)
         petition = Petition.register(
             case_id=uuid4(),
-            at=self._business_time(cmd),
+            at=self._business_time(cmd, self.clock.now()),
             actor=cmd.actor,
             channel=cmd.channel,
             subject=cmd.subject,
@@ -128,6 +134,7 @@ class PetitionApplication(Application[UUID]):
             query_code_hash=code_hash,
             org=self.org,
         )
+        check_derivable(petition, self.policy, self.ladder)
         index = QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)
         result = self._store(petition, index, cmd=cmd, idempotency=idempotency)
         return Registration(**vars(result), query_code=query_code)
@@ -196,22 +203,27 @@ class PetitionApplication(Application[UUID]):
         guard: Callable[[Petition], None] | None = None,
         idempotency: Idempotency | None = None,
     ) -> CommandResult:
-        """Runs any command: replay if idempotent and seen, else load, guard, decide, save.
+        """Runs any command: load, replay if idempotent and seen, else guard, decide, save.
 
         ``guard`` (e.g. an authorization check) sees the same loaded case the command decides
-        on; whatever it raises propagates and nothing is appended.
+        on; whatever it raises propagates and nothing is appended. The idempotency key is
+        looked up after the case is loaded: a twin request that committed before the load is
+        found by the lookup, one that commits after it collides with this save (see _store).
         """
         if isinstance(cmd, c.RegisterPetition):
             return self.register(cmd, idempotency=idempotency)
         if not isinstance(cmd, c.CaseCommand):
             raise TypeError(f"not a command: {type(cmd).__name__}")
+        petition = self.get_petition(cmd.case_id)
         replayed = self._replay(cmd, idempotency)
         if replayed is not None:
             return CommandResult(**replayed)
-        petition = self.get_petition(cmd.case_id)
         if guard is not None:
             guard(petition)
-        decide(petition, cmd, self._business_time(cmd), self.org, self.policy)
+        at = self._business_time(cmd, max(self.clock.now(), petition.last_at))
+        decide(petition, cmd, at, self.org, self.policy, self.ladder)
+        if isinstance(cmd, c.AssignProxy):  # after the state's rules: 409 before 422
+            check_proxy_agent(self, cmd.agent)
         return self._store(petition, cmd=cmd, idempotency=idempotency)
 
     # ------------------------------------------------------------------ queries
@@ -272,13 +284,11 @@ class PetitionApplication(Application[UUID]):
             raise RuntimeError("PetitionApplication needs query_codes to register or look up")
         return self.query_codes
 
-    def _business_time(self, cmd: c.Command) -> datetime:
-        now = self.clock.now()
-        if cmd.at is None:
-            return now
-        if cmd.at > now:
-            raise InvalidCommand(f"business time {cmd.at.isoformat()} is in the future")
-        return cmd.at
+    def _business_time(self, cmd: c.Command, default: datetime) -> datetime:
+        """``cmd.at`` within the policy's bounds around now; without one, ``default`` (now,
+        or a case's last business time if a caller's fast clock put that slightly ahead)."""
+        at = default if cmd.at is None else cmd.at
+        return self.business_time.check(at, self.clock.now())
 
     def _query_code(self, idempotency: Idempotency | None) -> str:
         """A fresh code; under an idempotency key a derived one, so a retry can show it again

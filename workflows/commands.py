@@ -37,12 +37,25 @@ def id_number_check_char(first17: str) -> str:
     return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
-class Command(BaseModel):
+class Plain(BaseModel):
+    """Every command model: no unknown field, and no NUL character in any text — PostgreSQL
+    cannot store one in a view, so such a command would stop the views on its event."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class Command(Plain):
     actor: Text
     at: AwareDatetime | None = Field(
-        default=None, description="Business time; defaults to now. Never in the future."
+        default=None, description="Business time; defaults to now. At most the policy's max_backdate_days "
+                    "(90) in the past and its clock skew (5 min) ahead."
     )
 
 
@@ -50,9 +63,7 @@ class CaseCommand(Command):
     case_id: UUID
 
 
-class LocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class LocationIn(Plain):
     district: UnitId
     street: UnitId | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
@@ -60,9 +71,7 @@ class LocationIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
 
 
-class PetitionerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class PetitionerIn(Plain):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     id_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)]
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
@@ -119,9 +128,10 @@ class RequestExtension(CaseCommand):
 
 
 class ExtendDeadline(CaseCommand):
+    """A supervisor grants more time; the approver recorded is the actor, never free text."""
+
     days: int = Field(ge=1, le=365)
     reason: Text
-    approved_by: Text
 
 
 class IssueSupervision(CaseCommand):

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from domain.deadlines import DeadlinePolicy
+from domain.derived_times import check_derivable
 from domain.petition import Petition
+from domain.supervision_ladder import LadderRules
 from domain.units import OrgChart
 from workflows import commands as c
 
@@ -33,7 +35,7 @@ DECISIONS: dict[type[c.CaseCommand], Callable[[Petition, Any, Context], None]] =
         at=k.at, actor=cmd.actor, days=cmd.days, reason=cmd.reason, policy=k.policy),
     c.ExtendDeadline: lambda p, cmd, k: p.extend_deadline(
         at=k.at, actor=cmd.actor, days=cmd.days, reason=cmd.reason,
-        approved_by=cmd.approved_by, policy=k.policy),
+        approved_by=cmd.actor, policy=k.policy),
     c.IssueSupervision: lambda p, cmd, k: p.supervise(
         at=k.at, actor=cmd.actor, level=cmd.level, reason=cmd.reason, rule=cmd.rule),
     c.AssignProxy: lambda p, cmd, k: p.assign_proxy(at=k.at, actor=cmd.actor, agent=cmd.agent),
@@ -63,6 +65,9 @@ DECISIONS: dict[type[c.CaseCommand], Callable[[Petition, Any, Context], None]] =
 
 
 def decide(petition: Petition, cmd: c.CaseCommand, at: datetime, org: OrgChart,
-           policy: DeadlinePolicy) -> None:
-    """Applies ``cmd`` to the loaded case; the aggregate raises if it refuses."""
+           policy: DeadlinePolicy, ladder: LadderRules) -> None:
+    """Applies ``cmd`` to the loaded case; the aggregate raises if it refuses, and so does
+    this if a deadline or ladder date of the resulting state cannot be computed — all before
+    anything is appended."""
     DECISIONS[type(cmd)](petition, cmd, Context(at, org, policy))
+    check_derivable(petition, policy, ladder)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.business_time import shifted
 from domain.petition import Petition
 from domain.supervision_ladder import CHASED_KINDS, ESCALATION, Measure, due_measures
 from domain.values import SupervisionLevel
@@ -65,7 +66,7 @@ class SupervisionProcess:
         return issued
 
     def candidates(self, now: datetime) -> Iterator[UUID]:
-        horizon = now + timedelta(days=self.app.ladder.lead_days())
+        horizon = shifted(now, timedelta(days=self.app.ladder.lead_days()))
         seen: set[str] = set()
         cursor: str | None = None
         while True:

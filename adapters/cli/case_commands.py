@@ -58,12 +58,15 @@ def act(
     case_id: CaseArg,
     action: Annotated[str, typer.Argument(help=f"One of: {', '.join(ACTIONS)}.")],
     fields: Annotated[list[str] | None, typer.Argument(help="field=value pairs.")] = None,
-    actor: Annotated[str, typer.Option(help="Who acts, e.g. handler:li@QH-D01-S01.")] = "cli",
+    actor: Annotated[str, typer.Option(help="Who acts, e.g. handler:li@QH-D01-S01; for "
+                                       "`extend`, the approver (required).")] = "cli",
     as_json: JsonFlag = False,
 ) -> None:
     """Run one command on a case, e.g. `petition act CASE accept handling_track=claim speed_track=general`."""
     if action not in ACTIONS:
         raise typer.BadParameter(f"unknown action '{action}'; use one of {', '.join(ACTIONS)}")
+    if action == "extend" and actor == "cli":
+        raise typer.BadParameter("extend records its approver: name them with --actor")
     body: dict[str, object] = {"case_id": str(case_id), "actor": actor}
     for pair in fields or []:
         key, sep, value = pair.partition("=")

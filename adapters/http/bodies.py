@@ -11,7 +11,6 @@ from workflows.commands import ACTIONS, Command, RegisterPetition
 SERVER_FIELDS = frozenset({"actor", "case_id"})
 # Filled from the caller's token when the body leaves them out.
 DEFAULTED_FIELDS: dict[str, frozenset[str]] = {
-    "extend": frozenset({"approved_by"}),
     "answer": frozenset({"unit"}),
     "review-decision": frozenset({"unit"}),
     "re-review-decision": frozenset({"unit"}),

@@ -32,8 +32,10 @@ from domain.values import (
     SpeedTrack,
     SupervisionLevel,
 )
-from workflows.application import PetitionApplication
+from workflows.application import PetitionApplication, Registration
+from workflows.clock import ManualClock
 from workflows.commands import RegisterPetition
+from workflows.proxy_agents import enrol_generated_agent
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -80,7 +82,7 @@ class DemoDistrict:
     def _one_case(self, summary: DemoSummary) -> tuple[UUID, Petition]:
         rng = self.rng
         received = self._working_moment(self.now - timedelta(days=rng.uniform(0.1, self.days)))
-        registration = self.app.register(self._registration(received))
+        registration = self._register(received)
         if summary.sample_query_code is None:
             summary.sample_query_code = registration.query_code
         petition = self.app.get_petition(registration.case_id)
@@ -90,6 +92,15 @@ class DemoDistrict:
         return registration.case_id, petition
 
     # ----------------------------------------------------------------- registration
+    def _register(self, received: datetime) -> Registration:
+        """Registered as of the moment it arrived: the demo replays months of history, and
+        business time may lie at most a few months before the application's clock."""
+        clock, self.app.clock = self.app.clock, ManualClock(received)
+        try:
+            return self.app.register(self._registration(received))
+        finally:
+            self.app.clock = clock
+
     def _registration(self, received: datetime) -> RegisterPetition:
         rng = self.rng
         street = rng.choice(self.streets)
@@ -113,7 +124,8 @@ class DemoDistrict:
                         "phone": citizens.mobile(rng, "3578")},
             co_petitioners=rng.randint(5, 60) if rng.random() < 0.08 else 0,
             received_by=received_by,
-            proxy_agent=f"proxy-{street.id}" if rng.random() < 0.1 else None,
+            proxy_agent=enrol_generated_agent(self.app, f"proxy-{street.id}", street.id, self.now)
+            if rng.random() < 0.1 else None,
         )
 
     def _working_moment(self, moment: datetime) -> datetime:
@@ -159,7 +171,7 @@ class DemoDistrict:
         took = limit * rng.uniform(0.2, 0.9) + (rng.uniform(3, 25) if late else 0)
         if track is SpeedTrack.COMPLEX and rng.random() < 0.15 and not s.step(
                 limit * 0.8, lambda at: p.extend_deadline(
-                    at=at, actor=f"handler:{p.responsible_unit}", days=rng.randint(10, 30),
+                    at=at, actor=f"supervisor:{p.holder}", days=rng.randint(10, 30),
                     reason="案情复杂需进一步调查", approved_by=f"supervisor:{p.holder}",
                     policy=self.app.policy)):
             return

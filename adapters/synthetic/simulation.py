@@ -35,6 +35,7 @@ from domain.values import Channel, HandlingTrack, SpeedTrack
 from workflows import commands as c
 from workflows.application import Idempotency, PetitionApplication
 from workflows.clock import ManualClock
+from workflows.proxy_agents import enrol_generated_agent
 from workflows.when_deadline_passes_issue_supervision import (
     ACTOR,
     ObligationQueue,
@@ -212,7 +213,8 @@ class Simulation:
         street = rng.choice(pool)
         district = self.app.org.get(street).parent
         assert district is not None
-        proxy = f"proxy-{street}" if profile is Profile.PROXY_SILENT else None
+        proxy = enrol_generated_agent(self.app, f"proxy-{street}", street, self.clock.now()) \
+            if profile is Profile.PROXY_SILENT else None
         received = self.moment(day, rng.randint(9, 15), rng.randint(0, 59))
         registration = self.registration(rng, received, district, street, proxy)
         yield Step(received, name, lambda _: registration, registers=True)

@@ -20,6 +20,7 @@ from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy
 from domain.supervision_ladder import LadderRules
 from domain.values import ContactMode, Satisfaction, SpeedTrack
 from workflows import commands as c
+from workflows.proxy_agents import generated_agent_id
 
 
 class Profile(StrEnum):
@@ -82,7 +83,7 @@ class Handling:
         approved = asked + timedelta(hours=5)
         yield Step(approved, self.name, lambda cid: c.ExtendDeadline(
             case_id=cid, actor=supervisor, at=approved, days=15,
-            reason="需现场勘查 site visit needed", approved_by=supervisor))
+            reason="需现场勘查 site visit needed"))
         new_due = self.due(self.accepted, extra=15).due_on
         yield from self.answer_and_close(self.on(new_due + timedelta(days=3), 11), self.street)
 
@@ -108,7 +109,7 @@ class Handling:
     def proxy_silent(self) -> Iterator[Step]:
         answered = self.on(self.local(self.accepted) + timedelta(days=30), 15)
         closing = list(self.answer_and_close(answered, self.street, moods=(100, 0, 0)))
-        agent, registered = f"proxy-{self.street}", self.local(self.accepted)
+        agent, registered = generated_agent_id(f"proxy-{self.street}"), self.local(self.accepted)
         for offset in (1, 7, *range(22, 400, 7)):  # silent from day 7 to day 22
             at = self.on(registered + timedelta(days=offset), 16, 30)
             if at >= closing[-1].at:

@@ -24,6 +24,7 @@ from adapters.settings import Settings
 from workflows.access import Role
 from workflows.clock import ManualClock
 from workflows.commands import id_number_check_char
+from workflows.proxy_agents import enrol_generated_agent, generated_agent_id
 
 DISTRICT, OTHER_DISTRICT = "QH-D01", "QH-D02"
 STREET, OTHER_STREET = "QH-D01-S01", "QH-D02-S01"
@@ -46,6 +47,14 @@ def register_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+PROXY_AGENT = generated_agent_id("e2e-proxy")  # a proxy agent, once ``enrol_proxy`` ran
+
+
+def enrol_proxy(api: FastAPI) -> str:
+    app = api.state.engine.app
+    return enrol_generated_agent(app, "e2e-proxy", STREET, app.clock.now())
 
 
 def bearer(token: str) -> dict[str, str]:

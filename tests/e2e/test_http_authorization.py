@@ -25,9 +25,11 @@ from tests.e2e.conftest import (
     DISTRICT,
     OTHER_DISTRICT,
     OTHER_STREET,
+    PROXY_AGENT,
     STREET,
     Staff,
     appended,
+    enrol_proxy,
     register_body,
 )
 from tests.e2e.test_http_errors import VALID_BODIES
@@ -128,7 +130,7 @@ PREP: dict[str, Prep] = {
     "extend-request": DELEGATE, "extend": DELEGATE, "supervise": DELEGATE, "answer": DELEGATE,
     "assign-proxy": DELEGATE,
     "log-proxy-contact": [*DELEGATE, lambda i: c.AssignProxy(case_id=i, actor="prep",
-                                                             agent=STREET)],
+                                                             agent=PROXY_AGENT)],
     "rate": ANSWER, "review": ANSWER, "close": ANSWER,
     "confirm-answer": [*ANSWER, lambda i: c.RatePetition(
         case_id=i, actor="prep", attitude="unsatisfied", efficiency="unsatisfied",
@@ -144,6 +146,7 @@ class Matrix:
     def __init__(self, api: FastAPI, client: TestClient, staff: Staff, clock: ManualClock):
         self.api, self.client, self.clock = api, client, clock
         self.app = api.state.engine.app
+        enrol_proxy(api)
         self.headers: dict[str, dict[str, str]] = {}
         for caller in CALLERS:
             if caller.role is None:

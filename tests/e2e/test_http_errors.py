@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 from adapters.http.app import create_app
 from adapters.settings import Settings
 from adapters.wiring import build_application
-from tests.e2e.conftest import CITY, DISTRICT, STREET, Staff, appended, register_body
+from tests.e2e.conftest import (
+    CITY, DISTRICT, PROXY_AGENT, STREET, Staff, appended, register_body,
+)
 from workflows import commands as c
 from workflows.clock import ManualClock
 
@@ -30,8 +32,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "extend-request": {"days": 10, "reason": "需要勘查"},
     "extend": {"days": 10, "reason": "同意"},
     "supervise": {"level": "reminder", "reason": "进度缓慢"},
-    "assign-proxy": {"agent": STREET},
-    "log-proxy-contact": {"agent": STREET, "mode": "phone"},
+    "assign-proxy": {"agent": PROXY_AGENT},
+    "log-proxy-contact": {"agent": PROXY_AGENT, "mode": "phone"},
     "answer": {"answer": "已答复", "unit": STREET},
     "rate": {"attitude": "satisfied", "efficiency": "satisfied", "quality": "satisfied"},
     "confirm-answer": {"reason": "答复并无不当"},

@@ -18,6 +18,7 @@ from adapters.settings import Settings
 from workflows import commands as c
 from workflows.application import CommandResult, PetitionApplication, Registration
 from workflows.clock import ManualClock
+from workflows.proxy_agents import enrol_generated_agent
 
 DISTRICT = "QH-D01"  # 青河区, a district of the demo chart
 STREET = "QH-D01-S01"  # 文昌街道, a street of that district
@@ -53,6 +54,11 @@ def register_sample(app: PetitionApplication, **overrides: Any) -> Registration:
     return app.register(register_command(**overrides))
 
 
+def proxy_agent(app: PetitionApplication, name: str = "agent-1", unit: str = STREET) -> str:
+    """The id of a proxy agent (a proxy token) named ``name``, enrolled once in ``app``'s store."""
+    return enrol_generated_agent(app, name, unit, app.clock.now())
+
+
 # The full lifecycle, one step per command; each factory builds the command for a case id.
 Step = tuple[str, Callable[[UUID], c.Command]]
 
@@ -62,7 +68,7 @@ LIFECYCLE: list[Step] = [
     ("delegate", lambda cid: c.DelegatePetition(
         case_id=cid, actor="dispatcher-01", unit=STREET, note="请核实")),
     ("extend", lambda cid: c.ExtendDeadline(
-        case_id=cid, actor="handler-01", days=15, reason="需要现场勘查", approved_by="主任")),
+        case_id=cid, actor="supervisor-01", days=15, reason="需要现场勘查")),
     ("supervise", lambda cid: c.IssueSupervision(
         case_id=cid, actor="supervisor-01", level="reminder", reason="进度缓慢")),
     ("answer", lambda cid: c.AnswerPetition(

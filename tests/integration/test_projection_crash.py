@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from projections import runner as r
-from tests.integration.helpers import register_sample, run_steps
+from tests.integration.helpers import proxy_agent, register_sample, run_steps
 from tests.subprocess_env import petition_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ def _kill_past(process: subprocess.Popen[bytes], app, mark: float) -> None:
 
 def test_killed_projection_process_resumes_exactly_once(app, clock, settings):
     for i in range(CASES):
-        reg = register_sample(app, proxy_agent="agent-1" if i % 3 == 0 else None)
+        reg = register_sample(app, proxy_agent=proxy_agent(app) if i % 3 == 0 else None)
         run_steps(app, clock, reg.case_id, until=("accept", "delegate", "answer")[i % 3])
     end = app.recorder.max_notification_id()
     rng = random.Random(os.environ.get("PETITION_TEST_SEED", "7"))

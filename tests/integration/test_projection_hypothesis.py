@@ -9,13 +9,15 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from domain.errors import DomainError
 from projections import runner as r
-from tests.integration.helpers import LIFECYCLE, register_sample
+from tests.integration.helpers import LIFECYCLE, proxy_agent, register_sample
 from workflows import commands as c
+from workflows.proxy_agents import generated_agent_id
 
 EXTRA = [
     ("withdraw", lambda cid: c.WithdrawPetition(case_id=cid, actor="p", reason="不需要了")),
     ("reopen", lambda cid: c.ReopenPetition(case_id=cid, actor="s", reason="重新办理")),
-    ("proxy", lambda cid: c.AssignProxy(case_id=cid, actor="s", agent="agent-9")),
+    ("proxy", lambda cid: c.AssignProxy(case_id=cid, actor="s",
+                                        agent=generated_agent_id("agent-9"))),
     ("escalate", lambda cid: c.EscalatePetition(case_id=cid, actor="s", unit="QH", reason="r")),
     ("decline", lambda cid: c.DeclinePetition(case_id=cid, actor="s", reason="r",
                                               redirect_to="litigation")),
@@ -29,7 +31,8 @@ histories = st.lists(st.tuples(st.integers(0, 2), st.integers(0, len(STEPS) - 1)
            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=histories)
 def test_views_match_aggregate_and_rebuild(app, clock, history):
-    cases = [register_sample(app, proxy_agent="agent-1" if i == 0 else None).case_id
+    proxy_agent(app, "agent-9")
+    cases = [register_sample(app, proxy_agent=proxy_agent(app) if i == 0 else None).case_id
              for i in range(3)]
     with r.ProjectionRunner(app, batch_size=4) as running:
         for which, step, hours in history:

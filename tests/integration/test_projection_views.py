@@ -14,7 +14,7 @@ from projections import runner as r
 from projections.case_view import CaseFilter
 from projections.supervision_queue import unit_path
 from tests.integration.helpers import (
-    CITY, DISTRICT, STREET, postgres_target, register_sample, run_steps,
+    CITY, DISTRICT, STREET, postgres_target, proxy_agent, register_sample, run_steps,
 )
 from workflows import commands as c
 from workflows.as_of import petition_as_of
@@ -27,7 +27,8 @@ def running(app) -> Iterator[r.ProjectionRunner]:
 
 
 def test_case_view_follows_commands_and_hides_personal_data(app, clock, running):
-    reg = register_sample(app, proxy_agent="agent-7")
+    agent = proxy_agent(app, "agent-7")
+    reg = register_sample(app, proxy_agent=agent)
     results = run_steps(app, clock, reg.case_id, until="supervise")
     running.wait_all(results[-1].position)
     row = r.case_view(app).get(reg.case_id)
@@ -35,7 +36,7 @@ def test_case_view_follows_commands_and_hides_personal_data(app, clock, running)
     assert row["status"] == petition.status.value == "in_handling"
     assert row["responsible_unit"] == STREET and row["unit_level"] == "street"
     assert row["holder"] == DISTRICT and (row["district"], row["street"]) == (DISTRICT, STREET)
-    assert row["supervision_level"] == "reminder" and row["proxy_agent"] == "agent-7"
+    assert row["supervision_level"] == "reminder" and row["proxy_agent"] == agent
     deadline = app.deadline_of(petition)
     assert (row["deadline_kind"], row["deadline_due_on"]) == (deadline.kind.value,
                                                              deadline.due_on.isoformat())
@@ -72,7 +73,7 @@ def test_case_list_filters_and_keyset_pages(app, clock, running):
 def test_supervision_queue_overdue_due_soon_unit_and_subtree(app, clock, running):
     late = register_sample(app)  # acceptance deadline: 15 days
     clock.advance(timedelta(days=10))
-    fresh = register_sample(app, received_by=CITY, proxy_agent="agent-1")
+    fresh = register_sample(app, received_by=CITY, proxy_agent=proxy_agent(app))
     clock.advance(timedelta(days=1))
     last = app.accept(c.AcceptPetition(case_id=fresh.case_id, actor="a", handling_track="claim",
                                        speed_track="general"))
@@ -101,7 +102,7 @@ def test_supervision_queue_overdue_due_soon_unit_and_subtree(app, clock, running
 
 def test_a_rebuilt_view_equals_the_incremental_one(app, clock, running):
     for until in ("accept", "answer", "close"):
-        reg = register_sample(app, proxy_agent="agent-2")
+        reg = register_sample(app, proxy_agent=proxy_agent(app, "agent-2"))
         last = run_steps(app, clock, reg.case_id, until=until)[-1]
     running.wait_all(last.position)
     before = {name: view.dump() for name, view in running.views.items()}

@@ -32,7 +32,7 @@ SCENARIOS = {
         case_id=cid, actor="p", attitude="satisfied", efficiency="satisfied",
         quality="satisfied"), IllegalTransition),
     "extend twice": ("extend", lambda cid: c.ExtendDeadline(
-        case_id=cid, actor="h", days=5, reason="again", approved_by="主任"), IllegalTransition),
+        case_id=cid, actor="h", days=5, reason="again"), IllegalTransition),
     "escalate downwards": ("delegate", lambda cid: c.EscalatePetition(
         case_id=cid, actor="h", unit=COMMUNITY, reason="down"), IllegalTransition),
     "accept twice": ("accept", lambda cid: c.AcceptPetition(
@@ -124,7 +124,7 @@ def test_future_business_time_on_a_case_is_refused(app, clock, settings):
 
     with pytest.raises(InvalidCommand, match="future"):
         app.accept(c.AcceptPetition(case_id=case_id, actor="i", handling_track="claim",
-                                    speed_track="general", at=clock.now() + timedelta(minutes=5)))
+                                    speed_track="general", at=clock.now() + timedelta(minutes=6)))
 
     assert dump_store(settings) == before
 

@@ -49,12 +49,13 @@ from domain.values import (
 from tests.conftest import PG_URL, START, require_postgres
 from workflows import commands as c
 from workflows.clock import ManualClock
+from workflows.proxy_agents import enrol_generated_agent, generated_agent_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHART = load_org_chart()  # the demo chart build_application loads when no file is set
 UNIT_IDS = sorted(u.id for u in CHART)
 PLACES = sorted((u.parent, u.id) for u in CHART if u.level is UnitLevel.STREET)
-AGENTS = ["agent-1", "agent-2"]
+AGENTS = [generated_agent_id("agent-1"), generated_agent_id("agent-2")]  # enrolled below
 MAX_CASES = 3
 OUTCOMES: Counter[str] = Counter()  # what the runs did, to check they reach deep states
 
@@ -72,7 +73,7 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
     c.RequestExtension: ("extend-request", lambda p, m, at, org, pol: p.request_extension(
         at=at, actor=m.actor, days=m.days, reason=m.reason, policy=pol)),
     c.ExtendDeadline: ("extend", lambda p, m, at, org, pol: p.extend_deadline(
-        at=at, actor=m.actor, days=m.days, reason=m.reason, approved_by=m.approved_by,
+        at=at, actor=m.actor, days=m.days, reason=m.reason, approved_by=m.actor,
         policy=pol)),
     c.IssueSupervision: ("supervise", lambda p, m, at, org, pol: p.supervise(
         at=at, actor=m.actor, level=m.level, reason=m.reason, rule=m.rule)),
@@ -128,6 +129,8 @@ class PetitionMachine(RuleBasedStateMachine):
         self.tmp = tempfile.TemporaryDirectory()
         self.clock = ManualClock(START)
         self.app = build_application(Settings.from_env(self.env()), clock=self.clock)
+        for name in ("agent-1", "agent-2"):
+            enrol_generated_agent(self.app, name, UNIT_IDS[0], START)
         self.models: dict[UUID, Petition] = {}
 
     def env(self) -> dict[str, str]:
@@ -245,7 +248,7 @@ class PetitionMachine(RuleBasedStateMachine):
             return [
                 c.EscalatePetition(**base, unit=above[0], reason="beyond this unit"),
                 c.RequestExtension(**base, days=variant, reason="need time"),
-                c.ExtendDeadline(**base, days=10, reason="approved", approved_by="head"),
+                c.ExtendDeadline(**base, days=10, reason="approved"),
             ][variant - 3]
         if p.status in (Status.ANSWERED, Status.CLOSED) and variant % 3 and p.ratings is None:
             rating = Satisfaction.UNSATISFIED if variant % 3 == 1 else Satisfaction.SATISFIED
@@ -325,7 +328,7 @@ class PetitionMachine(RuleBasedStateMachine):
     def extend(self, case, offset, days):
         if self.known(case):
             self.run(case, c.ExtendDeadline(case_id=case, actor="officer", at=self.at_from(offset),
-                                            days=days, reason="site visit", approved_by="head"))
+                                            days=days, reason="site visit"))
 
     @rule(case=cases, offset=time_offsets, days=st.integers(1, 40))
     def request_extension(self, case, offset, days):

@@ -30,10 +30,11 @@ from tests.integration.helpers import DISTRICT, STREET, register_command
 from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
+from workflows.proxy_agents import enrol_generated_agent, generated_agent_id
 from workflows.when_deadline_passes_issue_supervision import ACTOR, SupervisionProcess
 
 Action = Callable[[UUID], c.Command]
-AGENT = "proxy-QH-D01-S01"
+AGENT = generated_agent_id("proxy-QH-D01-S01")  # enrolled by the ``days`` fixture
 
 
 def on(day: str, hour: int = 10) -> datetime:
@@ -104,6 +105,7 @@ FULL_LADDER = [
 
 @pytest.fixture
 def days(app, clock) -> Days:
+    enrol_generated_agent(app, "proxy-QH-D01-S01", STREET, clock.now())
     return Days(app, clock)
 
 
@@ -146,7 +148,7 @@ def test_extension_moves_every_rung(app, days):
     days.on("03-09", case, lambda cid: c.RequestExtension(
         case_id=cid, actor=f"handler:{STREET}", days=15, reason="需现场勘查"))
     days.on("03-09", case, lambda cid: c.ExtendDeadline(
-        case_id=cid, actor="supervisor", days=15, reason="需现场勘查", approved_by="supervisor"))
+        case_id=cid, actor="supervisor", days=15, reason="需现场勘查"))
     days.on("03-31", case, answer())
     days.until("04-30")
     # 10 + 15 days from 03-02: due on Fri 03-27, overdue from 03-28 00:00

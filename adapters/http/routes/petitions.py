@@ -71,7 +71,7 @@ def _action_route(action: str, body_type: type[BaseModel]) -> Callable[..., dict
             key: IdempotencyKey = None) -> dict[str, Any]:
         data = body.model_dump(exclude_none=True)  # type: ignore[attr-defined]
         for name in defaulted - data.keys():
-            data[name] = principal.actor if name == "approved_by" else principal.unit
+            data[name] = principal.unit
         command = command_type(**data, case_id=case_id, actor=principal.actor)
         result = eng.app.execute(
             command,
