@@ -33,8 +33,8 @@ class BusinessTimeRules:
             value = getattr(self, f.name)
             if type(value) is not int or not 0 <= value <= MAX_POLICY_DAYS:
                 raise InvalidCommand(
-                    f"policy: business_time.{f.name} must be a whole number in 0…{MAX_POLICY_DAYS}, "
-                    f"got {value!r}")
+                    f"policy: business_time.{f.name} must be a whole number in "
+                    f"0…{MAX_POLICY_DAYS}, got {value!r}")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> BusinessTimeRules:

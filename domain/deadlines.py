@@ -106,7 +106,8 @@ class PolicyRules:
                 continue
             if type(value) is not int or not 0 <= value <= MAX_POLICY_DAYS:
                 raise InvalidCommand(
-                    f"policy: {f.name} must be a whole number in 0…{MAX_POLICY_DAYS}, got {value!r}")
+                    f"policy: {f.name} must be a whole number in 0…{MAX_POLICY_DAYS}, "
+                    f"got {value!r}")
         for track, days in self.fast_tracks.items():
             if track not in SpeedTrack.__members__.values() or type(days) is not int \
                     or not 0 <= days <= MAX_POLICY_DAYS:

@@ -9,6 +9,7 @@ named again; any other string is refused before anything is appended.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -30,14 +31,19 @@ def check_proxy_agent(app: Application[UUID], agent: str) -> None:
     if token_id is None or str(token_id) != agent:
         raise InvalidCommand(
             f"proxy agent '{agent}' must be the id of a proxy token (petition token list)")
-    try:
-        record = app.repository.get(token_id)
-    except AggregateNotFoundError:
-        record = None
-    if not isinstance(record, ApiToken) or not record.proxy:
+    record = _token(app, token_id)
+    if record is None or not record.proxy:
         raise InvalidCommand(f"proxy agent '{agent}' is not a proxy token's id")
     if record.revoked_at is not None:
         raise InvalidCommand(f"proxy agent '{agent}': the token was revoked")
+
+
+def _token(app: Application[UUID], token_id: UUID) -> ApiToken | None:
+    try:
+        record: Any = app.repository.get(token_id)
+    except AggregateNotFoundError:
+        return None
+    return record if isinstance(record, ApiToken) else None
 
 
 def generated_agent_id(name: str) -> str:
