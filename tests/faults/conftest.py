@@ -21,6 +21,7 @@ from adapters.settings import Settings
 from tests.e2e.conftest import LiveServer, Staff
 from tests.faults.cluster import ThrowawayPostgres
 from tests.faults.proxy import TcpProxy
+from tests.kafka_broker import TansuBroker
 
 
 def _key() -> str:
@@ -33,6 +34,17 @@ def cluster() -> Iterator[ThrowawayPostgres]:
     pg.start()
     yield pg
     pg.remove()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[TansuBroker]:
+    """A Tansu broker (memory storage) on a free port; ``stop``/``start`` replace it."""
+    from tests.integration.conftest import _tansu
+
+    tansu = TansuBroker(_tansu(), tmp_path / "tansu.log")
+    tansu.start()
+    yield tansu
+    tansu.stop()
 
 
 @pytest.fixture

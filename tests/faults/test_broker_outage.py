@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -22,19 +21,10 @@ from adapters.kafka.relay import Relay, RelayConfig
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from tests.faults.cluster import wait_until
-from tests.integration.conftest import _tansu
 from tests.integration.test_kafka_recovery import FAST, write_cases
 from tests.kafka_broker import TansuBroker, dedup, log_envelopes, petition_argv, settings_env
 
 TOPIC = "petition.events"
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[TansuBroker]:
-    tansu = TansuBroker(_tansu(), tmp_path / "tansu.log")
-    tansu.start()
-    yield tansu
-    tansu.stop()
 
 
 def _collect(stream: IO[str], into: list[str]) -> None:

@@ -22,6 +22,7 @@ from tests.e2e.conftest import register_body
 from tests.faults.cluster import ThrowawayPostgres, wait_until
 from tests.faults.conftest import Service, cluster_settings
 from tests.faults.proxy import TcpProxy
+from tests.kafka_broker import TansuBroker, by_position, dedup, log_envelopes, read_topic
 from workflows.clock import ManualClock
 
 INTAKE = ("intake", "QH-D01")
@@ -70,6 +71,9 @@ def _outage_and_recovery(service: Service, break_store: Callable[[], None],
         timer = engine.loops["supervision"]
         wait_until(lambda: not timer.health.ok, 20, "the timer to report retrying")
         assert timer.health.as_dict()["state"] == "retrying"
+        relay = engine.loops.get("relay")
+        if relay is not None:
+            wait_until(lambda: relay.health.state == "retrying", 20, "the relay to retry")
         assert all(t.is_alive() for t in engine.runner._threads)
         outage = http.get("/readyz")
         assert outage.status_code == 503 and "Traceback" not in outage.text
@@ -77,12 +81,21 @@ def _outage_and_recovery(service: Service, break_store: Callable[[], None],
         heal_store()
         wait_until(lambda: _ready(http), 30, "/readyz 200 after the store came back")
         wait_until(lambda: timer.health.ok, 30, "the timer to tick again")
+        if relay is not None:
+            wait_until(lambda: relay.health.ok, 30, "the relay to publish again")
         after = _register(http, headers, 5)
         end = engine.app.recorder.max_notification_id()
         engine.runner.wait_all(end, timeout=30)
         assert all(h.ok for h in engine.runner.health.values())
         for case_id in before + after:
             assert http.get(f"/petitions/{case_id}", headers=headers).status_code == 200
+        if relay is not None:  # every case event on the topic, none missing
+            relay.wait_for(end, timeout=30)
+            expected = log_envelopes(engine.app)
+            published = [e for _, e in read_topic(engine.settings.kafka_bootstrap_servers,
+                                                  engine.settings.kafka_topic,
+                                                  at_least=len(expected))]
+            assert by_position(dedup(published)) == expected
 
     app = engine.app
     live = {name: view.dump() for name, view in engine.runner.views.items()}
@@ -107,8 +120,12 @@ def clock() -> ManualClock:
 
 
 def test_the_cluster_stops_and_starts_again(cluster: ThrowawayPostgres, tmp_path: Path,
-                                             clock: ManualClock) -> None:
-    service = Service(cluster_settings(tmp_path, cluster.port), clock)
+                                             clock: ManualClock, broker: TansuBroker) -> None:
+    """With the Kafka relay in the service too: it retries the store like the others and, once
+    it is back, publishes every event written before and after the outage."""
+    service = Service(cluster_settings(tmp_path, cluster.port,
+                                       KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
+                                       PETITION_KAFKA_PARTITIONS="2"), clock)
     try:
         _outage_and_recovery(service, cluster.stop, cluster.start)
     finally:
