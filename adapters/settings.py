@@ -32,6 +32,8 @@ class Settings:
     group_commit_window_ms: float = 0.0
     store_timeout: float = 10.0  # seconds to connect to / wait for the store (then 503)
     statement_timeout: float = 60.0  # seconds one PostgreSQL statement may run
+    cipher_read_keys: tuple[str, ...] = ()  # keys that decrypt only (retired, or the next one)
+    integrity_check_seconds: float = 5.0  # SQLite quick_check at start-up; 0 turns it off
 
     @property
     def is_postgres(self) -> bool:
@@ -58,7 +60,7 @@ class Settings:
             query_code_key=env.get("PETITION_QUERY_CODE_KEY") or None,
             postgres_schema=schema,
             log_format=env.get("PETITION_LOG_FORMAT", "auto"),
-            supervision_interval=float(env.get("PETITION_SUPERVISION_INTERVAL") or 60),
+            supervision_interval=_seconds_or_off(env, "PETITION_SUPERVISION_INTERVAL", 60.0),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             kafka_topic=env.get("PETITION_KAFKA_TOPIC") or DEFAULT_KAFKA_TOPIC,
             kafka_partitions=_positive(env, "PETITION_KAFKA_PARTITIONS", 6),
@@ -68,6 +70,10 @@ class Settings:
             group_commit_window_ms=_milliseconds(env, "PETITION_GROUP_COMMIT_WINDOW_MS"),
             store_timeout=_seconds(env, "PETITION_STORE_TIMEOUT", 10.0),
             statement_timeout=_seconds(env, "PETITION_STATEMENT_TIMEOUT", 60.0),
+            cipher_read_keys=tuple(
+                (env.get("PETITION_CIPHER_READ_KEYS") or "").replace(",", " ").split()),
+            integrity_check_seconds=_seconds_or_off(env, "PETITION_INTEGRITY_CHECK_SECONDS",
+                                                   5.0),
         )
 
 
@@ -80,9 +86,27 @@ def _milliseconds(env: Mapping[str, str], name: str) -> float:
     try:
         value = float(raw or 0)
     except ValueError:
-        raise ValueError(f"{name} must be a number of milliseconds, got {raw!r}") from None
+        raise InvalidSetting(f"{name} must be a number of milliseconds, got {raw!r}") from None
     if not 0 <= value < float("inf"):
-        raise ValueError(f"{name} must be at least 0, got {raw!r}")
+        raise InvalidSetting(f"{name} must be at least 0, got {raw!r}")
+    return value
+
+
+class InvalidSetting(ValueError):
+    """An environment variable with a value the engine cannot use (CLI exit code 2)."""
+
+
+def _seconds_or_off(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds where 0 means "off"."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidSetting(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= 0:
+        raise InvalidSetting(f"{name} must be 0 or more, got {raw!r}")
     return value
 
 
@@ -97,9 +121,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+        raise InvalidSetting(f"{name} must be a number of seconds, got {raw!r}") from None
     if not value > 0:
-        raise ValueError(f"{name} must be more than 0, got {raw!r}")
+        raise InvalidSetting(f"{name} must be more than 0, got {raw!r}")
     return value
 
 
@@ -115,7 +139,7 @@ def _positive(env: Mapping[str, str], name: str, default: int, *, minimum: int =
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise InvalidSetting(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+        raise InvalidSetting(f"{name} must be at least {minimum}, got {value}")
     return value

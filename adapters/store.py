@@ -6,11 +6,17 @@ from urllib.parse import unquote, urlsplit
 
 from adapters.settings import Settings
 
-CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+CIPHER_TOPIC = "adapters.cipher:KeyringCipher"
 
 
-def store_env(settings: Settings, cipher_key: str) -> dict[str, str]:
+def store_env(settings: Settings, cipher_key: str, *, read_keys: tuple[str, ...] = (),
+              key_dir: str | None = None) -> dict[str, str]:
+    """``read_keys`` decrypt but never encrypt; ``key_dir`` is re-read for a rotated key."""
     env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key, **cache_env(settings)}
+    if read_keys:
+        env["CIPHER_READ_KEYS"] = ",".join(read_keys)
+    if key_dir:
+        env["CIPHER_KEY_DIR"] = key_dir
     env.update(postgres_env(settings) if settings.is_postgres else sqlite_env(settings))
     return env
 
