@@ -11,6 +11,7 @@ table names; the backend classes translate both.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -287,7 +288,8 @@ class SQLiteView(View, SQLiteTrackingRecorder):
             yield
             return
         path = _database_file(pool.db_name)
-        with open(f"{path}.views-lock", "a") as handle:
+        lock_file = os.open(f"{path}.views-lock", os.O_WRONLY | os.O_CREAT, 0o600)  # private
+        with os.fdopen(lock_file, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

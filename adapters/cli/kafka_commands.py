@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from adapters.cli.errors import run_guarded
 from adapters.cli.output import print_json, print_mapping
 from adapters.kafka.relay import Relay, RelayConfig, build_relay
 from adapters.kafka.subscriber import Subscriber, SubscriberConfig, print_json_line
@@ -105,4 +106,4 @@ def stop_on_signals(stop: object) -> None:
 if __name__ == "__main__":  # python -m adapters.cli.kafka_commands, before main.py registers it
     standalone = typer.Typer(no_args_is_help=True, add_completion=False)
     register(standalone)
-    standalone()
+    run_guarded(standalone)

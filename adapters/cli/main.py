@@ -1,10 +1,12 @@
 """Entry point of the ``petition`` console script.
 
-Commands parse input, call the application and print; domain errors become one line on
+Commands parse input, call the application and print; every failure becomes one line on
 stderr and a non-zero exit code (see ``errors.py``), never a traceback.
 """
 
 from __future__ import annotations
+
+import os
 
 import typer
 
@@ -12,6 +14,7 @@ from adapters.cli import (
     calendar_commands,
     case_commands,
     demo_command,
+    key_commands,
     kafka_commands,
     projection_commands,
     serve_command,
@@ -37,9 +40,11 @@ projection_commands.register(app)
 supervise_command.register(app)
 unit_commands.register(app)
 kafka_commands.register(app)
+key_commands.register(app)
 simulate_command.register(app)
 calendar_commands.register(app)
 
 
 def main() -> None:
+    os.umask(0o077)  # every file the engine creates (store, -wal/-shm, keys, locks) is private
     run_guarded(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,11 +17,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.cli.case_commands import open_app
+from adapters.cli.errors import run_guarded
 from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_table
+from adapters.settings import Settings
+from adapters.sqlite_file import damaged, find_damage
 from projections import queries
 from projections import runner as r
 
+VERIFY_INTEGRITY_SECONDS = 600.0
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -157,7 +162,13 @@ def verify_command(
     case: Annotated[str | None, typer.Argument(help="A case id; default every case.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recomputes the audit hash chains from the stored events; exit 8 if anything differs."""
+    """Recomputes the audit hash chains from the stored events; exit 8 if anything differs.
+
+    A damaged SQLite file is a finding too (the chains cannot be read from it)."""
+    damage = _store_damage(Settings.from_env())
+    if damage:
+        _print([damage], as_json, "Audit findings")
+        raise typer.Exit(8)
     app = open_app()
     try:
         r.catch_up(app, "audit_trail")
@@ -172,6 +183,17 @@ def verify_command(
         app.close()
     if findings:
         raise typer.Exit(8)
+
+
+def _store_damage(settings: Settings) -> dict[str, Any] | None:
+    """The SQLite integrity check as a finding (bounded, but longer than at start-up)."""
+    if settings.is_postgres:
+        return None
+    problem = find_damage(Path(settings.store), VERIFY_INTEGRITY_SECONDS)
+    if problem is None:
+        return None
+    return {"case_id": None, "version": None, "position": None, "problem": "damaged-store",
+            "detail": str(damaged(settings.store, problem))}
 
 
 def _interrupt(*_: object) -> None:
@@ -190,4 +212,4 @@ standalone = typer.Typer(no_args_is_help=True, add_completion=False)
 register(standalone)
 
 if __name__ == "__main__":
-    standalone()
+    run_guarded(standalone)
