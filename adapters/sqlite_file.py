@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
+import threading
 from pathlib import Path
 
 import structlog
@@ -53,13 +53,16 @@ def check_integrity(path: Path, seconds: float) -> None:
 
 
 def find_damage(path: Path, seconds: float) -> str | None:
-    """What quick_check reports, or None for a sound file (or a check that ran out of time)."""
+    """What quick_check reports, or None for a sound file (or a check that ran out of time).
+
+    The check is one step of SQLite's machine, so a progress handler cannot stop it; a timer
+    interrupts the connection instead."""
     if seconds <= 0 or not path.is_file() or path.stat().st_size == 0:
         return None
-    deadline = time.monotonic() + seconds
-    conn = sqlite3.connect(path, timeout=10)
+    conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    timer = threading.Timer(seconds, conn.interrupt)
+    timer.start()
     try:
-        conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
         rows = conn.execute("PRAGMA quick_check").fetchall()
     except sqlite3.OperationalError as error:
         if "interrupted" not in str(error):
@@ -72,6 +75,7 @@ def find_damage(path: Path, seconds: float) -> str | None:
     except sqlite3.DatabaseError as error:  # e.g. "file is not a database"
         return str(error)
     finally:
+        timer.cancel()
         conn.close()
     problems = [str(row[0]) for row in rows if row[0] != "ok"]
     return "; ".join(problems[:3]) if problems else None
