@@ -22,9 +22,10 @@ def lock_key(schema: str | None) -> int:
 
 @contextmanager
 def schema_creation_lock(url: str, schema: str | None,
-                         wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+                         wait_seconds: float | None = None) -> Iterator[None]:
     import psycopg
 
+    wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
         conn.execute(f"SET lock_timeout = '{int(wait_seconds * 1000)}ms'")
         conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(schema),))
