@@ -3,6 +3,7 @@
 The embedded default must work with nothing configured, so it creates its keys on first use
 (files readable by the owner only). PostgreSQL deployments must pass keys in the environment:
 a generated key on one container's disk would make the others unable to read the store.
+A rotated cipher key is kept in the folder's retired file: events it wrote stay readable.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import base64
 import os
 import secrets
 from pathlib import Path
-
 
 CIPHER_FILE = "cipher.key"
 RETIRED_CIPHER_FILE = "cipher.retired"  # keys that no longer write but still read, one a line

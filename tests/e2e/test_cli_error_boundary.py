@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -142,3 +143,14 @@ def test_the_console_script_keeps_json_output_clean_when_the_store_is_down():
     assert done.returncode == 6
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "unreachable" in done.stderr
+
+
+def test_every_exit_code_is_documented():
+    from adapters.cli import errors
+
+    table = (Path(__file__).parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = table[table.index("## Exit codes of the CLI"):]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", section, re.M)}
+    used = {code for _, code in errors.EXIT_CODES} | {
+        0, errors.INTERNAL, errors.INVALID, errors.RETRY, errors.KEY, errors.DAMAGED, 8}
+    assert documented == used

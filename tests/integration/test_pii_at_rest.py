@@ -22,9 +22,9 @@ from adapters.keys import KeyMismatch
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from domain.query_code_index import NAMESPACE, QueryCodeIndex
+from tests.integration.helpers import dump_bytes, dump_store, id_number, register_sample
 from workflows.errors import QueryCodeNotFound
 from workflows.query_codes import QueryCodes
-from tests.integration.helpers import dump_bytes, dump_store, id_number, register_sample
 
 NAME = "欧阳紫霞Quixotica"
 ID_NUMBER = id_number("44030519870623941")

@@ -50,7 +50,7 @@ def test_threads_building_applications_at_once_on_a_fresh_schema(fresh_schema):
         settings = Settings.from_env({"PETITION_STORE": PG_URL,
                                       "PETITION_POSTGRES_SCHEMA": fresh_schema(), **KEYS})
 
-        def start(_: int) -> int:
+        def start(_: int, settings: Settings = settings) -> int:
             app = build_application(settings)
             try:
                 return app.recorder.max_notification_id() or 0

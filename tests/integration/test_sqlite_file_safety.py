@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 import subprocess
-import sqlite3
 import sys
 from pathlib import Path
 
