@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import structlog
 import typer
 
 from adapters.cli.errors import run_guarded
@@ -31,6 +32,13 @@ PLACEHOLDERS = {  # values for required arguments and options, by parameter name
     "name": "case_view", "role": "intake", "unit": "QH-D01", "group": "g",
 }
 NEEDS_KAFKA = {("relay",), ("subscribe",)}  # refuse (exit 2) before touching any store
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog():
+    """run_guarded points the logs at the stderr that capfd captures: undo it afterwards."""
+    yield
+    structlog.reset_defaults()
 
 
 def _commands(group=None, path=()):

@@ -214,3 +214,30 @@ def test_rotating_a_key_file_keeps_the_old_key_first(tmp_path):
     assert (old, old2) == (first, new)
     assert (keys / "cipher.retired").read_text().split() == [first, new]
     assert (keys / "cipher.key").read_text().strip() == newer
+
+
+def test_a_store_already_written_with_a_stray_key_recovers_by_adding_that_key(
+        settings, clock, monkeypatch):
+    """What a release without the check could leave: a few events under another key."""
+    app = build_application(settings, clock=clock)
+    register_sample(app)
+    app.close()
+    stray = dataclasses.replace(settings, cipher_key=_key())
+    with monkeypatch.context() as patch:
+        patch.setattr("adapters.wiring.prove_cipher_key", lambda *_: None)
+        poisoned = build_application(stray, clock=clock)
+        try:
+            stray_case = register_sample(poisoned).case_id
+        finally:
+            poisoned.close()
+    with pytest.raises(KeyMismatch, match=key_id(stray.cipher_key)):
+        build_application(settings, clock=clock)
+    healed = dataclasses.replace(settings, cipher_read_keys=(stray.cipher_key,))
+    app = build_application(healed, clock=clock)
+    try:
+        for name in r.READ_MODELS:
+            r.catch_up(app, name)
+        assert r.audit_trail(app).verify(application_name=app.name) == []
+        assert app.get_petition(stray_case).petitioner.name == "王小明"
+    finally:
+        app.close()
