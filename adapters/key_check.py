@@ -1,14 +1,19 @@
-"""Proves the cipher key against the stored events before the engine writes anything.
+"""Proves the keys against the store before the engine writes anything.
 
 A process given another key would otherwise write events that every follower (views, verify,
 relay) fails to decrypt, stopping them all behind the first such event. Decrypting the first
 and the latest stored events shows that this process's keys open both ends of the log (after a
-rotation they were written by different keys).
+rotation they were written by different keys). The query-code key is compared with a record
+(``petition_key_checks``) that the first start writes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresDatastore
 
 from adapters.keys import KeyMismatch
 
@@ -38,3 +43,43 @@ def _ends(app: Application, last: int) -> list:
 
 def _reason(error: ValueError) -> str:
     return str(error).removeprefix("Invalid cipher tag: ") or "invalid cipher tag"
+
+
+QUERY_CODE_CHECK = "query_code_key"
+CHECKS_TABLE = "petition_key_checks"
+
+
+def prove_query_code_key(app: Application, key: bytes, where: str) -> None:
+    """The query-code key leaves nothing that can be decrypted, so the first start records an
+    HMAC of a constant under it, and every later start compares: a process with another key
+    would hash new query codes so that they could never be found with the right one."""
+    digest = hmac.new(key, b"petition query code key check", hashlib.sha256).hexdigest()
+    recorded = _recorded(app, QUERY_CODE_CHECK, digest)
+    if recorded != digest:
+        raise KeyMismatch(
+            f"PETITION_QUERY_CODE_KEY is not the key the query codes in {where} were issued "
+            "with; start with that key; refusing to write")
+
+
+def _recorded(app: Application, name: str, digest: str) -> str:
+    """The digest recorded under ``name``, recording ``digest`` if there is none yet."""
+    datastore = app.recorder.datastore
+    if isinstance(datastore, PostgresDatastore):
+        table = f'"{datastore.schema}".{CHECKS_TABLE}'
+        statements = (
+            f"CREATE TABLE IF NOT EXISTS {table} (name text PRIMARY KEY, digest text NOT NULL)",
+            f"INSERT INTO {table} VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+            f"SELECT digest FROM {table} WHERE name = %s")
+    else:
+        statements = (
+            f"CREATE TABLE IF NOT EXISTS {CHECKS_TABLE} (name TEXT PRIMARY KEY, "
+            "digest TEXT NOT NULL)",
+            f"INSERT OR IGNORE INTO {CHECKS_TABLE} VALUES (?, ?)",
+            f"SELECT digest FROM {CHECKS_TABLE} WHERE name = ?")
+    create, insert, select = statements
+    with datastore.transaction(commit=True) as cursor:
+        cursor.execute(create)
+        cursor.execute(insert, (name, digest))
+        cursor.execute(select, (name,))
+        row = cursor.fetchone()
+    return row["digest"]

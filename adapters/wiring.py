@@ -16,7 +16,7 @@ from pathlib import Path
 from eventsourcing.persistence import ApplicationRecorder
 
 from adapters.holidays.stored_arrangement import use_stored_arrangement
-from adapters.key_check import prove_cipher_key
+from adapters.key_check import prove_cipher_key, prove_query_code_key
 from adapters.keys import CIPHER_FILE, QUERY_CODE_FILE, key_from, read_keys, retired_keys
 from adapters.org_file import load_org_chart
 from adapters.persistence.group_commit import GroupCommitRecorder
@@ -55,8 +55,13 @@ def build_application(settings: Settings | None = None, *, clock: Clock | None =
             clock=clock,
             wrap_writes=_group_commit(settings),
         )
+        try:
+            prove_cipher_key(application, where(settings))
+            prove_query_code_key(application, base64.b64decode(code_key), where(settings))
+        except BaseException:
+            application.close()
+            raise
     try:
-        prove_cipher_key(application, where(settings))
         application.use_stored_units()  # a chart loaded with `petition units load` wins
         use_stored_arrangement(application)  # holidays imported with `petition calendar import`
     except BaseException:

@@ -23,7 +23,6 @@ from adapters.settings import Settings
 from adapters.wiring import build_application
 from domain.query_code_index import NAMESPACE, QueryCodeIndex
 from tests.integration.helpers import dump_bytes, dump_store, id_number, register_sample
-from workflows.errors import QueryCodeNotFound
 from workflows.query_codes import QueryCodes
 
 NAME = "欧阳紫霞Quixotica"
@@ -137,11 +136,11 @@ def test_another_cipher_key_cannot_read_the_events(registered, app, settings, cl
 
 
 def test_another_query_code_key_cannot_open_the_case(registered, app, settings, clock):
-    other = build_application(dataclasses.replace(settings, query_code_key=_new_key()),
-                              clock=clock)
-    try:
-        with pytest.raises(QueryCodeNotFound):
-            other.case_id_for_query_code(registered.query_code)
-    finally:
-        other.close()
+    other = dataclasses.replace(settings, query_code_key=_new_key())
+    stranger = QueryCodes(base64.b64decode(other.query_code_key))
+    assert stranger.hash(registered.query_code) != app.get_petition(
+        registered.case_id).query_code_hash
+    # and an application given the other key refuses to start rather than issue codes under it
+    with pytest.raises(KeyMismatch, match="PETITION_QUERY_CODE_KEY is not the key"):
+        build_application(other, clock=clock)
     assert app.case_id_for_query_code(registered.query_code) == registered.case_id

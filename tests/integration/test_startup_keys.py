@@ -241,3 +241,22 @@ def test_a_store_already_written_with_a_stray_key_recovers_by_adding_that_key(
         assert app.get_petition(stray_case).petitioner.name == "王小明"
     finally:
         app.close()
+
+
+def test_another_query_code_key_is_refused_before_any_code_is_issued_under_it(
+        app, settings, clock):
+    register_sample(app)
+    head = _head(app)
+    app.close()
+    other = dataclasses.replace(settings, query_code_key=_key())
+    with pytest.raises(KeyMismatch, match="PETITION_QUERY_CODE_KEY is not the key"):
+        build_application(other, clock=clock)
+    env = {**petition_env(settings), "PETITION_QUERY_CODE_KEY": other.query_code_key}
+    done = _petition(env, "info", "--json")
+    assert done.returncode == 7 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "PETITION_QUERY_CODE_KEY" in done.stderr
+    same = build_application(settings, clock=clock)  # the recorded key still starts
+    try:
+        assert _head(same) == head
+    finally:
+        same.close()
