@@ -8,6 +8,7 @@ up with a warning rather than delay the start for minutes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -39,10 +40,8 @@ def is_damage(error: BaseException) -> bool:
 def create_private(path: Path) -> None:
     """Creates an empty database file readable by the owner only (SQLite gives its -wal and
     -shm files the same mode as the database file)."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
 
 
 def check_integrity(path: Path, seconds: float) -> None:
