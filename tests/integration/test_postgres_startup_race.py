@@ -68,7 +68,7 @@ def test_processes_starting_at_once_on_a_fresh_schema(fresh_schema):
         procs = [subprocess.Popen([*PETITION, "info", "--json"], env=env, text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                  for _ in range(6)]
-        results = [(p.wait(timeout=120, check=False), *p.communicate()) for p in procs]
+        results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
         assert [code for code, _, _ in results] == [0] * 6, results
 
 
