@@ -78,6 +78,10 @@ def _args(path, command, tmp_path: Path) -> list[str]:
 def _file_for(path, tmp_path: Path) -> Path:
     if path == ("units", "load"):
         return Path(__file__).parents[2] / "adapters" / "data" / "demo_units.csv"
+    if path == ("calendar", "import"):
+        arrangement = tmp_path / "holidays.csv"
+        arrangement.write_text("date,kind,name\n2031-10-08,holiday,国庆节\n", encoding="utf-8")
+        return arrangement
     body = tmp_path / "petition.json"
     body.write_text(json.dumps({
         "actor": "intake:QH-D01", "channel": "visit", "subject": "s", "content": "c",
