@@ -24,6 +24,12 @@ from eventsourcing.persistence import (
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteFactory
 
+from projections.analysis_view import (
+    AnalysisProjection,
+    AnalysisView,
+    PostgresAnalysisView,
+    SQLiteAnalysisView,
+)
 from projections.audit_trail import (
     AuditTrail,
     AuditTrailProjection,
@@ -61,6 +67,7 @@ class ReadModel:
     projection: type[Projection[Any]]
     sqlite: type[View]
     postgres: type[View]
+    needs_app: bool = False  # the projection reads the event store itself (analysis facts)
 
 
 READ_MODELS: dict[str, ReadModel] = {m.name: m for m in (
@@ -68,6 +75,8 @@ READ_MODELS: dict[str, ReadModel] = {m.name: m for m in (
     ReadModel("audit_trail", AuditTrailProjection, SQLiteAuditTrail, PostgresAuditTrail),
     ReadModel("supervision_queue", SupervisionQueueProjection, SQLiteSupervisionQueue,
               PostgresSupervisionQueue),
+    ReadModel("analysis_facts", AnalysisProjection, SQLiteAnalysisView, PostgresAnalysisView,
+              needs_app=True),
 )}
 
 
@@ -106,10 +115,16 @@ def supervision_queue(app: PetitionApplication) -> SupervisionQueue:
     return open_view(app, "supervision_queue")
 
 
+def analysis_facts(app: PetitionApplication) -> AnalysisView:
+    return open_view(app, "analysis_facts")
+
+
 def projection_for(app: PetitionApplication, name: str, view: View) -> Projection[Any]:
     states = CaseStates(lambda case_id, version: app.get_petition(case_id, version=version))
-    return READ_MODELS[name].projection(  # type: ignore[call-arg]
-        view, policy=app.policy, org=app.org, states=states)
+    model = READ_MODELS[name]
+    extra = {"app": app} if model.needs_app else {}
+    return model.projection(  # type: ignore[call-arg]
+        view, policy=app.policy, org=app.org, states=states, **extra)
 
 
 def _items(app: PetitionApplication, notifications: Sequence[Notification]) -> list[Item]:

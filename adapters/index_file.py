@@ -1,0 +1,19 @@
+"""Reads the service index's formula (TOML); the packaged ``data/index.toml`` is the default."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from domain.errors import InvalidCommand
+from projections.service_index import IndexFormula
+
+
+def load_index_formula(path: Path | None = None) -> IndexFormula:
+    text = path.read_text() if path else (
+        resources.files("adapters.data").joinpath("index.toml").read_text(encoding="utf-8"))
+    try:
+        return IndexFormula.from_mapping(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidCommand(f"index file {path}: {error}") from None

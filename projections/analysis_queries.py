@@ -1,0 +1,96 @@
+"""The analytics reads both the CLI and the HTTP API serve: indicators, the index, the ranking.
+
+A period's fact rows are read once and every unit's figures computed from them in memory, so a
+ranking of every street costs one scan of the period, not one per street. Who may ask (role,
+reach) is the adapters' check; a unit given here must be on the chart (``UnknownUnit``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.units import OrgChart, UnitLevel
+from projections.analysis_view import AnalysisView
+from projections.indicators import REPEAT_WINDOW, Figure, Row, compute
+from projections.periods import Period
+from projections.service_index import IndexFormula, score
+
+
+@dataclass(frozen=True)
+class PeriodFacts:
+    """The fact rows a period's figures need: its cases, and their petitioners' earlier ones."""
+
+    period: Period
+    rows: list[Row]
+    history: list[Row]
+
+    @classmethod
+    def read(cls, view: AnalysisView, period: Period) -> PeriodFacts:
+        rows = view.facts_between(period.start, period.end)
+        keys = sorted({r["petitioner_key"] for r in rows
+                       if r["petitioner_key"] and period.contains(r["registered_at"])})
+        history = view.by_petitioners(keys, period.start - REPEAT_WINDOW, period.end)
+        return cls(period, rows, history)
+
+    def figures(self, org: OrgChart, unit: str | None, as_of: datetime) -> list[Figure]:
+        units = set(org.subtree(unit)) if unit else None
+        return compute(self.rows, self.history, self.period, units, as_of)
+
+
+def indicators(org: OrgChart, view: AnalysisView, period: Period, unit: str | None,
+               as_of: datetime, *, with_cases: bool = False) -> dict[str, Any]:
+    """Every indicator of ``unit``'s subtree (everything: ``None``) for the period."""
+    if unit:
+        org.get(unit)
+    figures = PeriodFacts.read(view, period).figures(org, unit, as_of)
+    return {**_about(period, unit, as_of),
+            "indicators": [f.plain(with_cases) for f in figures]}
+
+
+def index(org: OrgChart, formula: IndexFormula, view: AnalysisView, period: Period,
+          unit: str | None, as_of: datetime) -> dict[str, Any]:
+    """The unit's index score, grade and breakdown, with the previous period's for the change."""
+    if unit:
+        org.get(unit)
+    now = score(formula, PeriodFacts.read(view, period).figures(org, unit, as_of))
+    before = score(formula, PeriodFacts.read(view, period.previous()).figures(org, unit, as_of))
+    return {**_about(period, unit, as_of), **now, "previous_period": period.previous().label,
+            "previous_score": before["score"], "change": _change(now, before)}
+
+
+def ranking(org: OrgChart, formula: IndexFormula, view: AnalysisView, period: Period,
+            level: UnitLevel, within: str | None, as_of: datetime) -> dict[str, Any]:
+    """Every unit of ``level`` in ``within``'s subtree, best score first ("not rated" last),
+    each with its rank, grade, the previous period's score and the change."""
+    if within:
+        org.get(within)
+    scope = set(org.subtree(within)) if within else None
+    units = [u.id for u in org if u.level is level and (scope is None or u.id in scope)]
+    now_facts = PeriodFacts.read(view, period)
+    before_facts = PeriodFacts.read(view, period.previous())
+    rows = []
+    for unit in units:
+        now = score(formula, now_facts.figures(org, unit, as_of))
+        before = score(formula, before_facts.figures(org, unit, as_of))
+        rows.append({"unit": unit, "name": org.get(unit).name, "score": now["score"],
+                     "grade": now["grade"], "received": now["received"],
+                     "previous_score": before["score"], "change": _change(now, before)})
+    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["unit"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank if row["score"] is not None else None
+    return {**_about(period, within, as_of), "level": level.value,
+            "previous_period": period.previous().label, "items": rows}
+
+
+def _change(now: dict[str, Any], before: dict[str, Any]) -> float | None:
+    if now["score"] is None or before["score"] is None:
+        return None
+    return round(now["score"] - before["score"], 2)
+
+
+def _about(period: Period, unit: str | None, as_of: datetime) -> dict[str, Any]:
+    return {"period": period.label, "from": period.start.isoformat(),
+            "to": period.end.isoformat(), "unit": unit, "as_of": as_of.isoformat()}
+
