@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -17,3 +18,9 @@ def load_index_formula(path: Path | None = None) -> IndexFormula:
         return IndexFormula.from_mapping(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
         raise InvalidCommand(f"index file {path}: {error}") from None
+
+
+def configured_formula() -> IndexFormula:
+    """The formula of ``PETITION_INDEX_FILE`` if set, else the packaged one."""
+    path = os.environ.get("PETITION_INDEX_FILE")
+    return load_index_formula(Path(path) if path else None)

@@ -11,6 +11,7 @@ import os
 import typer
 
 from adapters.cli import (
+    analytics_commands,
     calendar_commands,
     case_commands,
     demo_command,
@@ -43,6 +44,7 @@ kafka_commands.register(app)
 key_commands.register(app)
 simulate_command.register(app)
 calendar_commands.register(app)
+analytics_commands.register(app)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from adapters.http import errors, request_log
 from adapters.http.engine import Engine
-from adapters.http.routes import audit, health, petitions, reads, status, supervision
+from adapters.http.routes import analytics, audit, health, petitions, reads, status, supervision
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from projections.runner import ProjectionRunner
@@ -83,4 +83,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.include_router(reads.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))
     api.include_router(supervision.router, responses=errors.responses(401, 403, 422, 503))
+    api.include_router(analytics.router, responses=errors.responses(401, 403, 422, 503))
     return api

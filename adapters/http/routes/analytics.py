@@ -1,0 +1,84 @@
+"""Analytics: indicators, the service index and the ranking of streets and districts.
+
+Read by supervisors, auditors and admins (analysis judges units; it is a supervision tool), cut
+to the caller's reach like every list: a unit outside it is a 403, a bad period or unknown unit
+a 422 in the usual error shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from adapters.http.auth import Eng, Staff
+from adapters.index_file import configured_formula
+from domain.units import UnitLevel
+from projections import analysis_queries as aq
+from projections.periods import parse_period
+from workflows.access import Principal, Role
+from workflows.errors import AccessDenied
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+PERIOD = ("2026, 2026-Q4, 2026-10, 2026-W40, 2026-10-05 or 2026-10-01..2026-10-15 (local days, "
+          "Asia/Shanghai)")
+
+
+def _period() -> Any:
+    """A fresh Query per route: FastAPI binds a shared one to the first parameter's name."""
+    return Query(max_length=40, description=PERIOD)
+
+
+def _unit() -> Any:
+    return Query(default=None, max_length=64, description="A unit and all below it.")
+
+
+_READERS = (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+
+
+def _reach(eng: Eng, principal: Principal, requested: str | None) -> str | None:
+    """The subtree to analyse: the requested one, which must lie in the caller's reach."""
+    if principal.role not in _READERS:
+        raise AccessDenied(f"role '{principal.role}' does not read analytics")
+    org = eng.app.org
+    everything = principal.role in (Role.AUDITOR, Role.ADMIN)
+    if requested is not None:
+        org.get(requested)
+        if not everything and not org.is_within(requested, principal.unit):
+            raise AccessDenied(f"'{requested}' is outside the reach of '{principal.unit}'")
+        return requested
+    return None if everything else principal.unit
+
+
+def _moment(eng: Eng, as_of: datetime | None) -> datetime:
+    return as_of or eng.app.clock.now()
+
+
+@router.get("/indicators", summary="Indicators of a unit's subtree for a period, each with "
+                                   "numerator and denominator")
+def indicators(principal: Staff, eng: Eng, period: str = _period(), unit: str | None = _unit(),
+               as_of: AwareDatetime | None = None,
+               cases: bool = Query(default=False, description="List the case ids behind each "
+                                                              "figure.")) -> dict[str, Any]:
+    root = _reach(eng, principal, unit)
+    return aq.indicators(eng.app.org, eng.view("analysis_facts"), parse_period(period), root,
+                         _moment(eng, as_of), with_cases=cases)
+
+
+@router.get("/index", summary="The service index (服务指数) of a unit: score, grade, breakdown")
+def service_index(principal: Staff, eng: Eng, period: str = _period(), unit: str | None = _unit(),
+                  as_of: AwareDatetime | None = None) -> dict[str, Any]:
+    root = _reach(eng, principal, unit)
+    return aq.index(eng.app.org, configured_formula(), eng.view("analysis_facts"),
+                    parse_period(period), root, _moment(eng, as_of))
+
+
+@router.get("/ranking", summary="Streets or districts ranked by the service index")
+def ranking(principal: Staff, eng: Eng, period: str = _period(),
+            level: Literal["street", "district"] = "street",
+            within: str | None = _unit(), as_of: AwareDatetime | None = None) -> dict[str, Any]:
+    root = _reach(eng, principal, within)
+    return aq.ranking(eng.app.org, configured_formula(), eng.view("analysis_facts"),
+                      parse_period(period), UnitLevel(level), root, _moment(eng, as_of))

@@ -1,0 +1,73 @@
+"""/analytics/…: indicators, index and ranking over HTTP, cut to the caller's reach."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import CITY, DISTRICT, OTHER_DISTRICT, STREET, register_body
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+
+
+def _register(client, staff, n: int = 2, **overrides):
+    headers = staff.headers("intake", DISTRICT)
+    return [client.post("/petitions", json=register_body(**overrides), headers=headers)
+            .json()["case_id"] for _ in range(n)]
+
+
+def test_indicators_of_a_subtree_with_the_cases_behind_them(client, staff):
+    ids = _register(client, staff, 2, channel="online")
+    reply = client.get("/analytics/indicators", params={"period": "2026-03", "cases": "true"},
+                       headers=staff.headers("supervisor", DISTRICT))
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["unit"] == DISTRICT and body["period"] == "2026-03"
+    figures = {f["name"]: f for f in body["indicators"]}
+    assert figures["received"]["numerator"] == 2
+    assert set(figures["online_share"]["cases"]) == set(ids)
+    assert figures["online_share"]["value"] == 1.0
+    other = client.get("/analytics/indicators", params={"period": "2026-03", "unit": STREET},
+                       headers=staff.headers("supervisor", DISTRICT)).json()
+    assert {f["name"]: f for f in other["indicators"]}["received"]["numerator"] == 2
+    april = client.get("/analytics/indicators", params={"period": "2026-04"},
+                       headers=staff.headers("admin", CITY)).json()
+    assert {f["name"]: f for f in april["indicators"]}["received"]["numerator"] == 0
+
+
+@pytest.mark.parametrize(("params", "status", "error"), [
+    ({"period": "2026-13"}, 422, "invalid_command"),
+    ({"period": "2026-10-05..2026-10-01"}, 422, "invalid_command"),
+    ({"period": "2026-10", "unit": "NOPE"}, 422, "invalid_command"),
+    ({}, 422, "invalid_request"),
+    ({"period": "2026-10", "unit": OTHER_DISTRICT}, 403, "forbidden"),
+])
+def test_bad_periods_units_and_reach_are_refused_in_the_usual_shape(client, staff, params,
+                                                                     status, error):
+    for path in ("/analytics/indicators", "/analytics/index", "/analytics/ranking"):
+        query = dict(params)
+        if path == "/analytics/ranking" and "unit" in query:
+            query["within"] = query.pop("unit")
+        reply = client.get(path, params=query, headers=staff.headers("supervisor", DISTRICT))
+        assert reply.status_code == status, (path, reply.text)
+        assert set(reply.json()) >= {"error", "message"}
+
+
+def test_handlers_do_not_read_analytics(client, staff):
+    reply = client.get("/analytics/indicators", params={"period": "2026-03"},
+                       headers=staff.headers("handler", STREET))
+    assert reply.status_code == 403
+
+
+def test_index_and_ranking(client, staff):
+    _register(client, staff, 6)
+    index = client.get("/analytics/index", params={"period": "2026-03", "unit": STREET},
+                       headers=staff.headers("supervisor", DISTRICT)).json()
+    assert index["received"] == 6 and index["grade"] in ("优秀", "良好", "合格", "不合格")
+    assert [d["name"] for d in index["dimensions"]][3] == "建议征集"
+    assert index["previous_period"] == "2026-02" and index["previous_score"] is None
+    ranking = client.get("/analytics/ranking", params={"period": "2026-03", "level": "street"},
+                         headers=staff.headers("supervisor", DISTRICT)).json()
+    streets = {row["unit"]: row for row in ranking["items"]}
+    assert all(unit.startswith(DISTRICT) for unit in streets)
+    assert streets[STREET]["rank"] == 1 and streets[STREET]["score"] == index["score"]
+    assert all(row["grade"] == "不参评" for unit, row in streets.items() if unit != STREET)
