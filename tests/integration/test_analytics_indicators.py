@@ -14,7 +14,9 @@ from math import ceil
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from domain import events as ev
 from domain.deadlines import DeadlineKind
@@ -46,7 +48,8 @@ RATINGS = [
 ]
 STEPS = LIFECYCLE + RATINGS
 
-registrations = st.tuples(st.just("register"), st.sampled_from(["letter", "online", "visit", "app"]),
+registrations = st.tuples(st.just("register"),
+                          st.sampled_from(["letter", "online", "visit", "app"]),
                           st.sampled_from(["城建", "环保"]), st.integers(0, 1), st.integers(0, 1),
                           st.integers(0, 1), st.integers(0, 1))
 steps = st.tuples(st.just("step"), st.integers(0, 5), st.integers(0, len(STEPS) - 1))
@@ -133,7 +136,8 @@ def _expected(app: Any, period: Any, units: set[str] | None, as_of: datetime) ->
         return [e for e in es if isinstance(e, ev.Rated)][-1]
 
     rated_any = {cid for cid, es in cases.items()
-                 if any(isinstance(e, ev.Rated) for e in es) and period.contains(last_rating(es).at)}
+                 if any(isinstance(e, ev.Rated) for e in es)
+                 and period.contains(last_rating(es).at)}
     rated = rated_any & set(inside)
     credited = {cid for cid in rated_any if units is None or cases[cid][0].received_by in units}
 
@@ -252,7 +256,8 @@ def test_a_rebuild_gives_the_same_facts_and_figures(app, clock):
     history = [(("register", "online", "城建", 0, 1, 0, 0), 1), (("step", 0, 0), 1),
                (("register", "letter", "城建", 0, 0, 1, 1), 2), (("step", 0, 1), 3),
                (("step", 0, 4), 1), (("step", 0, len(LIFECYCLE) + 1), 1),
-               (("step", 0, len(LIFECYCLE) + 3), 1), (("step", 0, 4), 1), (("step", 0, len(LIFECYCLE)), 1)]
+               (("step", 0, len(LIFECYCLE) + 3), 1), (("step", 0, 4), 1),
+               (("step", 0, len(LIFECYCLE)), 1)]
     _play(app, clock, history)
     r.catch_up(app, "analysis_facts", batch_size=2)
     view = r.analysis_facts(app)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.index_file import load_index_formula
 from domain.errors import InvalidCommand
@@ -48,7 +49,7 @@ def test_labels_previous_periods_and_the_year_before(label, kind, first, last, p
                                    "2026-02-30", "26-10", "2026-10-15..2026-10-01",
                                    "2020-01-01..2026-01-01", "0001", "next month"])
 def test_bad_periods_are_refused_by_name(label):
-    with pytest.raises(InvalidCommand, match="bad (period|range)"):
+    with pytest.raises(InvalidCommand, match=r"bad (period|range)"):
         parse_period(label)
 
 
