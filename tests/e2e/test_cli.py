@@ -88,7 +88,8 @@ def test_rebuild_all_views_then_verify(settings: Settings, demo: dict) -> None:
     done = run(settings, "projections", "rebuild", "--all", "--batch-size", "37")
     assert "case_view" in done.stdout and "audit_trail" in done.stdout
     status = json.loads(run(settings, "projections", "status", "--json").stdout)
-    assert {s["name"] for s in status} == {"case_view", "audit_trail", "supervision_queue"}
+    assert {s["name"] for s in status} == {"case_view", "audit_trail", "supervision_queue",
+                                              "analysis_facts"}
     assert all(s["lag"] == 0 and s["position"] == s["log_end"] > 0 for s in status)
     run(settings, "verify")  # exit 0: every chain recomputes from the stored events
     refused = run(settings, "projections", "rebuild", "case_view", "--batch-size", "0",

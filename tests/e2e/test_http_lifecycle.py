@@ -141,7 +141,7 @@ def test_whole_lifecycle_over_http(api: FastAPI, http: httpx.Client, staff: Staf
     ready = ok(http.get("/readyz"))
     assert ready["status"] == "ready" and ready["events"] == appended(api)
     assert {p["name"] for p in ready["projections"]} == {
-        "case_view", "audit_trail", "supervision_queue"}
+        "case_view", "audit_trail", "supervision_queue", "analysis_facts"}
 
 
 def test_petitioner_can_re_review_and_staff_list_their_cases(
