@@ -8,7 +8,8 @@ Figures: (1) single-client command throughput vs bare eventsourcing (SQLite and 
 with raw single-row and batched INSERTs alongside; (2) 8 concurrent clients with group commit
 vs the bare single-client figure; (3) projection catch-up vs raw batched INSERT; (4) overdue
 query p50/p99 at 10k and 1M open cases (rows built directly in the view table); (5) loading a
-1,000-event case from snapshots vs bare replay; (6) peak RSS of ``petition serve``. Prints the
+1,000-event case from snapshots vs bare replay; (6) peak RSS of ``petition serve``; (7)
+precision@5 of similar-case search on families of near-duplicate petitions. Prints the
 table and writes it as JSON (bench/results/latest.json unless --out). See docs/performance.md.
 """
 
@@ -30,13 +31,13 @@ from rich.table import Table
 
 from bench import catch_up as cu
 from bench import commands as cmd
-from bench import memory, queue, replay
+from bench import memory, queue, replay, similar
 from bench.common import Figure, Run
 
 FULL = {"cases": 300, "clients": 8, "cases_each": 25, "events": 100_000,
-        "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200}
+        "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200, "per_family": 8}
 SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200,400",
-         "queries": 5, "replay_events": 60, "rss_queries": 4}
+         "queries": 5, "replay_events": 60, "rss_queries": 4, "per_family": 2}
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -44,7 +45,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="figures to run, e.g. 1,4")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="figures to run, e.g. 1,4")
     parser.add_argument("--sizes", help="open cases for figure 4, e.g. 10000,1000000")
     parser.add_argument("--queries", type=int, help="queries per latency figure")
     parser.add_argument("--events", type=int, help="events for the catch-up figure")
@@ -99,6 +100,10 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                 task = progress.add_task("5. replay of a long case", total=1)
                 figures.append(replay.replay(run, size["replay_events"], 20 if args.smoke else 50))
                 progress.advance(task)
+            if 7 in only:
+                task = progress.add_task("7. similar cases", total=2)
+                figures.append(similar.precision_at_5(run, size["per_family"],
+                                                      lambda: progress.advance(task)))
     finally:
         run.close()
     figures.sort(key=lambda f: f.number)

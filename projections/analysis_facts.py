@@ -35,6 +35,8 @@ class CaseFacts:
     petitioner_key: str | None
     registered_at: datetime
     acceptance_expires_at: datetime
+    lat: float | None = None  # the matter's point, rounded to 3 decimals (about 100 m)
+    lon: float | None = None
     decided_at: datetime | None = None  # accepted or declined (受理 / 不予受理)
     accepted: int | None = None  # 1 accepted, 0 declined, None undecided
     first_answered_at: datetime | None = None
@@ -84,12 +86,18 @@ def fold(facts: CaseFacts | None, event: ev.PetitionEvent, after: Petition,
             channel=after.channel.value, category=after.category,
             co_petitioners=after.co_petitioners,
             petitioner_key=petitioner_key(after.petitioner.id_number),
-            registered_at=after.received_at, acceptance_expires_at=acceptance.expires_at)
+            registered_at=after.received_at, acceptance_expires_at=acceptance.expires_at,
+            lat=_rounded(after.location.lat), lon=_rounded(after.location.lon))
     assert facts is not None, "a case's first event is its registration"
     _STEPS.get(type(event), _nothing)(facts, event, after, policy)
     facts.status = after.status.value
     facts.closed_at = after.closed_at
     return facts
+
+
+def _rounded(degrees: float | None) -> float | None:
+    """A hotspot needs the neighbourhood, not the doorstep."""
+    return None if degrees is None else round(degrees, 3)
 
 
 def _nothing(*_: Any) -> None:

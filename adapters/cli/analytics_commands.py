@@ -6,19 +6,25 @@ it prints includes every event recorded before it ran.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from adapters.bulletin import Table, write_bulletin
 from adapters.cli.case_commands import open_app
 from adapters.cli.instants import aware_instant
-from adapters.cli.output import print_json, print_table
+from adapters.cli.output import console, print_json, print_table
 from adapters.index_file import configured_formula
 from domain.units import UnitLevel
 from projections import analysis_queries as aq
+from projections import queries
 from projections import runner as r
+from projections.hotspots import geojson, hotspots
 from projections.periods import parse_period
+from projections.similar_cases import similar_cases_of
 from workflows.application import PetitionApplication
 
 analytics = typer.Typer(help="Indicators, the service index (服务指数) and rankings.",
@@ -33,6 +39,7 @@ JsonOpt = Annotated[bool, typer.Option("--json")]
 
 def register(app: typer.Typer) -> None:
     app.add_typer(analytics, name="analytics")
+    app.command("report")(report)
 
 
 def _ready(as_of: str | None) -> tuple[PetitionApplication, Any, datetime]:
@@ -95,3 +102,119 @@ def ranking(period: PeriodOpt,
     columns = ("rank", "unit", "name", "score", "grade", "received", "previous_score", "change")
     print_table(f"ranking {out['period']} ({level})", columns,
                 ([row[c] for c in columns] for row in out["items"]))
+
+
+@analytics.command("hotspots")
+def hot(period: PeriodOpt, unit: UnitOpt = None,
+        geojson_file: Annotated[Path | None, typer.Option(
+            "--geojson", help="Also write the hotspots as GeoJSON to this file.")] = None,
+        as_json: JsonOpt = False) -> None:
+    """Cases by street × category with the trend and the rising ones flagged (rule shown)."""
+    chosen = parse_period(period)
+    application, view, _ = _ready(None)
+    found = hotspots(application.org, view, chosen, unit)
+    if geojson_file is not None:
+        geojson_file.write_text(json.dumps(geojson(found), ensure_ascii=False, indent=1),
+                                encoding="utf-8")
+    if as_json:
+        print_json(found)
+        return
+    columns = ("place_name", "category", "count", "previous", "trailing_mean",
+               "same_period_last_year", "p_value", "rising")
+    print_table(f"hotspots {found['period']} — {found['rule']}", columns,
+                ([i[c] for c in columns] for i in found["items"]))
+
+
+@analytics.command("similar")
+def similar(text: Annotated[str, typer.Argument(help="The new petition's text.")],
+            unit: UnitOpt = None,
+            limit: Annotated[int, typer.Option(min=1, max=50)] = 5,
+            as_json: JsonOpt = False) -> None:
+    """The answered cases most similar to a text (jieba + BM25), with their answers."""
+    application = open_app()
+    if unit:
+        application.org.get(unit)
+    units = application.org.subtree(unit) if unit else None
+    found = similar_cases_of(application).search(text, limit=limit, units=units)
+    if as_json:
+        print_json(found)
+        return
+    columns = ("case_id", "score", "category", "subject", "answer")
+    print_table("similar answered cases", columns, ([i[c] for c in columns] for i in found))
+
+
+def report(period: PeriodOpt,
+           unit: Annotated[str, typer.Option(help="The unit reported on, with all below it.")],
+           out: Annotated[Path, typer.Option(help="The folder to write into.")] = Path("report"),
+           ) -> None:
+    """The monthly bulletin (通报): HTML, a CSV per table, and PDF if Chromium is installed."""
+    chosen = parse_period(period)
+    application, view, now = _ready(None)
+    r.catch_up(application, "supervision_queue")
+    org, formula = application.org, configured_formula()
+    application.org.get(unit)
+    as_of = min(now, chosen.end)
+    tables = [*_league(org, formula, view, chosen, unit, as_of),
+              _indicator_table(aq.indicators(org, view, chosen, unit, as_of)),
+              _breakdown(aq.index(org, formula, view, chosen, unit, as_of)),
+              _hotspot_table(hotspots(org, view, chosen, unit)),
+              _overdue(application, unit, as_of)]
+    notes = [f"{org.get(unit).name} · {chosen.label} · local days {chosen.first} to "
+             f"{chosen.last} (Asia/Shanghai) · figures as of {as_of.isoformat()}",
+             "Every figure is numerator / denominator; `petition analytics indicators --cases` "
+             "lists the cases behind it. Definitions and the index formula: docs/analytics.md."]
+    written = write_bulletin(out, f"信访工作通报 {chosen.label} — {org.get(unit).name}", notes,
+                             tables)
+    for path in written:
+        console.print(str(path))
+    if not any(p.suffix == ".pdf" for p in written):
+        console.print("no PDF: no headless Chromium found (the HTML prints as it is)")
+
+
+def _league(org: Any, formula: Any, view: Any, period: Any, unit: str,
+            as_of: datetime) -> list[Table]:
+    out = []
+    for level, title in ((UnitLevel.DISTRICT, "districts"), (UnitLevel.STREET, "streets")):
+        ranked = aq.ranking(org, formula, view, period, level, unit, as_of)["items"]
+        if ranked:
+            columns = ("rank", "unit", "name", "score", "grade", "received", "previous_score",
+                       "change")
+            out.append(Table(f"ranking_{title}", f"服务指数 ranking of {title}", columns,
+                             [[row[c] for c in columns] for row in ranked],
+                             chart=("name", "score")))
+    return out
+
+
+def _indicator_table(found: dict[str, Any]) -> Table:
+    columns = ("name", "value", "numerator", "denominator")
+    return Table("indicators", "Indicators", columns,
+                 [[f[c] for c in columns] for f in found["indicators"]])
+
+
+def _breakdown(found: dict[str, Any]) -> Table:
+    rows = [[d["name"], i["indicator"], i["value"], i["numerator"], i["denominator"],
+             i["points"], i["max_points"]] for d in found["dimensions"] for i in d["indicators"]]
+    rows += [[d["name"], "(no data source yet)", None, None, None, None, d["points"]]
+             for d in found["dimensions"] if not d["has_source"]]
+    return Table("index_breakdown", f"服务指数 {found['score']} {found['grade']} "
+                 f"(previous {found['previous_score']}, change {found['change']})",
+                 ("dimension", "indicator", "value", "numerator", "denominator", "points",
+                  "of"), rows)
+
+
+def _hotspot_table(found: dict[str, Any]) -> Table:
+    columns = ("place_name", "category", "count", "previous", "trailing_mean",
+               "same_period_last_year", "p_value", "rising")
+    return Table("hotspots", f"Hotspots — {found['rule']}", columns,
+                 [[i[c] for c in columns] for i in found["items"]],
+                 chart=("category", "count"))
+
+
+def _overdue(application: PetitionApplication, unit: str, as_of: datetime) -> Table:
+    rows, _ = queries.overdue_with_ladder(application, r.supervision_queue(application), as_of,
+                                          jurisdiction=unit, limit=20)
+    columns = ("case_id", "kind", "unit", "expires_at", "overdue_days", "rung")
+    return Table("overdue", "Longest overdue", columns, [[
+        row["case_id"], row["kind"], row["unit"], row["expires_at"].isoformat(),
+        round(row["overdue_by"].total_seconds() / 86400, 1),
+        (row.get("ladder") or {}).get("rung")] for row in rows])

@@ -43,6 +43,14 @@ CHANNELS = [(Channel.ONLINE, 45), (Channel.HOTLINE, 20), (Channel.APP, 10), (Cha
             (Channel.LETTER, 8), (Channel.PHONE, 5), (Channel.EMAIL, 2)]
 
 
+COMMENTS = {  # what petitioners write beside a rating; "" = no comment (the complaint share)
+    Satisfaction.SATISFIED: ["", "", "感谢及时处理", "工作人员很耐心，满意", "问题已解决，谢谢"],
+    Satisfaction.BASICALLY_SATISFIED: ["", "", "基本解决了", "处理有点慢，但还算负责"],
+    Satisfaction.UNSATISFIED: ["", "太慢了，一直拖延", "答非所问，敷衍了事", "问题还是没解决",
+                               "态度差，推诿扯皮"],
+}
+
+
 @dataclass
 class DemoSummary:
     cases: int = 0
@@ -60,6 +68,10 @@ class DemoDistrict:
     def __init__(self, app: PetitionApplication, *, seed: int, now: datetime, days: int):
         self.app, self.org, self.now, self.days = app, app.org, now, days
         self.rng = random.Random(seed)
+        # Draws for the analytics' sake (repeat petitioners, rating comments) come from a
+        # generator of their own, so the main one's sequence — and every seeded run — is kept.
+        self.extra = random.Random(seed * 7919 + 14)
+        self.earlier: list[RegisterPetition] = []
         self.streets = [u for u in self.org if u.level is UnitLevel.STREET]
         self.city = next(u.id for u in self.org if u.level is UnitLevel.CITY)
 
@@ -97,7 +109,7 @@ class DemoDistrict:
         business time may lie at most a few months before the application's clock."""
         clock, self.app.clock = self.app.clock, ManualClock(received)
         try:
-            return self.app.register(self._registration(received))
+            return self.app.register(self._maybe_again(self._registration(received)))
         finally:
             self.app.clock = clock
 
@@ -127,6 +139,17 @@ class DemoDistrict:
             proxy_agent=enrol_generated_agent(self.app, f"proxy-{street.id}", street.id, self.now)
             if rng.random() < 0.1 else None,
         )
+
+    def _maybe_again(self, command: RegisterPetition) -> RegisterPetition:
+        """About one petition in ten comes again from an earlier petitioner about the same
+        matter (the repeat-petition indicator, 最多访一次, needs some)."""
+        if self.earlier and self.extra.random() < 0.1:
+            first = self.extra.choice(self.earlier[-300:])
+            return command.model_copy(update={
+                "petitioner": first.petitioner, "category": first.category,
+                "subject": first.subject, "content": f"再次反映：{first.content}"})
+        self.earlier.append(command)
+        return command
 
     def _working_moment(self, moment: datetime) -> datetime:
         local = moment.astimezone(ZONE)
@@ -206,14 +229,37 @@ class DemoDistrict:
         rng, p = self.rng, s.petition
         if rng.random() < 0.85:
             mood = rng.choices(list(Satisfaction), [70, 20, 10])[0]
+            comment = self.extra.choice(COMMENTS[mood])
             if not s.step(rng.uniform(0.2, 5), lambda at: p.rate(
-                    at=at, actor="petitioner", attitude=mood, efficiency=mood, quality=mood)):
+                    at=at, actor="petitioner", attitude=mood, efficiency=mood, quality=mood,
+                    comment=comment)):
                 return
             if mood is Satisfaction.UNSATISFIED and rng.random() < 0.6:
                 self._review(s)
                 return
+            if mood is Satisfaction.UNSATISFIED and not self._turned_round(s):
+                return
         s.step(rng.uniform(5, 12), lambda at: p.close(at=at, actor=f"handler:{p.holder}",
                                                        summary="答复后无异议，办结"))
+
+    def _turned_round(self, s: Story) -> bool:
+        """Half the unsatisfied petitioners who do not ask for review see the supervisor reopen
+        the case, a new answer, and rate it again (unsatisfied → resolved). Timed and decided
+        by the analytics' own generator; ``False`` if the story ran out of time."""
+        x, p = self.extra, s.petition
+        if x.random() < 0.5:
+            return True
+        unit = p.responsible_unit
+        return (s.step(x.uniform(1, 4), lambda at: p.reopen(
+                    at=at, actor=f"supervisor:{p.holder}", reason="群众不满意，重新办理"))
+                and s.step(x.uniform(3, 15), lambda at: p.answer_petition(
+                    at=at, actor=f"handler:{unit}", unit=unit,
+                    answer="经重新调查，问题已实际解决，并当面向信访人说明。"))
+                and s.step(x.uniform(0.5, 4), lambda at: p.rate(
+                    at=at, actor="petitioner", attitude=Satisfaction.SATISFIED,
+                    efficiency=Satisfaction.BASICALLY_SATISFIED,
+                    quality=Satisfaction.SATISFIED, comment=x.choice(COMMENTS[
+                        Satisfaction.SATISFIED]))))
 
     def _review(self, s: Story) -> None:
         rng, p = self.rng, s.petition

@@ -34,6 +34,13 @@ class Profile(StrEnum):
 
 
 
+COMMENTS = {  # beside a rating, for the complaint-sentiment indicator ("" = none)
+    Satisfaction.SATISFIED: ["", "感谢及时处理", "问题已解决，谢谢"],
+    Satisfaction.BASICALLY_SATISFIED: ["", "基本解决了", "有点慢"],
+    Satisfaction.UNSATISFIED: ["太慢了，一直拖延", "问题还是没解决", "敷衍了事"],
+}
+
+
 @dataclass(frozen=True)
 class Step:
     """One dated staff action on a named case; ``build`` makes the command from its id."""
@@ -141,9 +148,11 @@ class Handling:
             answer="经调查核实，已责成整改并书面告知信访人。"))
 
     def rate(self, at: datetime, mood: Satisfaction) -> Step:
+        said = COMMENTS[mood]
+        comment = said[sum(map(ord, self.name)) % len(said)]  # no draw: seeded runs stay
         return Step(at, self.name, lambda cid: c.RatePetition(
             case_id=cid, actor="petitioner", at=at, attitude=Satisfaction.SATISFIED,
-            efficiency=mood, quality=mood))
+            efficiency=mood, quality=mood, comment=comment))
 
     def due(self, start: datetime, extra: int = 0) -> Deadline:
         return self.policy.deadline(DeadlineKind.ANSWER, start, self.limit + extra)

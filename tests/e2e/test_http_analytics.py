@@ -71,3 +71,20 @@ def test_index_and_ranking(client, staff):
     assert all(unit.startswith(DISTRICT) for unit in streets)
     assert streets[STREET]["rank"] == 1 and streets[STREET]["score"] == index["score"]
     assert all(row["grade"] == "不参评" for unit, row in streets.items() if unit != STREET)
+
+
+def test_hotspots_and_similar_over_http(client, staff):
+    _register(client, staff, 3, category="噪音")
+    reply = client.get("/analytics/hotspots", params={"period": "2026-03", "format": "geojson"},
+                       headers=staff.headers("supervisor", DISTRICT))
+    assert reply.status_code == 200, reply.text
+    feature = reply.json()["features"][0]
+    assert feature["properties"]["count"] == 3 and feature["properties"]["category"] == "噪音"
+    found = client.post("/analytics/similar", json={"text": "路灯坏了"},
+                        headers=staff.headers("handler", STREET))
+    assert found.status_code == 200 and found.json() == {"unit": STREET, "items": []}
+    refused = client.post("/analytics/similar", json={"text": "x", "unit": OTHER_DISTRICT},
+                          headers=staff.headers("handler", STREET))
+    assert refused.status_code == 403
+    assert client.post("/analytics/similar", json={"text": ""},
+                       headers=staff.headers("handler", STREET)).status_code == 422

@@ -11,13 +11,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from adapters.http.auth import Eng, Staff
 from adapters.index_file import configured_formula
 from domain.units import UnitLevel
 from projections import analysis_queries as aq
+from projections.hotspots import geojson, hotspots
 from projections.periods import parse_period
+from projections.similar_cases import similar_cases_of
 from workflows.access import Principal, Role
 from workflows.errors import AccessDenied
 
@@ -38,9 +40,10 @@ def _unit() -> Any:
 _READERS = (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
 
 
-def _reach(eng: Eng, principal: Principal, requested: str | None) -> str | None:
+def _reach(eng: Eng, principal: Principal, requested: str | None,
+           readers: tuple[Role, ...] = _READERS) -> str | None:
     """The subtree to analyse: the requested one, which must lie in the caller's reach."""
-    if principal.role not in _READERS:
+    if principal.role not in readers:
         raise AccessDenied(f"role '{principal.role}' does not read analytics")
     org = eng.app.org
     everything = principal.role in (Role.AUDITOR, Role.ADMIN)
@@ -82,3 +85,30 @@ def ranking(principal: Staff, eng: Eng, period: str = _period(),
     root = _reach(eng, principal, within)
     return aq.ranking(eng.app.org, configured_formula(), eng.view("analysis_facts"),
                       parse_period(period), UnitLevel(level), root, _moment(eng, as_of))
+
+
+@router.get("/hotspots", summary="Cases by street × category in a period, with trends and "
+                                 "rising hotspots flagged; GeoJSON on request")
+def hot(principal: Staff, eng: Eng, period: str = _period(), unit: str | None = _unit(),
+        form: Literal["json", "geojson"] = Query(default="json", alias="format")
+        ) -> dict[str, Any]:
+    root = _reach(eng, principal, unit)
+    found = hotspots(eng.app.org, eng.view("analysis_facts"), parse_period(period), root)
+    return geojson(found) if form == "geojson" else found
+
+
+class SimilarQuery(BaseModel):
+    """The text in the body, not the URL: a petition's words may name people."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=20000)
+    unit: str | None = Field(default=None, max_length=64)
+    limit: int = Field(default=5, ge=1, le=50)
+
+
+@router.post("/similar", summary="The answered cases most similar to a text, with their answers")
+def similar(principal: Staff, eng: Eng, query: SimilarQuery) -> dict[str, Any]:
+    root = _reach(eng, principal, query.unit, tuple(Role))
+    units = eng.app.org.subtree(root) if root else None
+    return {"unit": root, "items": similar_cases_of(eng.app).search(
+        query.text, limit=query.limit, units=units)}

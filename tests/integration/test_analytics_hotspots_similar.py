@@ -1,0 +1,102 @@
+"""Hotspots (counts, trends, the rising rule, GeoJSON) and similar-case search, on both stores."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from adapters.synthetic.families import near_duplicates
+from projections import runner as r
+from projections.hotspots import geojson, hotspots, poisson_tail
+from projections.periods import parse_period
+from projections.similar_cases import SimilarCases
+from tests.integration.helpers import DISTRICT, STREET, register_command
+from workflows import commands as c
+
+CST = timezone(timedelta(hours=8))
+OTHER_STREET = "QH-D01-S02"
+
+
+def _register(app, at, category="城建", street=STREET, text=None, point=True):
+    location = {"district": DISTRICT, "street": street}
+    if point:
+        location |= {"lat": 36.651234, "lon": 117.012345}
+    extra = {"content": text, "subject": text[:20]} if text else {}
+    return app.register(register_command(at=at, category=category, location=location,
+                                         **extra)).case_id
+
+
+def test_poisson_tail_and_the_rising_rule():
+    assert poisson_tail(0, 2.0) == 1.0
+    assert poisson_tail(1, 2.0) == pytest.approx(1 - 0.1353352832, abs=1e-9)
+    assert poisson_tail(3, 0.5) == pytest.approx(0.0143876, abs=1e-6)
+    assert poisson_tail(5, 1.0) < 0.05 < poisson_tail(3, 1.0)
+
+
+def test_hotspots_by_street_category_and_week(app):
+    week = parse_period("2026-W09")  # Monday 23 February .. Sunday 1 March, before the clock
+    monday = datetime.combine(week.first, datetime.min.time(), tzinfo=CST) + timedelta(hours=10)
+    for back in range(1, 5):  # one noise case a week for four weeks, two of the steady kind
+        _register(app, monday - timedelta(weeks=back), category="噪音")
+        for _ in range(2):
+            _register(app, monday - timedelta(weeks=back), category="物业", street=OTHER_STREET,
+                      point=False)
+    _register(app, monday - timedelta(weeks=52), category="噪音")  # the same week last year
+    burst = [_register(app, monday + timedelta(hours=h), category="噪音") for h in range(5)]
+    for h in range(2):
+        _register(app, monday + timedelta(hours=h), category="物业", street=OTHER_STREET,
+                  point=False)
+    _register(app, monday + timedelta(days=6, hours=13, minutes=59), category="噪音")  # Sunday
+    # 23:59 local: still this week; 00:00 on Monday is the next one's
+    _register(app, datetime.combine(week.last + timedelta(days=1), datetime.min.time(),
+                                    tzinfo=CST), category="噪音")
+    r.catch_up(app, "analysis_facts")
+    found = hotspots(app.org, r.analysis_facts(app), week, DISTRICT)
+    rows = {(i["place"], i["category"]): i for i in found["items"]}
+    noise, steady = rows[(STREET, "噪音")], rows[(OTHER_STREET, "物业")]
+    assert (noise["count"], noise["previous"], noise["trailing_mean"]) == (6, 1, 1.0)
+    assert noise["same_period_last_year"] == 1 and noise["rising"] is True
+    assert {str(b) for b in burst} <= set(noise["cases"])
+    assert (steady["count"], steady["trailing_mean"], steady["rising"]) == (2, 2.0, False)
+    features = {f["properties"]["category"]: f for f in geojson(found)["features"]}
+    assert features["噪音"]["geometry"] == {"type": "Point", "coordinates": [117.012, 36.651]}
+    assert features["物业"]["geometry"] is None
+    assert features["物业"]["properties"]["located"].startswith("none")
+    elsewhere = hotspots(app.org, r.analysis_facts(app), week, "QH-D02")
+    assert elsewhere["items"] == []
+
+
+def test_similar_cases_find_the_family_and_follow_the_log(app, clock):
+    texts = near_duplicates(6, places_per_matter=1)
+    start = clock.now() - timedelta(days=30)  # 16 matters, 6 petitions each
+    cases = []
+    for n, (family, text) in enumerate(texts):
+        at = start + timedelta(minutes=n)
+        case = _register(app, at, text=text)
+        cases.append((case, family, text))
+        if n % 4 != 3:  # one in four stays unanswered: not a candidate
+            for step in (c.AcceptPetition(case_id=case, actor="i", at=at,
+                                          handling_track="claim", speed_track="general"),
+                         c.DelegatePetition(case_id=case, actor="i", at=at, unit=STREET, note="n"),
+                         c.AnswerPetition(case_id=case, actor="h", at=at, unit=STREET,
+                                          answer=f"答复：{family}")):
+                app.execute(step)
+    index = SimilarCases(app)
+    answered = {case for n, (case, _, _) in enumerate(cases) if n % 4 != 3}
+    hits = total = 0
+    for case, family, text in cases:
+        found = index.search(text, limit=3, exclude=str(case))
+        assert {f["case_id"] for f in found} <= {str(x) for x in answered}
+        hits += sum(f["answer"] == f"答复：{family}" for f in found)
+        total += len(found)
+    assert total and hits / total >= 0.8
+    assert index.search("完全无关的内容", units=["QH-D02"]) == []
+    late = _register(app, clock.now(), text="独一无二的火星基地漏水问题")
+    assert index.search("火星基地漏水") == []  # not answered yet
+    for step in (c.AcceptPetition(case_id=late, actor="i", handling_track="claim",
+                                  speed_track="general"),
+                 c.DelegatePetition(case_id=late, actor="i", unit=STREET, note="n"),
+                 c.AnswerPetition(case_id=late, actor="h", unit=STREET, answer="已修好")):
+        app.execute(step)
+    assert index.search("火星基地漏水")[0]["case_id"] == str(late)
