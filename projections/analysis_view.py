@@ -121,7 +121,7 @@ class AnalysisProjection(BatchProjection):
     name = "analysis_facts"
 
     def __init__(self, view: AnalysisView, *, policy: DeadlinePolicy, org: OrgChart,
-                 app: PetitionApplication, capacity: int = 20_000, **_: Any):
+                 app: PetitionApplication, capacity: int = 5000, **_: Any):
         super().__init__(view)
         self.policy, self.org, self.app, self.capacity = policy, org, app, capacity
         self.key = petitioner_key_for(app)
