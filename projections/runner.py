@@ -100,6 +100,7 @@ def _views_datastore(app: PetitionApplication) -> Any:
     if datastore is None:
         datastore = type(app.factory)(app.env).datastore  # type: ignore[attr-defined]
         app.__dict__["_views_datastore"] = datastore
+        app.on_close(datastore.close)
     return datastore
 
 

@@ -92,6 +92,17 @@ class PetitionApplication(Application[UUID]):
         self.business_time = business_time or BusinessTimeRules()
         self.query_codes = query_codes
         self.clock = clock or SystemClock()
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, release: Callable[[], None]) -> None:
+        """Run ``release`` when the application closes: resources opened beside it (the views'
+        own connection pool) must not outlive it."""
+        self._on_close.append(release)
+
+    def close(self) -> None:
+        while self._on_close:
+            self._on_close.pop()()
+        super().close()
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = super().construct_transcoder()
