@@ -18,6 +18,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
     IntegrityError,
+    JSONTranscoder,
     Transcoder,
 )
 
@@ -106,6 +107,7 @@ class PetitionApplication(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = super().construct_transcoder()
+        assert isinstance(transcoder, JSONTranscoder)  # the library's default; has register()
         for transcoding in TRANSCODINGS:
             transcoder.register(transcoding)
         return transcoder
@@ -240,7 +242,7 @@ class PetitionApplication(Application[UUID]):
     # ------------------------------------------------------------------ queries
     def get_petition(self, case_id: UUID, version: int | None = None) -> Petition:
         try:
-            petition = self.repository.get(case_id, version=version)
+            petition: object = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound(case_id) from None
         if not isinstance(petition, Petition):
@@ -252,7 +254,7 @@ class PetitionApplication(Application[UUID]):
         codes = self._codes()
         code_hash = codes.hash(query_code)
         try:
-            index = self.repository.get(QueryCodeIndex.create_id(code_hash))
+            index: QueryCodeIndex = self.repository.get(QueryCodeIndex.create_id(code_hash))
         except AggregateNotFoundError:
             raise QueryCodeNotFound() from None
         if not codes.matches(query_code, index.query_code_hash):
@@ -270,7 +272,7 @@ class PetitionApplication(Application[UUID]):
         """Records ``chart`` as the one in force (validated already by OrgChart) and uses it."""
         rows = rows_of(chart)
         try:
-            record = self.repository.get(ORG_CHART_ID)
+            record: OrgChartRecord = self.repository.get(ORG_CHART_ID)
             record.reload(units=rows, source=source)
         except AggregateNotFoundError:
             record = OrgChartRecord(units=rows, source=source)
@@ -280,7 +282,7 @@ class PetitionApplication(Application[UUID]):
     def use_stored_units(self) -> bool:
         """Switches to the chart loaded into the store, if any (it wins over files)."""
         try:
-            record = self.repository.get(ORG_CHART_ID)
+            record: OrgChartRecord = self.repository.get(ORG_CHART_ID)
         except AggregateNotFoundError:
             return False
         self.org = record.chart
@@ -311,7 +313,8 @@ class PetitionApplication(Application[UUID]):
         if idempotency is None:
             return None
         try:
-            record = self.repository.get(record_id(idempotency.scope, idempotency.key))
+            record: IdempotentResponse = self.repository.get(
+                record_id(idempotency.scope, idempotency.key))
         except AggregateNotFoundError:
             return None
         if record.fingerprint != fingerprint(cmd):

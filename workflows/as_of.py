@@ -32,6 +32,6 @@ def petition_as_of(app: PetitionApplication, case_id: UUID, instant: datetime,
     petition: Any = None
     for event in events_as_of(app, case_id, instant, cut=cut):
         petition = event.mutate(petition)
-    if petition is None:
+    if not isinstance(petition, Petition):
         raise CaseNotFound(case_id)
     return petition

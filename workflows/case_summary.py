@@ -38,7 +38,7 @@ def plain(value: Any) -> Any:
 def deadline_dict(deadline: Deadline | None, now: datetime | None = None) -> dict[str, Any] | None:
     if deadline is None:
         return None
-    out = plain(deadline)
+    out: dict[str, Any] = plain(deadline)
     if now is not None:
         out["overdue"] = deadline.is_overdue(now)
     return out

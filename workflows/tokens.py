@@ -56,7 +56,7 @@ class TokenService:
 
     def revoke(self, token_id: UUID) -> None:
         try:
-            record = self.app.repository.get(token_id)
+            record: object = self.app.repository.get(token_id)
         except AggregateNotFoundError:
             raise UnknownToken(f"no token with id {token_id}") from None
         if not isinstance(record, ApiToken):
@@ -68,7 +68,7 @@ class TokenService:
     def authenticate(self, token: str) -> Principal:
         digest = token_hash(token)
         try:
-            record = self.app.repository.get(ApiToken.create_id(digest))
+            record: object = self.app.repository.get(ApiToken.create_id(digest))
         except AggregateNotFoundError:
             raise Unauthenticated("unknown token") from None
         if not isinstance(record, ApiToken) or not secrets.compare_digest(
