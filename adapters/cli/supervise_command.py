@@ -10,8 +10,8 @@ from adapters.cli.case_commands import open_app
 from adapters.cli.output import print_json, print_table
 from projections import runner as r
 from workflows.case_summary import plain
-from workflows.supervision_timer import SupervisionTimer
-from workflows.when_deadline_passes_issue_supervision import SupervisionProcess
+from workflows.supervision.process import SupervisionProcess
+from workflows.supervision.timer import SupervisionTimer
 
 
 def register(app: typer.Typer) -> None:

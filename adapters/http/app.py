@@ -14,9 +14,9 @@ from adapters.settings import Settings
 from adapters.wiring import build_application
 from projections.runner import ProjectionRunner
 from workflows.clock import Clock
-from workflows.supervision_timer import SupervisionTimer
+from workflows.supervision.process import SupervisionProcess
+from workflows.supervision.timer import SupervisionTimer
 from workflows.tokens import TokenService
-from workflows.when_deadline_passes_issue_supervision import SupervisionProcess
 
 
 def supervision_timer(engine: Engine) -> SupervisionTimer:

@@ -36,7 +36,7 @@ from workflows import commands as c
 from workflows.application import Idempotency, PetitionApplication
 from workflows.clock import ManualClock
 from workflows.proxy_agents import enrol_generated_agent
-from workflows.when_deadline_passes_issue_supervision import (
+from workflows.supervision.process import (
     ACTOR,
     ObligationQueue,
     SupervisionProcess,

@@ -31,7 +31,7 @@ from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
 from workflows.proxy_agents import enrol_generated_agent, generated_agent_id
-from workflows.when_deadline_passes_issue_supervision import ACTOR, SupervisionProcess
+from workflows.supervision.process import ACTOR, SupervisionProcess
 
 Action = Callable[[UUID], c.Command]
 AGENT = generated_agent_id("proxy-QH-D01-S01")  # enrolled by the ``days`` fixture

@@ -15,7 +15,7 @@ import structlog
 
 from workflows.application import PetitionApplication
 from workflows.retrying import Backoff, LoopHealth
-from workflows.when_deadline_passes_issue_supervision import Issued, SupervisionProcess
+from workflows.supervision.process import Issued, SupervisionProcess
 
 log = structlog.get_logger("supervision")
 
