@@ -35,7 +35,7 @@ from tests.integration.helpers import (
 )
 from workflows import commands as c
 from workflows.proxy_agents import enrol_generated_agent
-from workflows.when_deadline_passes_issue_supervision import SupervisionProcess
+from workflows.supervision.process import SupervisionProcess
 
 ZONES = [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-14)),
          timezone(timedelta(hours=5, minutes=45)), ZoneInfo("Asia/Shanghai"),
