@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapters.persistence.group_commit import GroupCommitRecorder
 from bench import baselines as b
 from bench.common import Figure, Run, lifecycle
-from adapters.persistence.group_commit import GroupCommitRecorder
 
 Tick = Callable[[], None]
 

@@ -30,16 +30,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from adapters.kafka.admin import ensure_topic  # noqa: E402
-from adapters.kafka.publisher import encode  # noqa: E402
-from adapters.kafka.relay import Relay, RelayConfig  # noqa: E402
-from adapters.settings import Settings  # noqa: E402
-from adapters.wiring import build_application  # noqa: E402
-from domain.events import PetitionEvent  # noqa: E402
-from workflows import commands as c  # noqa: E402
-from workflows.event_envelope import envelope  # noqa: E402
+from adapters.kafka.admin import ensure_topic
+from adapters.kafka.publisher import encode
+from adapters.kafka.relay import Relay, RelayConfig
+from adapters.settings import Settings
+from adapters.wiring import build_application
+from domain.events import PetitionEvent
+from workflows import commands as c
+from workflows.event_envelope import envelope
 
 PETITION = {
     "actor": "bench", "channel": "letter", "subject": "路灯不亮", "content": "路灯坏了。",
@@ -163,7 +163,7 @@ def latency(settings: Settings, bootstrap: str, topic: str, n: int) -> list[floa
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def run(events: int, latency_events: int, bootstrap: str | None = None) -> dict[str, float]:

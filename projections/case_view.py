@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.deadlines import DeadlinePolicy
-from domain.units import OrgChart
 from domain.petition import Petition
+from domain.units import OrgChart
 from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates, case_key
 from projections.view import PostgresView, Row, SQLiteView, View, encode_date

@@ -12,7 +12,6 @@ from adapters.settings import Settings
 from workflows.application import PetitionApplication
 from workflows.tokens import TokenService
 
-
 SETTLE_LAG = 1000  # events a read waits for the view to catch up on, at most
 
 

@@ -18,7 +18,13 @@ from adapters.http.app import create_app
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from tests.e2e.conftest import (
-    CITY, DISTRICT, PROXY_AGENT, STREET, Staff, appended, register_body,
+    CITY,
+    DISTRICT,
+    PROXY_AGENT,
+    STREET,
+    Staff,
+    appended,
+    register_body,
 )
 from workflows import commands as c
 from workflows.clock import ManualClock

@@ -17,10 +17,10 @@ from adapters.wiring import build_application
 from domain import events as ev
 from domain.errors import IllegalTransition
 from domain.values import Status
+from tests.integration.helpers import dump_store, register_sample
 from workflows import commands as c
 from workflows.application import CommandResult
 from workflows.errors import ConcurrentModification
-from tests.integration.helpers import dump_store, register_sample
 
 THREADS = 8
 

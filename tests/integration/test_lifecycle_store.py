@@ -6,6 +6,7 @@ by a brand-new application instance, so nothing can be served from memory.
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 import pytest
@@ -51,7 +52,7 @@ def test_positions_increase_strictly(lived_case):
     _, results, _, _ = lived_case
     positions = [r.position for r in results]
     assert all(isinstance(p, int) and p > 0 for p in positions)
-    assert all(a < b for a, b in zip(positions, positions[1:])), positions
+    assert all(a < b for a, b in itertools.pairwise(positions)), positions
 
 
 def test_a_new_application_reads_the_same_case(lived_case, settings, clock):
@@ -99,7 +100,7 @@ def test_events_come_back_in_order_with_business_time_actor_and_timestamp(
 
 
 def test_get_petition_at_a_version_is_the_state_as_of_that_version(lived_case, settings, clock):
-    case_id, results, _, states = lived_case
+    case_id, _, _, states = lived_case
     fresh = build_application(settings, clock=clock)
     try:
         for version, expected_status in enumerate(EXPECTED_STATUS, start=1):

@@ -14,7 +14,13 @@ from projections import runner as r
 from projections.case_view import CaseFilter
 from projections.supervision_queue import unit_path
 from tests.integration.helpers import (
-    CITY, DISTRICT, STREET, postgres_target, proxy_agent, register_sample, run_steps,
+    CITY,
+    DISTRICT,
+    STREET,
+    postgres_target,
+    proxy_agent,
+    register_sample,
+    run_steps,
 )
 from workflows import commands as c
 from workflows.as_of import petition_as_of

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
+from tests.integration.helpers import dump_bytes, dump_store, register_sample
 from workflows.errors import QueryCodeNotFound
 from workflows.query_codes import QueryCodes
-from tests.integration.helpers import dump_bytes, dump_store, register_sample
 
 CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
 

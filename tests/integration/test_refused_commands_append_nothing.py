@@ -12,8 +12,6 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import IllegalTransition, InvalidCommand
-from workflows import commands as c
-from workflows.errors import CaseNotFound
 from tests.integration.helpers import (
     COMMUNITY,
     STREET,
@@ -23,6 +21,8 @@ from tests.integration.helpers import (
     row_count,
     run_steps,
 )
+from workflows import commands as c
+from workflows.errors import CaseNotFound
 
 # name: (lifecycle step to reach first or None, the refused command, expected error)
 SCENARIOS = {

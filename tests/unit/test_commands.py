@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from workflows import commands as c
 from tests.unit.builders import T0
+from workflows import commands as c
 
 VALID_ID = "11010519491231002X"
 

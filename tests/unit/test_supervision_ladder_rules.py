@@ -52,7 +52,7 @@ def test_off_turns_a_rung_off():
 
 
 def test_unknown_keys_are_named():
-    with pytest.raises(InvalidCommand, match="unknown supervision rung.*letter, warning"):
+    with pytest.raises(InvalidCommand, match=r"unknown supervision rung.*letter, warning"):
         LadderRules.from_mapping({"warning": 1, "letter": 2, "reminder": -3})
 
 
