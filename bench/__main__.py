@@ -32,7 +32,7 @@ from rich.table import Table
 from bench import catch_up as cu
 from bench import commands as cmd
 from bench import memory, queue, replay, similar
-from bench.common import Figure, Run
+from bench.common import Figure, Run, postgres_url
 
 FULL = {"cases": 300, "clients": 8, "cases_each": 25, "events": 100_000,
         "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200, "per_family": 8}
@@ -43,7 +43,8 @@ DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--url", default=postgres_url(),
+                        help="PostgreSQL (default: PETITION_TEST_POSTGRES, as the tests)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     parser.add_argument("--only", default="1,2,3,4,5,6,7", help="figures to run, e.g. 1,4")
     parser.add_argument("--sizes", help="open cases for figure 4, e.g. 10000,1000000")

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 
@@ -24,6 +25,25 @@ from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url(environ: dict[str, str] | None = None) -> str:
+    """The PostgreSQL the tests use (``PETITION_TEST_POSTGRES``), so bench and tests agree."""
+    env = os.environ if environ is None else environ
+    return env.get("PETITION_TEST_POSTGRES") or DEFAULT_URL
+
+
+def library_postgres_env(url: str, schema: str | None) -> dict[str, str]:
+    """The eventsourcing library's PostgreSQL settings for the database named by ``url``."""
+    parts = urlsplit(url)
+    return {"PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": schema or "public", "POSTGRES_POOL_SIZE": "10"}
 DISTRICT, STREET = "QH-D01", "QH-D01-S01"
 
 
@@ -86,10 +106,7 @@ class Place:
     def library_env(self) -> dict[str, str]:
         """A plain eventsourcing Application's configuration for the same store, no cipher."""
         if self.backend == "postgres":
-            return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": "test",
-                    "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432",
-                    "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "",
-                    "POSTGRES_SCHEMA": self.schema or "public", "POSTGRES_POOL_SIZE": "10"}
+            return library_postgres_env(self.run.url, self.schema)
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.run.tmp / f"bare-{uuid.uuid4().hex[:6]}.db")}
 
