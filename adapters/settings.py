@@ -34,6 +34,8 @@ class Settings:
     statement_timeout: float = 60.0  # seconds one PostgreSQL statement may run
     cipher_read_keys: tuple[str, ...] = ()  # keys that decrypt only (retired, or the next one)
     integrity_check_seconds: float = 5.0  # SQLite quick_check at start-up; 0 turns it off
+    max_body_bytes: int = 1 << 20
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
 
     @property
     def is_postgres(self) -> bool:
@@ -74,6 +76,8 @@ class Settings:
                 (env.get("PETITION_CIPHER_READ_KEYS") or "").replace(",", " ").split()),
             integrity_check_seconds=_seconds_or_off(env, "PETITION_INTEGRITY_CHECK_SECONDS",
                                                    5.0),
+            max_body_bytes=_positive(env, "PETITION_MAX_BODY_BYTES", 1 << 20),
+            trusted_proxies=_list(env.get("PETITION_TRUSTED_PROXIES")),
         )
 
 
@@ -125,6 +129,11 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise InvalidSetting(f"{name} must be more than 0, got {raw!r}")
     return value
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list (addresses or networks), blanks dropped."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from adapters.http import errors, request_log
+from adapters.http.body_limit import BodyLimit
 from adapters.http.engine import Engine
 from adapters.http.routes import analytics, audit, health, petitions, reads, status, supervision
 from adapters.settings import Settings
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     )
     api.state.engine = engine
     errors.install(api)
-    request_log.install(api)
+    api.add_middleware(BodyLimit, max_bytes=engine.settings.max_body_bytes)
+    request_log.install(api)  # outermost: ids, logs and answers whatever happens inside
     api.include_router(health.router)
     api.include_router(petitions.router, responses=errors.responses(401, 403, 404, 409, 422, 503))
     api.include_router(status.router, responses=errors.responses(404, 409, 422, 429, 503))

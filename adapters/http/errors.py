@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 
 from adapters.http.throttle import Throttled
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
@@ -34,18 +35,25 @@ class ErrorBody(BaseModel):
     state: str | None = None  # illegal_transition: the case's state now …
     allowed_actions: list[str] | None = None  # … and what it allows
     retry: bool | None = None  # concurrent_modification: re-read and retry
+    request_id: str | None = None  # internal_error: quote it to the operators
 
 
 _WHY = {
+    400: "The body is not JSON (bad syntax or UTF-8, too deep, a number too long); nothing appended",
     401: "No token, an unknown or a revoked one",
     403: "The role may not, or the case is outside the caller's reach; nothing appended",
     404: "No such case (or query code)",
     409: "Illegal in the case's state, or changed concurrently (retry); nothing appended",
     422: "Invalid request: the field and the reason; nothing appended",
+    413: "The request body is over the size limit; nothing appended",
     429: "Too many query-code attempts; see Retry-After",
     503: "The event store is not answering; retry after Retry-After seconds",
+    500: "An internal error: the body and X-Request-ID name the request id to quote",
 }
 STORE_RETRY_AFTER = 5  # seconds a client should wait when the store is not answering
+
+_HTTP_ERRORS = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed",
+                413: "body_too_large"}
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, object]]:
@@ -66,10 +74,27 @@ def _validation(errors: list[dict[str, object]]) -> JSONResponse:
     return _json(422, "invalid_request", f"{first['field']}: {first['reason']}", problems=problems)
 
 
+def _unparsable(errors: list[dict[str, object]]) -> bool:
+    return any(e.get("type") == "json_invalid" for e in errors)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return _validation(list(error.errors()))
+        errors = list(error.errors())
+        if _unparsable(errors):
+            return _json(400, "malformed_body", "the body is not valid JSON")
+        return _validation(errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, error: HTTPException) -> JSONResponse:
+        """The framework's own refusals (unparsable body, unknown route, wrong method)."""
+        message = ("the body is not valid JSON (syntax, UTF-8, nesting or number size)"
+                   if error.status_code == 400 else str(error.detail))
+        response = _json(error.status_code, _HTTP_ERRORS.get(error.status_code, "http_error"),
+                         message)
+        response.headers.update(error.headers or {})
+        return response
 
     @app.exception_handler(ValidationError)
     async def _model(_: Request, error: ValidationError) -> JSONResponse:
