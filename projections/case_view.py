@@ -6,8 +6,6 @@ Queries return plain dicts; lists are keyset-paginated on (registered_at, case_i
 
 from __future__ import annotations
 
-import base64
-import json
 from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +17,10 @@ from domain.petition import Petition
 from domain.units import OrgChart
 from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates, case_key
+from projections.cursor import decode, encode
 from projections.view import PostgresView, Row, SQLiteView, View, encode_date
+from projections.reach_filter import reach_clause
+from workflows.access import Reach
 
 COLUMNS = (
     "case_id", "status", "responsible_unit", "unit_level", "holder", "district", "street",
@@ -28,7 +29,11 @@ COLUMNS = (
     "deadline_expires_at", "supervision_level", "supervision_count", "rating_attitude",
     "rating_efficiency", "rating_quality", "proxy_agent", "query_code_hash", "version",
     "position", "unsatisfied_pending", "answered_by", "answered_on_time", "deadline_provisional",
+    "received_by", "assigned_unit",
 )
+REACH_COLUMNS = {"received_by": "received_by", "holder": "holder",
+                 "responsible_unit": "assigned_unit"}
+"""Where each case field of the access rule (workflows.access.REACH_FIELDS) is stored."""
 _TIME_COLUMNS = ("registered_at", "accepted_at", "answered_at", "closed_at", "deadline_expires_at")
 
 
@@ -36,7 +41,8 @@ _TIME_COLUMNS = ("registered_at", "accepted_at", "answered_at", "closed_at", "de
 class CaseFilter:
     status: str | None = None
     unit: str | None = None
-    jurisdiction: list[str] | None = None  # unit ids of a subtree (OrgChart.subtree)
+    jurisdiction: list[str] | None = None  # located in these units (district or street)
+    reach: Reach | None = None  # only cases the access rule lets this reach read
     registered_from: datetime | None = None
     registered_to: datetime | None = None
     unsatisfied_pending: bool | None = None  # the supervisor's "unsatisfied" queue
@@ -45,7 +51,7 @@ class CaseFilter:
 class CaseView(View, ABC):
     name = "case_view"
     tables = ("case_view",)
-    schema_version = 3  # 3: deadline_provisional
+    schema_version = 4  # 3: deadline_provisional; 4: received_by, assigned_unit (the reach)
 
     # ------------------------------------------------------------------ writes
     def save(self, rows: list[Row]) -> None:
@@ -71,9 +77,9 @@ class CaseView(View, ABC):
         """A page of cases by registration time, and the cursor of the next page (or None)."""
         clauses, params = self._clauses(where)
         if cursor:
-            after_at, after_id = json.loads(base64.urlsafe_b64decode(cursor))
+            after_at, after_id = decode(cursor, datetime, str)
             clauses.append("(registered_at > ? OR (registered_at = ? AND case_id > ?))")
-            at = self.encode_time(datetime.fromisoformat(after_at))
+            at = self.encode_time(after_at)
             params += [at, at, after_id]
         sql = f"SELECT * FROM {self.table('case_view')}"
         if clauses:
@@ -83,8 +89,7 @@ class CaseView(View, ABC):
         if len(rows) <= limit:
             return rows, None
         last = rows[limit - 1]
-        token = json.dumps([last["registered_at"].isoformat(), last["case_id"]])
-        return rows[:limit], base64.urlsafe_b64encode(token.encode()).decode()
+        return rows[:limit], encode(last["registered_at"], last["case_id"])
 
     def unit_rows(self) -> list[Row]:
         """The columns per-unit statistics need, for every case (a dashboard scan)."""
@@ -108,6 +113,10 @@ class CaseView(View, ABC):
             marks = ", ".join("?" for _ in where.jurisdiction) or "NULL"
             clauses.append(f"(district IN ({marks}) OR street IN ({marks}))")
             params += [*where.jurisdiction, *where.jurisdiction]
+        if where.reach is not None:
+            clause, values = reach_clause(where.reach, REACH_COLUMNS)
+            clauses.append(clause)
+            params += values
         if where.unsatisfied_pending is not None:
             clauses.append("unsatisfied_pending = ?")
             params.append(int(where.unsatisfied_pending))
@@ -137,7 +146,8 @@ _DDL = (
     "supervision_level TEXT, supervision_count INTEGER, rating_attitude TEXT, "
     "rating_efficiency TEXT, rating_quality TEXT, proxy_agent TEXT, query_code_hash TEXT, "
     "version INTEGER NOT NULL, position BIGINT NOT NULL, unsatisfied_pending INTEGER NOT NULL, "
-    "answered_by TEXT, answered_on_time INTEGER, deadline_provisional INTEGER)",
+    "answered_by TEXT, answered_on_time INTEGER, deadline_provisional INTEGER, received_by TEXT, "
+    "assigned_unit TEXT)",
     "CREATE INDEX IF NOT EXISTS case_view_unsatisfied ON {t[case_view]} "
     "(unsatisfied_pending, registered_at, case_id)",
     "CREATE INDEX IF NOT EXISTS case_view_registered ON {t[case_view]} (registered_at, case_id)",
@@ -200,6 +210,7 @@ class CaseViewProjection(BatchProjection):
             "unsatisfied_pending": int(s.unsatisfied_pending), "answered_by": s.answered_by,
             "answered_on_time": self._on_time(s),
             "deadline_provisional": int(deadline.provisional) if deadline else None,
+            "received_by": s.received_by, "assigned_unit": s.responsible_unit,
         }
 
     def _on_time(self, s: Petition) -> int | None:

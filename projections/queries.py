@@ -1,8 +1,10 @@
 """The supervision reads that both the CLI and the HTTP API serve, each defined once.
 
 Each returns plain rows (and the next page's cursor); the adapters only choose columns and
-format. Who may ask (roles, reach) is the adapters' check; a ``jurisdiction`` given here must
-be a unit of the chart (``UnknownUnit`` otherwise) and means that unit and all below it.
+format. Who may ask (roles) is the adapters' check; ``reach`` (workflows.access.Reach) keeps
+only the cases a caller may read, by the rule of reading one case. A ``jurisdiction`` given
+here must be a unit of the chart (``UnknownUnit`` otherwise) and means the obligated unit lies
+in that unit's subtree (the operator's view, on the command line).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from domain.units import OrgChart
 from projections.case_view import CaseFilter, CaseView
 from projections.supervision_queue import SupervisionQueue, unit_path
+from workflows.access import Reach
 from workflows.application import PetitionApplication
 from workflows.ladder_status import ladder_status
 
@@ -21,29 +24,31 @@ Page = tuple[list[dict[str, Any]], str | None]
 
 def overdue_with_ladder(app: PetitionApplication, queue: SupervisionQueue, as_of: datetime, *,
                         unit: str | None = None, jurisdiction: str | None = None,
-                        limit: int = 100, cursor: str | None = None) -> Page:
+                        limit: int = 100, cursor: str | None = None,
+                        reach: Reach | None = None) -> Page:
     """Obligations past their deadline at ``as_of``, most late first, each with its
     ``ladder``: the rung reached, and the next rung with its date."""
     rows, next_cursor = queue.overdue(as_of, unit=unit, path=_path(app.org, jurisdiction),
-                                      limit=limit, cursor=cursor)
+                                      limit=limit, cursor=cursor, reach=reach)
     return [{**row, "ladder": ladder_status(app, row["case_id"], row["kind"])}
             for row in rows], next_cursor
 
 
 def due_soon(org: OrgChart, queue: SupervisionQueue, now: datetime, days: int, *,
              unit: str | None = None, jurisdiction: str | None = None, limit: int = 100,
-             cursor: str | None = None) -> Page:
+             cursor: str | None = None, reach: Reach | None = None) -> Page:
     """Obligations not yet overdue at ``now`` whose deadline falls within ``days`` days."""
     return queue.due_within(now, days, unit=unit, path=_path(org, jurisdiction), limit=limit,
-                            cursor=cursor)
+                            cursor=cursor, reach=reach)
 
 
 def unsatisfied(org: OrgChart, cases: CaseView, *, jurisdiction: str | None = None,
-                limit: int = 100, cursor: str | None = None) -> Page:
+                limit: int = 100, cursor: str | None = None,
+                reach: Reach | None = None) -> Page:
     """Cases rated unsatisfied that await a supervisor's reopen or confirm-answer."""
     scope = org.subtree(jurisdiction) if jurisdiction else None
-    return cases.list_cases(CaseFilter(unsatisfied_pending=True, jurisdiction=scope),
-                            limit=limit, cursor=cursor)
+    return cases.list_cases(CaseFilter(unsatisfied_pending=True, jurisdiction=scope,
+                                       reach=reach), limit=limit, cursor=cursor)
 
 
 def _path(org: OrgChart, jurisdiction: str | None) -> str | None:

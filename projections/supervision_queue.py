@@ -10,8 +10,6 @@ Queries are keyset-paginated on (expires_at, case_id, kind): the most overdue fi
 
 from __future__ import annotations
 
-import base64
-import json
 from abc import ABC
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -22,13 +20,20 @@ from domain.petition import Petition
 from domain.units import OrgChart
 from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates, case_key
+from projections.cursor import decode, encode
+from projections.reach_filter import reach_clause
 from projections.view import PostgresView, Row, SQLiteView, View, encode_date
+from workflows.access import Reach
 
 PETITIONER_WINDOWS = (DeadlineKind.REVIEW_REQUEST, DeadlineKind.RE_REVIEW_REQUEST)
 """The petitioner's own windows: tracked by the case view, not obligations of a unit."""
 
 OBLIGATION_COLUMNS = ("case_id", "kind", "unit", "unit_path", "starts_at", "due_on",
-                      "expires_at", "status", "position", "provisional")
+                      "expires_at", "status", "position", "provisional", "received_by",
+                      "holder", "assigned_unit")
+REACH_COLUMNS = {"received_by": "received_by", "holder": "holder",
+                 "responsible_unit": "assigned_unit"}
+"""The case's units of the access rule, on each obligation, so queues cut as reads do."""
 
 
 def unit_path(org: OrgChart, unit: str) -> str:
@@ -45,7 +50,7 @@ def path_range(path: str) -> tuple[str, str]:
 class SupervisionQueue(View, ABC):
     name = "supervision_queue"
     tables = ("supervision_queue",)
-    schema_version = 2  # 2: provisional
+    schema_version = 3  # 2: provisional; 3: received_by, holder, assigned_unit (the reach)
 
     # ------------------------------------------------------------------ writes
     def replace(self, obligations: dict[str, list[Row]]) -> None:
@@ -64,20 +69,26 @@ class SupervisionQueue(View, ABC):
 
     # ------------------------------------------------------------------ queries
     def overdue(self, as_of: datetime, *, unit: str | None = None, path: str | None = None,
-                limit: int = 50, cursor: str | None = None) -> tuple[list[Row], str | None]:
+                limit: int = 50, cursor: str | None = None, reach: Reach | None = None
+                ) -> tuple[list[Row], str | None]:
         """Obligations whose deadline expired at or before ``as_of``, most overdue first."""
-        return self._page(None, as_of, unit, path, limit, cursor, as_of)
+        return self._page(None, as_of, unit, path, limit, cursor, as_of, reach)
 
     def due_within(self, now: datetime, days: int, *, unit: str | None = None,
                    path: str | None = None, limit: int = 50,
-                   cursor: str | None = None) -> tuple[list[Row], str | None]:
+                   cursor: str | None = None, reach: Reach | None = None
+                   ) -> tuple[list[Row], str | None]:
         """Obligations not yet overdue at ``now`` that expire within ``days`` days."""
-        return self._page(now, now + timedelta(days=days), unit, path, limit, cursor, now)
+        return self._page(now, now + timedelta(days=days), unit, path, limit, cursor, now, reach)
 
     def _page(self, after: datetime | None, until: datetime, unit: str | None,
               path: str | None, limit: int, cursor: str | None,
-              now: datetime) -> tuple[list[Row], str | None]:
+              now: datetime, reach: Reach | None = None) -> tuple[list[Row], str | None]:
         clauses, params = ["expires_at <= ?"], [self.encode_time(until)]
+        if reach is not None:
+            clause, values = reach_clause(reach, REACH_COLUMNS)
+            clauses.append(clause)
+            params += values
         if after is not None:
             clauses.append("expires_at > ?")
             params.append(self.encode_time(after))
@@ -89,17 +100,16 @@ class SupervisionQueue(View, ABC):
             clauses.append("unit_path >= ? AND unit_path < ?")
             params += [low, high]
         if cursor:
-            at, cid, kind = json.loads(base64.urlsafe_b64decode(cursor))
+            at, cid, kind = decode(cursor, datetime, str, str)
             clauses.append("(expires_at, case_id, kind) > (?, ?, ?)")
-            params += [self.encode_time(datetime.fromisoformat(at)), cid, kind]
+            params += [self.encode_time(at), cid, kind]
         sql = (f"SELECT * FROM {self.table('supervision_queue')} WHERE {' AND '.join(clauses)} "
                "ORDER BY expires_at, case_id, kind LIMIT ?")
         rows = [self._out(r, now) for r in self.query(sql, (*params, limit + 1))]
         if len(rows) <= limit:
             return rows, None
         last = rows[limit - 1]
-        token = json.dumps([last["expires_at"].isoformat(), last["case_id"], last["kind"]])
-        return rows[:limit], base64.urlsafe_b64encode(token.encode()).decode()
+        return rows[:limit], encode(last["expires_at"], last["case_id"], last["kind"])
 
     def _out(self, row: Row, now: datetime) -> Row:
         row["starts_at"] = self.decode_time(row["starts_at"])
@@ -123,7 +133,8 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS {t[supervision_queue]} (case_id TEXT NOT NULL, kind TEXT NOT "
     "NULL, unit TEXT NOT NULL, unit_path TEXT {c} NOT NULL, starts_at {ts} NOT NULL, due_on TEXT "
     "NOT NULL, expires_at {ts} NOT NULL, status TEXT NOT NULL, position BIGINT NOT NULL, "
-    "provisional INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, kind))",
+    "provisional INTEGER NOT NULL DEFAULT 0, received_by TEXT, holder TEXT, assigned_unit TEXT, "
+    "PRIMARY KEY (case_id, kind))",
     "CREATE INDEX IF NOT EXISTS supervision_queue_expires ON {t[supervision_queue]} "
     "(expires_at, case_id, kind)",
     "CREATE INDEX IF NOT EXISTS supervision_queue_unit ON {t[supervision_queue]} "
@@ -164,6 +175,8 @@ class SupervisionQueueProjection(BatchProjection):
              "unit": s.proxy_agent if d.kind is DeadlineKind.PROXY_CONTACT else obligated,
              "unit_path": path, "starts_at": d.starts_at, "due_on": encode_date(d.due_on),
              "expires_at": d.expires_at, "status": s.status.value, "position": position,
-             "provisional": int(d.provisional)}
+             "provisional": int(d.provisional),
+             "received_by": s.received_by, "holder": s.holder,
+             "assigned_unit": s.responsible_unit}
             for d in self.policy.open_deadlines(s) if d.kind not in PETITIONER_WINDOWS
         ]

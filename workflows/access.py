@@ -1,7 +1,8 @@
 """Who may do what, on which cases: roles and unit scoping, checked on the loaded case.
 
-A principal acts for one unit; its reach is that unit's subtree of the organisation chart. The
-check runs inside the command, on the same aggregate the command decides on, so a case that
+A principal acts for one unit; its reach is the cases whose units (by role: REACH_FIELDS) lie in
+that unit's subtree of the organisation chart. A case out of reach is answered as an unknown
+one, so that nobody learns which cases exist outside their reach. The check runs inside the command, on the same aggregate the command decides on, so a case that
 moves between the check and the write cannot slip through.
 """
 
@@ -12,7 +13,7 @@ from enum import StrEnum
 
 from domain.petition import Petition
 from domain.units import OrgChart
-from workflows.errors import AccessDenied
+from workflows.errors import AccessDenied, CaseNotFound
 
 
 class Role(StrEnum):
@@ -64,36 +65,67 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
 """Actions by staff roles; petitioners rate and ask for review with their query code instead."""
 
 
-def case_units(petition: Petition, role: Role) -> tuple[str, ...]:
-    """The units through which a role reaches a case."""
-    if role is Role.HANDLER:
-        return tuple(u for u in (petition.responsible_unit,) if u)
-    units = [petition.received_by, petition.holder, petition.responsible_unit]
-    return tuple(u for u in units if u)
+REACH_FIELDS: dict[Role, tuple[str, ...]] = {
+    Role.INTAKE: ("received_by", "holder", "responsible_unit"),
+    Role.SUPERVISOR: ("received_by", "holder", "responsible_unit"),
+    Role.HANDLER: ("responsible_unit",),
+}
+"""The case's units through which each role reaches it; auditors and admins reach every case."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The cases a principal reaches: those with a unit of ``units`` in one of ``through``.
+
+    The single rule behind reading one case and behind every list, queue and export: lists
+    filter on the same fields (read models store them) against the same units.
+    """
+
+    units: frozenset[str]
+    through: tuple[str, ...]
+
+    def covers(self, petition: Petition) -> bool:
+        return any(getattr(petition, field) in self.units for field in self.through)
+
+
+def reach(principal: Principal, org: OrgChart, *, narrowed_to: str | None = None
+          ) -> Reach | None:
+    """The principal's reach (None: every case), or the part of it through ``narrowed_to``,
+    a unit that must lie within the principal's own (AccessDenied if not, UnknownUnit if no
+    such unit)."""
+    everything = principal.role in (Role.ADMIN, Role.AUDITOR)
+    if narrowed_to is not None:
+        org.get(narrowed_to)
+        if not everything and not (principal.unit in org
+                                   and org.is_within(narrowed_to, principal.unit)):
+            raise AccessDenied(f"'{narrowed_to}' is outside the reach of '{principal.unit}'")
+    root = narrowed_to or (None if everything else principal.unit)
+    if root is None:
+        return None
+    units = frozenset(org.subtree(root)) if root in org else frozenset()
+    return Reach(units, REACH_FIELDS.get(principal.role, ("received_by", "holder",
+                                                          "responsible_unit")))
 
 
 def in_scope(principal: Principal, petition: Petition, org: OrgChart) -> bool:
-    if principal.role in (Role.ADMIN, Role.AUDITOR):
-        return True
-    if principal.unit not in org:
-        return False
-    return any(org.is_within(u, principal.unit) for u in case_units(petition, principal.role)
-               if u in org)
+    scope = reach(principal, org)
+    return scope is None or scope.covers(petition)
 
 
 def authorize(principal: Principal, action: str, petition: Petition, org: OrgChart) -> None:
-    """Raises AccessDenied unless the principal's role may act and the case is in its reach."""
+    """CaseNotFound for a case out of reach (as for an unknown one: no hint that it exists);
+    AccessDenied when the role may not act."""
+    authorize_read(principal, petition, org)
     if principal.role not in ACTION_ROLES.get(action, frozenset()):
         raise AccessDenied(f"role '{principal.role}' may not {action}")
     if action == "log-proxy-contact" and principal.role is Role.INTAKE and not principal.proxy:
         raise AccessDenied("only proxy agents among intake users log proxy contacts")
-    if not in_scope(principal, petition, org):
-        raise AccessDenied(f"case {petition.id} is outside the reach of unit '{principal.unit}'")
 
 
 def authorize_read(principal: Principal, petition: Petition, org: OrgChart) -> None:
+    """A case out of reach is answered exactly as an unknown one."""
     if not in_scope(principal, petition, org):
-        raise AccessDenied(f"case {petition.id} is outside the reach of unit '{principal.unit}'")
+        raise CaseNotFound(petition.id)
 
 
 def authorize_register(principal: Principal, received_by: str, org: OrgChart) -> None:

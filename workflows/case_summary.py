@@ -16,6 +16,8 @@ from domain.petition import Petition
 
 REDACTED = "<redacted>"
 PERSONAL_FIELDS = frozenset({"petitioner"})
+HIDDEN_FIELDS = frozenset({"query_code_hash"})  # the petitioner's credential, hashed: no reader's
+
 
 
 def plain(value: Any) -> Any:
@@ -47,7 +49,8 @@ def deadline_dict(deadline: Deadline | None, now: datetime | None = None) -> dic
 def case_summary(
     petition: Petition, policy: DeadlinePolicy, now: datetime, *, pii: bool = False
 ) -> dict[str, Any]:
-    state = {k: v for k, v in vars(petition).items() if not k.startswith("_")}
+    state = {k: v for k, v in vars(petition).items()
+             if not k.startswith("_") and k not in HIDDEN_FIELDS}
     state["petitioner"] = petition.petitioner if pii else REDACTED
     return {
         "case_id": str(petition.id),
@@ -66,7 +69,7 @@ def event_record(event: Any, *, pii: bool = False) -> dict[str, Any]:
         k: (REDACTED if k in PERSONAL_FIELDS and not pii else plain(v))
         for k, v in vars(event).items()
         if k not in {"originator_id", "originator_version", "timestamp", "originator_topic",
-                     "at", "actor"}
+                     "at", "actor", *HIDDEN_FIELDS}
     }
     return {
         "version": event.originator_version,

@@ -1,4 +1,5 @@
-"""The one parser of ``--as-of`` instants: ISO 8601 with a timezone, else a usage error (exit 2)."""
+"""The one parser of ``--as-of`` instants: workflows.as_of.parse_instant (RFC 3339 with a
+timezone, within the bounds every query has, as over HTTP), else a usage error (exit 2)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ from datetime import datetime
 
 import typer
 
+from workflows.as_of import parse_instant
+
 
 def aware_instant(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO instant: {text!r}") from None
-    if moment.tzinfo is None:
-        raise typer.BadParameter("--as-of needs a timezone, e.g. 2026-03-20T09:00+08:00")
-    return moment
+        return parse_instant(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"--as-of: {error}") from None

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from adapters.http.throttle import Throttled
+from projections.cursor import InvalidCursor
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
 from workflows.errors import (
     AccessDenied,
@@ -99,6 +100,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ValidationError)
     async def _model(_: Request, error: ValidationError) -> JSONResponse:
         return _validation(list(error.errors()))  # type: ignore[arg-type]
+
+    @app.exception_handler(InvalidCursor)
+    async def _cursor(_: Request, error: InvalidCursor) -> JSONResponse:
+        return _json(422, "invalid_request", f"cursor: {error}",
+                     problems=[{"field": "cursor", "reason": str(error)}])
 
     @app.exception_handler(Throttled)
     async def _throttled(_: Request, error: Throttled) -> JSONResponse:

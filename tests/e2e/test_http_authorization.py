@@ -5,8 +5,9 @@ from workflows/access.py, so that a mistake there shows up here. The case under 
 received at district QH-D01 and, once delegated, sits at its street QH-D01-S01; the
 "outside" principals act for district QH-D02 and its street QH-D02-S01.
 
-Allowed and in reach → the request succeeds; a role outside the route's set, or a unit outside
-the case's reach → 403 and nothing appended; no token or a revoked one → 401.
+Allowed and in reach → the request succeeds; a case outside the caller's reach → 404, exactly
+as an unknown case; a role outside the route's set, or a jurisdiction outside the caller's
+unit → 403; nothing appended by any refusal; no token or a revoked one → 401.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ CALLERS = [
 
 
 def expected(allowed: frozenset[str], caller: Caller) -> int | str:
+    """A list or feed: the role, then the requested jurisdiction (a unit, not a case)."""
     if caller.role is None or caller.revoked:
         return 401
     roles = allowed | ({"proxy"} if I in allowed and "proxy" not in allowed else set())
@@ -112,6 +114,22 @@ def expected(allowed: frozenset[str], caller: Caller) -> int | str:
     if not caller.inside and caller.role not in EVERYWHERE:
         return 403
     return "ok"
+
+
+def reaches(caller: Caller, *, delegated: bool) -> bool:
+    """The case was received at QH-D01 and, once delegated, is handled by QH-D01-S01."""
+    if caller.role in EVERYWHERE:
+        return True
+    return caller.inside and (caller.role != H or delegated)
+
+
+def expected_on_case(allowed: frozenset[str], caller: Caller, *, delegated: bool) -> int | str:
+    """One case: out of reach is 404 exactly like an unknown case, before any role check."""
+    if caller.role is None or caller.revoked:
+        return 401
+    if not reaches(caller, delegated=delegated):
+        return 404
+    return expected(allowed, caller)
 
 
 # How to bring a fresh case to a state where each action is legal (the server's own commands).
@@ -175,7 +193,7 @@ class Matrix:
         if not ok:
             self.mismatches.append(f"{route} as {caller.name}: want {want}, got {got}"
                                    f" {response.text[:160]}")
-        if got in (401, 403) and appended(self.api) != before:
+        if got in (401, 403, 404) and appended(self.api) != before:
             self.mismatches.append(f"{route} as {caller.name}: a {got} appended")
         if writes and want == "ok" and ok:
             assert appended(self.api) > before
@@ -191,8 +209,9 @@ def matrix(api: FastAPI, client: TestClient, staff: Staff, clock: ManualClock) -
 def test_action_routes(matrix: Matrix, action: str) -> None:
     assert sorted(PREP) == sorted(VALID_BODIES)
     case_id = matrix.case(PREP[action])
+    delegated = PREP[action][:len(DELEGATE)] == DELEGATE
     for caller in CALLERS:
-        want = expected(WRITES[action], caller)
+        want = expected_on_case(WRITES[action], caller, delegated=delegated)
         matrix.check(action, want, caller, lambda h, cid=case_id: matrix.client.post(
             f"/petitions/{cid}/{action}", json=VALID_BODIES[action], headers=h), writes=True)
         if want == "ok":  # that case moved on: the next caller gets a fresh one
@@ -237,7 +256,9 @@ def test_read_routes(matrix: Matrix) -> None:
         for caller in CALLERS:
             if caller.proxy:
                 continue  # reads the same as any intake user
-            matrix.check(route, expected(READS[route], caller), caller, send, writes=False)
+            want = (expected_on_case(READS[route], caller, delegated=True) if "{id}" in route
+                    else expected(READS[route], caller))
+            matrix.check(route, want, caller, send, writes=False)
     assert not matrix.mismatches, "\n".join(matrix.mismatches)
 
 

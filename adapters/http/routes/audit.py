@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from adapters.http.auth import Eng, Staff
+from adapters.http.params import INSTANT_HELP, Instant, instant_query
 from workflows.access import Role, authorize_read
 from workflows.as_of import petition_as_of
 from workflows.case_summary import REDACTED, case_summary, plain
 from workflows.errors import AccessDenied
 
 router = APIRouter(tags=["audit"])
-AsOf = Query(default=None, description="An instant with a timezone, e.g. 2026-03-20T09:00+08:00")
+AsOf = instant_query("Only what was recorded by then.")
 
 
 def _readable(eng: Eng, principal: Any, case_id: UUID) -> None:
@@ -23,7 +23,7 @@ def _readable(eng: Eng, principal: Any, case_id: UUID) -> None:
 
 
 @router.get("/petitions/{case_id}/history", summary="Every event of a case, hash-chained")
-def history(case_id: UUID, principal: Staff, eng: Eng, as_of: AwareDatetime | None = AsOf
+def history(case_id: UUID, principal: Staff, eng: Eng, as_of: AsOf = None
             ) -> dict[str, Any]:
     _readable(eng, principal, case_id)
     trail = eng.view("audit_trail")
@@ -44,6 +44,8 @@ def history(case_id: UUID, principal: Staff, eng: Eng, as_of: AwareDatetime | No
 
 def _entry(entry: dict[str, Any], petitioner: Any) -> dict[str, Any]:
     out = {k: plain(v) for k, v in entry.items()}
+    if isinstance(out.get("payload"), dict):  # the code's hash is a credential's: never shown
+        out["payload"] = {k: v for k, v in out["payload"].items() if k != "query_code_hash"}
     if petitioner is not None and out.get("type") == "Registered":
         out["payload"] = {**out["payload"], "petitioner": petitioner}
     elif out.get("type") == "Registered":
@@ -52,7 +54,8 @@ def _entry(entry: dict[str, Any], petitioner: Any) -> dict[str, Any]:
 
 
 @router.get("/petitions/{case_id}/state", summary="The case as it stood at an instant")
-def state(case_id: UUID, principal: Staff, eng: Eng, as_of: AwareDatetime = Query(...)
+def state(case_id: UUID, principal: Staff, eng: Eng,
+          as_of: Annotated[Instant, Query(description=INSTANT_HELP)]
           ) -> dict[str, Any]:
     _readable(eng, principal, case_id)
     petition = petition_as_of(eng.app, case_id, as_of)

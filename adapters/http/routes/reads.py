@@ -1,7 +1,9 @@
 """Lists from the read models: cases, the supervision queues, and the event feed.
 
-Every list is cut to the caller's jurisdiction (its unit's subtree); auditors and admins see
-all. Cursors are opaque; a damaged one is a 422, not a 500.
+Every list applies the access rule of reading one case (workflows.access.reach): a listed case
+is readable, a readable case is listed. ``jurisdiction`` narrows that reach to a unit within
+it. Rows carry only the fields named below, never the query-code hash. Cursors are opaque; a
+damaged one is a 422, not a 500.
 """
 
 from __future__ import annotations
@@ -10,61 +12,65 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from adapters.http.auth import Eng, Staff
-from domain.errors import InvalidCommand
+from adapters.http.params import Cursor, Limit, instant_query, unit_query
+from domain.values import Status
 from projections import queries
 from projections.case_view import CaseFilter
-from workflows.access import Principal, Role
+from workflows.access import Principal, Reach, Role, reach
 from workflows.case_summary import plain
 from workflows.errors import AccessDenied
 from workflows.event_envelope import envelope
 
 router = APIRouter(tags=["read"])
-Cursor = Query(default=None, max_length=500, description="From the previous page's next_cursor.")
-Limit = Query(default=50, ge=1, le=500)
+
+CASE_FIELDS = (
+    "case_id", "version", "status", "received_by", "holder", "responsible_unit", "unit_level",
+    "district", "street", "channel", "category", "handling_track", "speed_track",
+    "co_petitioners", "registered_at", "accepted_at", "answered_at", "closed_at",
+    "deadline_kind", "deadline_due_on", "deadline_expires_at", "supervision_level",
+    "supervision_count", "rating_attitude", "rating_efficiency", "rating_quality",
+    "proxy_agent", "unsatisfied_pending", "answered_on_time",
+)
+"""What a list row shows: no more than reading the case shows its reader."""
+OBLIGATION_FIELDS = ("case_id", "kind", "unit", "starts_at", "due_on", "expires_at", "status",
+                     "overdue_by")
+
+Jurisdiction = unit_query("Narrow the list to the reach of this unit (within yours).")
+UnitFilter = unit_query("Only rows whose responsible (obligated) unit is this one.")
+RegisteredFrom = instant_query("Registered at or after.")
+RegisteredTo = instant_query("Registered before.")
+OverdueAsOf = instant_query("Overdue as of this instant (default now).")
+
+
+def rows_of(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{f: plain(row.get(f)) for f in fields} for row in rows]
+
+
+def reach_of(eng: Eng, principal: Principal, jurisdiction: str | None) -> Reach | None:
+    return reach(principal, eng.app.org, narrowed_to=jurisdiction)
 
 
 def _sees_everything(principal: Principal) -> bool:
     return principal.role in (Role.AUDITOR, Role.ADMIN)
 
 
-def _reach(eng: Eng, principal: Principal, requested: str | None) -> str | None:
-    """The jurisdiction to filter by: the requested one, which must lie in the caller's reach."""
-    org = eng.app.org
-    if requested is not None:
-        org.get(requested)
-        if not _sees_everything(principal) and not org.is_within(requested, principal.unit):
-            raise AccessDenied(f"'{requested}' is outside the reach of '{principal.unit}'")
-        return requested
-    return None if _sees_everything(principal) else principal.unit
-
-
-def _page(fetch: Any) -> tuple[list[dict[str, Any]], str | None]:
-    try:
-        return fetch()
-    except (ValueError, TypeError, KeyError) as error:
-        raise InvalidCommand(f"bad cursor or filter: {type(error).__name__}") from None
-
-
-@router.get("/petitions", summary="Cases, filtered and paginated")
+@router.get("/petitions", summary="Cases in the caller's reach, filtered and paginated")
 def list_cases(
     principal: Staff, eng: Eng,
-    status: str | None = Query(default=None, max_length=40),
-    unit: str | None = Query(default=None, max_length=64),
-    jurisdiction: str | None = Query(default=None, max_length=64),
-    registered_from: AwareDatetime | None = None,
-    registered_to: AwareDatetime | None = None,
+    status: Status | None = Query(default=None),
+    unit: UnitFilter = None,
+    jurisdiction: Jurisdiction = None,
+    registered_from: RegisteredFrom = None,
+    registered_to: RegisteredTo = None,
     cursor: str | None = Cursor, limit: int = Limit,
 ) -> dict[str, Any]:
-    root = _reach(eng, principal, jurisdiction)
-    where = CaseFilter(status=status, unit=unit,
-                       jurisdiction=eng.app.org.subtree(root) if root else None,
+    where = CaseFilter(status=status.value if status else None, unit=unit,
+                       reach=reach_of(eng, principal, jurisdiction),
                        registered_from=registered_from, registered_to=registered_to)
-    rows, next_cursor = _page(lambda: eng.view("case_view").list_cases(
-        where, limit=limit, cursor=cursor))
-    return {"items": [plain(r) for r in rows], "next_cursor": next_cursor}
+    rows, next_cursor = eng.view("case_view").list_cases(where, limit=limit, cursor=cursor)
+    return {"items": rows_of(rows, CASE_FIELDS), "next_cursor": next_cursor}
 
 
 def _supervisor(principal: Principal) -> None:
@@ -75,36 +81,37 @@ def _supervisor(principal: Principal) -> None:
 @router.get("/supervision/overdue", summary="Open obligations past their deadline, most late first")
 def overdue(
     principal: Staff, eng: Eng,
-    unit: str | None = Query(default=None, max_length=64),
-    jurisdiction: str | None = Query(default=None, max_length=64),
-    as_of: AwareDatetime | None = None,
+    unit: UnitFilter = None,
+    jurisdiction: Jurisdiction = None,
+    as_of: OverdueAsOf = None,
     cursor: str | None = Cursor, limit: int = Limit,
 ) -> dict[str, Any]:
     _supervisor(principal)
-    root = _reach(eng, principal, jurisdiction)
+    scope = reach_of(eng, principal, jurisdiction)
     moment: datetime = as_of or eng.app.clock.now()
-    rows, next_cursor = _page(lambda: queries.overdue_with_ladder(
-        eng.app, eng.view("supervision_queue"), moment, unit=unit, jurisdiction=root,
-        limit=limit, cursor=cursor))
-    return {"as_of": moment.isoformat(), "items": [plain(r) for r in rows],
-            "next_cursor": next_cursor}
+    rows, next_cursor = queries.overdue_with_ladder(
+        eng.app, eng.view("supervision_queue"), moment, unit=unit, reach=scope, limit=limit,
+        cursor=cursor)
+    items = [{**row, "ladder": plain(raw["ladder"])}
+             for row, raw in zip(rows_of(rows, OBLIGATION_FIELDS), rows, strict=True)]
+    return {"as_of": moment.isoformat(), "items": items, "next_cursor": next_cursor}
 
 
 @router.get("/supervision/due-soon", summary="Open obligations due within N days")
 def due_soon(
     principal: Staff, eng: Eng,
     within_days: int = Query(default=3, ge=0, le=365),
-    unit: str | None = Query(default=None, max_length=64),
-    jurisdiction: str | None = Query(default=None, max_length=64),
+    unit: UnitFilter = None,
+    jurisdiction: Jurisdiction = None,
     cursor: str | None = Cursor, limit: int = Limit,
 ) -> dict[str, Any]:
     _supervisor(principal)
-    root = _reach(eng, principal, jurisdiction)
+    scope = reach_of(eng, principal, jurisdiction)
     now = eng.app.clock.now()
-    rows, next_cursor = _page(lambda: queries.due_soon(
-        eng.app.org, eng.view("supervision_queue"), now, within_days, unit=unit,
-        jurisdiction=root, limit=limit, cursor=cursor))
-    return {"now": now.isoformat(), "items": [plain(r) for r in rows],
+    rows, next_cursor = queries.due_soon(
+        eng.app.org, eng.view("supervision_queue"), now, within_days, unit=unit, reach=scope,
+        limit=limit, cursor=cursor)
+    return {"now": now.isoformat(), "items": rows_of(rows, OBLIGATION_FIELDS),
             "next_cursor": next_cursor}
 
 

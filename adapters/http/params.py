@@ -1,0 +1,37 @@
+"""Query parameters parsed in one place: instants within the engine's bounds, unit ids.
+
+An instant goes through workflows.as_of.check_instant (the CLI's ``--as-of`` goes through
+``parse_instant``, the same rule), so year 1 at +14:00 is a 422 naming the parameter, never an
+overflow deeper down. Cursors are checked by projections.cursor when a list decodes them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import AfterValidator, AwareDatetime
+
+from workflows.as_of import EARLIEST, LATEST, check_instant
+
+Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
+INSTANT_HELP = (f"An instant with a timezone, e.g. 2026-03-20T09:00+08:00, between "
+                f"{EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC).")
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"  # no control characters (a NUL is not storable text)
+
+
+def unit_query(what: str) -> Any:
+    """An optional unit id in the query (``name: unit_query(...) = None``)."""
+    return Annotated[str | None, Query(min_length=1, max_length=64, pattern=PLAIN_TEXT,
+                                       description=what)]
+
+
+def instant_query(what: str) -> Any:
+    """An optional instant in the query (``name: instant_query(...) = None``). In Annotated
+    form: FastAPI drops a type's validators when ``Query()`` is the default instead."""
+    return Annotated[Instant | None, Query(description=f"{what} {INSTANT_HELP}")]
+
+
+Cursor = Query(default=None, max_length=500, pattern=r"^[A-Za-z0-9_=-]+$",
+               description="From the previous page's next_cursor.")
+Limit = Query(default=50, ge=1, le=500)
