@@ -28,4 +28,13 @@ def serve(
     api = create_app(settings, run_projections=True)
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     console.print("get a token: petition token issue --role intake --unit QH-D01")
-    uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.Server(server_config(api, settings, host=host, port=port)).run()
+
+
+def server_config(api: object, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+    """uvicorn as the service runs it: its access log off (it prints query strings), and
+    X-Forwarded-For believed only from PETITION_TRUSTED_PROXIES (uvicorn's own default trusts
+    127.0.0.1, which would let any local client choose its address for the throttle)."""
+    trusted = ",".join(settings.trusted_proxies)
+    return uvicorn.Config(api, host=host, port=port, log_config=None, access_log=False,
+                          proxy_headers=bool(trusted), forwarded_allow_ips=trusted or "")
