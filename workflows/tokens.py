@@ -5,21 +5,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
-from domain.api_token import ApiToken
+from domain.api_token import DEFAULT_LIFETIME, ApiToken
 from domain.errors import InvalidCommand
 from domain.units import OrgChart
 from workflows.access import Principal, Role
 from workflows.clock import Clock
 
 PREFIX = "pt_"
+LONGEST_LIFETIME = timedelta(days=3650)
 
 
 class Unauthenticated(Exception):
-    """No token, an unknown token or a revoked one (HTTP 401)."""
+    """No token, an unknown token, an expired or a revoked one (HTTP 401)."""
 
 
 class UnknownToken(InvalidCommand):
@@ -31,6 +33,7 @@ class IssuedToken:
     token: str
     token_id: UUID
     principal: Principal
+    expires_at: datetime
 
 
 def token_hash(token: str) -> str:
@@ -43,16 +46,19 @@ class TokenService:
         self.app, self.org, self.clock = app, org, clock
 
     def issue(self, role: Role, unit: str, *, pii: bool = False, proxy: bool = False,
-              label: str = "") -> IssuedToken:
+              label: str = "", expires_in: timedelta = DEFAULT_LIFETIME) -> IssuedToken:
         self.org.get(unit)
         if proxy and role is not Role.INTAKE:
             raise InvalidCommand("only intake tokens can be flagged as proxy agents")
+        if not timedelta(minutes=1) <= expires_in <= LONGEST_LIFETIME:
+            raise InvalidCommand("a token lives between one minute and ten years")
         token = PREFIX + secrets.token_urlsafe(32)
         digest = token_hash(token)
+        now = self.clock.now()
         record = ApiToken(token_hash=digest, role=Role(role).value, unit=unit, pii=pii,
-                          proxy=proxy, label=label, at=self.clock.now())
+                          proxy=proxy, label=label, at=now, expires_at=now + expires_in)
         self.app.save(record)
-        return IssuedToken(token, record.id, self._principal(record))
+        return IssuedToken(token, record.id, self._principal(record), record.expires_at)
 
     def revoke(self, token_id: UUID) -> None:
         try:
@@ -77,6 +83,8 @@ class TokenService:
             raise Unauthenticated("unknown token")
         if record.revoked_at is not None:
             raise Unauthenticated("token revoked")
+        if record.expired(self.clock.now()):
+            raise Unauthenticated("token expired")
         return self._principal(record)
 
     @staticmethod
