@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from adapters.http import errors, request_log
+from adapters.http import errors, openapi, request_log
 from adapters.http.body_limit import BodyLimit
 from adapters.http.engine import Engine
 from adapters.http.routes import analytics, audit, health, petitions, reads, status, supervision
@@ -86,4 +86,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))
     api.include_router(supervision.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(analytics.router, responses=errors.responses(401, 403, 422, 503))
+    openapi.install(api, engine.app.org)
     return api

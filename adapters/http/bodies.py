@@ -1,10 +1,16 @@
-"""Request bodies: each command's fields less those the server fills in (who, which case)."""
+"""Request bodies: each command's fields less those the server fills in (who, which case).
+
+Numbers are strict: JSON's ``true`` is not the number 1, nor ``"3"`` the number 3, as the
+OpenAPI document says; commands alone would take either.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from functools import cache
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Strict, create_model
 
 from workflows.commands import ACTIONS, Command, RegisterPetition
 
@@ -17,16 +23,37 @@ DEFAULTED_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+def strict(annotation: Any) -> Any:
+    """``annotation`` with strict numbers, also inside optionals and nested models."""
+    if annotation in (int, float):
+        return Annotated[annotation, Strict()]
+    if get_origin(annotation) in (Union, types.UnionType):
+        return Union[tuple(strict(a) for a in get_args(annotation))]  # noqa: UP007
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _strict_model(annotation)
+    return annotation
+
+
+@cache
+def _strict_model(model: type[BaseModel]) -> type[BaseModel]:
+    """The same model (name, validators) with its number fields made strict."""
+    numbers = {name: (strict(info.annotation), info) for name, info in model.model_fields.items()
+               if strict(info.annotation) is not info.annotation}
+    return create_model(model.__name__, __base__=model, **numbers) if numbers else model
+
+
 def body_model(name: str, command: type[Command], optional: frozenset[str] = frozenset()
                ) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for field_name, info in command.model_fields.items():
         if field_name in SERVER_FIELDS:
             continue
-        if field_name in optional:
-            fields[field_name] = (info.annotation | None, None)  # type: ignore[operator]
+        annotation = strict(info.annotation)
+        if field_name in optional:  # the same constraints, or left out (null)
+            kept = Annotated[(annotation, *info.metadata)]  # type: ignore[valid-type]
+            fields[field_name] = (kept | None, None)
         else:
-            fields[field_name] = (info.annotation, info)
+            fields[field_name] = (annotation, info)
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 

@@ -62,6 +62,10 @@ def responses(*codes: int) -> dict[int | str, dict[str, object]]:
     return {code: {"model": ErrorBody, "description": _WHY[code]} for code in codes}
 
 
+def describe(code: int) -> str:
+    return _WHY[code]
+
+
 def _json(status: int, error: str, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
 
@@ -73,6 +77,15 @@ def _validation(errors: list[dict[str, object]]) -> JSONResponse:
     ]
     first = problems[0] if problems else {"field": "", "reason": "invalid"}
     return _json(422, "invalid_request", f"{first['field']}: {first['reason']}", problems=problems)
+
+
+def _methods_at(request: Request) -> list[str]:
+    """Every method some route answers at this path (the framework names only one route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if getattr(route, "path_regex", None) and route.path_regex.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _unparsable(errors: list[dict[str, object]]) -> bool:
@@ -88,13 +101,15 @@ def install(app: FastAPI) -> None:
         return _validation(errors)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, error: HTTPException) -> JSONResponse:
+    async def _http(request: Request, error: HTTPException) -> JSONResponse:
         """The framework's own refusals (unparsable body, unknown route, wrong method)."""
         message = ("the body is not valid JSON (syntax, UTF-8, nesting or number size)"
                    if error.status_code == 400 else str(error.detail))
         response = _json(error.status_code, _HTTP_ERRORS.get(error.status_code, "http_error"),
                          message)
         response.headers.update(error.headers or {})
+        if error.status_code == 405:
+            response.headers["Allow"] = ", ".join(_methods_at(request))
         return response
 
     @app.exception_handler(ValidationError)

@@ -1,20 +1,22 @@
 """Query parameters parsed in one place: instants within the engine's bounds, unit ids.
 
-An instant goes through workflows.as_of.check_instant (the CLI's ``--as-of`` goes through
-``parse_instant``, the same rule), so year 1 at +14:00 is a 422 naming the parameter, never an
+An instant goes through workflows.as_of.parse_instant, as the CLI's ``--as-of`` does, so year 1 at +14:00 is a 422 naming the parameter, never an
 overflow deeper down. Cursors are checked by projections.cursor when a list decodes them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import BeforeValidator, WithJsonSchema
 
-from workflows.as_of import EARLIEST, LATEST, check_instant
+from workflows.as_of import EARLIEST, LATEST, parse_instant
 
-Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
+Instant = Annotated[datetime, BeforeValidator(parse_instant),
+                    WithJsonSchema({"type": "string", "format": "date-time"})]
+"""Text only (pydantic alone would also take a number as seconds since 1970)."""
 INSTANT_HELP = (f"An instant with a timezone, e.g. 2026-03-20T09:00+08:00, between "
                 f"{EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC).")
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"  # no control characters (a NUL is not storable text)

@@ -31,14 +31,14 @@ class CodeBody(BaseModel):
     query_code: str = Field(min_length=4, max_length=40)
 
 
-class RateBody(CodeBody):
+class PetitionerRateBody(CodeBody):
     attitude: Satisfaction
     efficiency: Satisfaction
     quality: Satisfaction
     comment: str = Field(default="", max_length=2000)
 
 
-class ReviewBody(CodeBody):
+class PetitionerReviewBody(CodeBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -84,7 +84,7 @@ def status(body: CodeBody, request: Request, eng: Eng) -> dict[str, Any]:
 
 
 @router.post("/status/rate", summary="Rate the answer (网上评)")
-def rate(body: RateBody, request: Request, eng: Eng, key: IdempotencyKey = None
+def rate(body: PetitionerRateBody, request: Request, eng: Eng, key: IdempotencyKey = None
          ) -> dict[str, Any]:
     case_id = _case_for(eng, request, body.query_code)
     command = RatePetition(case_id=case_id, actor=PETITIONER, attitude=body.attitude,
@@ -94,7 +94,7 @@ def rate(body: RateBody, request: Request, eng: Eng, key: IdempotencyKey = None
 
 
 @router.post("/status/review", summary="Ask for review (复查) or re-review (复核)")
-def review(body: ReviewBody, request: Request, eng: Eng, key: IdempotencyKey = None
+def review(body: PetitionerReviewBody, request: Request, eng: Eng, key: IdempotencyKey = None
            ) -> dict[str, Any]:
     """After an answer this asks for 复查; after a review decision, for 复核."""
     case_id = _case_for(eng, request, body.query_code)
