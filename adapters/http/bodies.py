@@ -1,16 +1,20 @@
 """Request bodies: each command's fields less those the server fills in (who, which case).
 
 Numbers are strict: JSON's ``true`` is not the number 1, nor ``"3"`` the number 3, as the
-OpenAPI document says; commands alone would take either.
+OpenAPI document says; commands alone would take either. Instants are RFC 3339 text within the
+bounds every instant has (adapters.http.params), not seconds since 1970.
 """
 
 from __future__ import annotations
 
 import types
+from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Strict, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Strict, create_model
+
+from adapters.http.params import Instant
 
 from workflows.commands import ACTIONS, Command, RegisterPetition
 
@@ -27,6 +31,8 @@ def strict(annotation: Any) -> Any:
     """``annotation`` with strict numbers, also inside optionals and nested models."""
     if annotation in (int, float):
         return Annotated[annotation, Strict()]
+    if annotation in (datetime, AwareDatetime):
+        return Instant
     if get_origin(annotation) in (Union, types.UnionType):
         return Union[tuple(strict(a) for a in get_args(annotation))]  # noqa: UP007
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
