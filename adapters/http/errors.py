@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -80,11 +82,12 @@ def _validation(errors: list[dict[str, object]]) -> JSONResponse:
 
 
 def _methods_at(request: Request) -> list[str]:
-    """Every method some route answers at this path (the framework names only one route's)."""
+    """Every documented method at this path (the framework names only one route's)."""
+    path = request.url.path
     methods: set[str] = set()
-    for route in request.app.routes:
-        if getattr(route, "path_regex", None) and route.path_regex.match(request.url.path):
-            methods |= set(getattr(route, "methods", None) or ())
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {method.upper() for method in operations}
     return sorted(methods)
 
 
