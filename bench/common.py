@@ -7,6 +7,7 @@ SQLite file in a temporary directory, so runs never see each other's data.
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import tempfile
 import uuid

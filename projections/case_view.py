@@ -18,8 +18,8 @@ from domain.units import OrgChart
 from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates, case_key
 from projections.cursor import decode, encode
-from projections.view import PostgresView, Row, SQLiteView, View, encode_date
 from projections.reach_filter import reach_clause
+from projections.view import PostgresView, Row, SQLiteView, View, encode_date
 from workflows.access import Reach
 
 COLUMNS = (

@@ -2,8 +2,9 @@
 
 A principal acts for one unit; its reach is the cases whose units (by role: REACH_FIELDS) lie in
 that unit's subtree of the organisation chart. A case out of reach is answered as an unknown
-one, so that nobody learns which cases exist outside their reach. The check runs inside the command, on the same aggregate the command decides on, so a case that
-moves between the check and the write cannot slip through.
+one, so that nobody learns which cases exist outside their reach. The check runs inside the
+command, on the same aggregate the command decides on, so a case that moves between the check
+and the write cannot slip through.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Strict, create_model
 
 from adapters.http.params import Instant
-
 from workflows.commands import ACTIONS, Command, RegisterPetition
 
 SERVER_FIELDS = frozenset({"actor", "case_id"})

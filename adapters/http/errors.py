@@ -12,8 +12,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from adapters.http.throttle import Throttled
-from projections.cursor import InvalidCursor
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
+from projections.cursor import InvalidCursor
 from workflows.errors import (
     AccessDenied,
     CaseNotFound,

@@ -46,7 +46,7 @@ def honest(document: dict[str, Any]) -> dict[str, Any]:
     document.setdefault("components", {}).setdefault("schemas", {}).setdefault(
         "ErrorBody", ErrorBody.model_json_schema())
     for path, operations in document["paths"].items():
-        for method, operation in operations.items():
+        for operation in operations.values():
             responses = operation.setdefault("responses", {})
             codes = [400, 413] if "requestBody" in operation else []
             codes += [] if path in NO_STORE else [503]

@@ -1,7 +1,8 @@
 """Query parameters parsed in one place: instants within the engine's bounds, unit ids.
 
-An instant goes through workflows.as_of.parse_instant, as the CLI's ``--as-of`` does, so year 1 at +14:00 is a 422 naming the parameter, never an
-overflow deeper down. Cursors are checked by projections.cursor when a list decodes them.
+An instant goes through workflows.as_of.parse_instant, as the CLI's ``--as-of`` does, so year 1
+at +14:00 is a 422 naming the parameter, never an overflow deeper down. Cursors are checked by
+projections.cursor when a list decodes them.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, tagged)
-        except Exception as error:  # noqa: BLE001 - the last line of defence: answer, log
+        except Exception as error:
             answer.update(error=type(error).__name__, where=_where(error))
             if answer["status"] is not None:
                 raise  # the answer had begun: the server can only drop the connection

@@ -125,4 +125,6 @@ def test_overdue_and_unsatisfied_print_the_shared_reads(settings: Settings, demo
 def test_a_bad_as_of_is_a_usage_error(settings: Settings, demo: dict, command: str) -> None:
     case = [demo["samples"]["closed"]] if command == "history" else []
     done = run(settings, command, *case, "--as-of", "next tuesday", expect=2)
-    assert "not an ISO instant" in done.stderr
+    assert "not an RFC 3339 instant" in done.stderr
+    beyond = run(settings, command, *case, "--as-of", "0001-01-01T00:00:00+14:00", expect=2)
+    assert "between 1900-01-01 and 2999-12-31" in beyond.stderr

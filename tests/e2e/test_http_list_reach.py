@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from adapters.demo_data import DemoDistrict
+from adapters.synthetic.demo import DemoDistrict
 from tests.e2e.conftest import DISTRICT, Staff, register_body
 from workflows import commands as c
 from workflows.access import Principal, Role, in_scope

@@ -88,9 +88,8 @@ def test_the_bounds_keep_ordinary_instants_and_real_cursors(
     intake = staff.headers("intake", DISTRICT)
     for _ in range(3):
         client.post("/petitions", json=register_body(), headers=intake)
-    first = client.get("/petitions", params={"limit": 2, "registered_from": "1900-01-01T08:00+08:00",
-                                             "registered_to": "2999-12-31T23:59:59Z"},
-                       headers=admin).json()
+    bounds = {"registered_from": "1900-01-01T08:00+08:00", "registered_to": "2999-12-31T23:59:59Z"}
+    first = client.get("/petitions", params={"limit": 2, **bounds}, headers=admin).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
     rest = client.get("/petitions", params={"limit": 2, "cursor": first["next_cursor"]},
                       headers=admin).json()
