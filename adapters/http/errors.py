@@ -42,7 +42,7 @@ class ErrorBody(BaseModel):
 
 
 _WHY = {
-    400: "The body is not JSON (bad syntax or UTF-8, too deep, a number too long); nothing appended",
+    400: "The body is not JSON (syntax, UTF-8, too deep, a number too long); nothing appended",
     401: "No token, an unknown or a revoked one",
     403: "The role may not, or the case is outside the caller's reach; nothing appended",
     404: "No such case (or query code)",

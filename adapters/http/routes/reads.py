@@ -9,7 +9,7 @@ damaged one is a 422, not a 500.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -29,13 +29,14 @@ CASE_FIELDS = (
     "case_id", "version", "status", "received_by", "holder", "responsible_unit", "unit_level",
     "district", "street", "channel", "category", "handling_track", "speed_track",
     "co_petitioners", "registered_at", "accepted_at", "answered_at", "closed_at",
-    "deadline_kind", "deadline_due_on", "deadline_expires_at", "supervision_level",
+    "deadline_kind", "deadline_due_on", "deadline_expires_at", "deadline_provisional",
+    "supervision_level",
     "supervision_count", "rating_attitude", "rating_efficiency", "rating_quality",
     "proxy_agent", "unsatisfied_pending", "answered_on_time",
 )
 """What a list row shows: no more than reading the case shows its reader."""
-OBLIGATION_FIELDS = ("case_id", "kind", "unit", "starts_at", "due_on", "expires_at", "status",
-                     "overdue_by")
+OBLIGATION_FIELDS = ("case_id", "kind", "unit", "starts_at", "due_on", "expires_at",
+                     "provisional", "status", "overdue_by")
 
 Jurisdiction = unit_query("Narrow the list to the reach of this unit (within yours).")
 UnitFilter = unit_query("Only rows whose responsible (obligated) unit is this one.")
@@ -59,7 +60,7 @@ def _sees_everything(principal: Principal) -> bool:
 @router.get("/petitions", summary="Cases in the caller's reach, filtered and paginated")
 def list_cases(
     principal: Staff, eng: Eng,
-    status: Status | None = Query(default=None),
+    status: Annotated[Status | None, Query()] = None,
     unit: UnitFilter = None,
     jurisdiction: Jurisdiction = None,
     registered_from: RegisteredFrom = None,
