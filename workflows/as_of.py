@@ -39,14 +39,14 @@ def check_instant(moment: datetime) -> datetime:
     return moment
 
 
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?([Zz]|[+-]\d\d:\d\d)")
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?([Zz]|[+-]\d\d:\d\d)")
 """RFC 3339 date-time (seconds may be left out, as in 2026-03-20T09:00+08:00)."""
 
 
 def parse_instant(text: str) -> datetime:
     """An RFC 3339 instant with a timezone within the bounds above (ValueError if not): the one
     parser behind every ``as_of``, time filter and cursor, on the command line and over HTTP."""
-    if not isinstance(text, str) or not _RFC3339.fullmatch(text):
+    if not isinstance(text, str) or not RFC3339.fullmatch(text):
         raise ValueError("not an RFC 3339 instant with a timezone, e.g. 2026-03-20T09:00+08:00")
     try:
         moment = datetime.fromisoformat(text.upper().replace(" ", "T"))

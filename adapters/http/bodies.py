@@ -1,8 +1,8 @@
 """Request bodies: each command's fields less those the server fills in (who, which case).
 
 Numbers are strict: JSON's ``true`` is not the number 1, nor ``"3"`` the number 3, as the
-OpenAPI document says; commands alone would take either. Instants are RFC 3339 text within the
-bounds every instant has (adapters.http.params), not seconds since 1970.
+OpenAPI document says; commands alone would take either. Instants are RFC 3339 text, not
+seconds since 1970 (their bounds are the policy's, checked by the decision).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Strict, create_model
 
-from adapters.http.params import Instant
+from adapters.http.params import BusinessTime
 from workflows.commands import ACTIONS, Command, RegisterPetition
 
 SERVER_FIELDS = frozenset({"actor", "case_id"})
@@ -31,7 +31,7 @@ def strict(annotation: Any) -> Any:
     if annotation in (int, float):
         return Annotated[annotation, Strict()]
     if annotation in (datetime, AwareDatetime):
-        return Instant
+        return BusinessTime
     if get_origin(annotation) in (Union, types.UnionType):
         return Union[tuple(strict(a) for a in get_args(annotation))]  # noqa: UP007
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

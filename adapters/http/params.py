@@ -11,13 +11,25 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
 
-from workflows.as_of import EARLIEST, LATEST, parse_instant
+from workflows.as_of import EARLIEST, LATEST, RFC3339, parse_instant
 
 Instant = Annotated[datetime, BeforeValidator(parse_instant),
                     WithJsonSchema({"type": "string", "format": "date-time"})]
 """Text only (pydantic alone would also take a number as seconds since 1970)."""
+
+
+def _rfc3339_text(value: object) -> object:
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
+        raise ValueError("not an RFC 3339 instant with a timezone, e.g. 2026-03-20T09:00+08:00")
+    return value
+
+
+BusinessTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text),
+                         WithJsonSchema({"type": "string", "format": "date-time"})]
+"""A body's business time: RFC 3339 text; its bounds are the deadline policy's (422
+``rule_violated`` from the decision), not a query's."""
 INSTANT_HELP = (f"An instant with a timezone, e.g. 2026-03-20T09:00+08:00, between "
                 f"{EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC).")
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"  # no control characters (a NUL is not storable text)
