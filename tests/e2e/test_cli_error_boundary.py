@@ -30,6 +30,7 @@ UNREACHABLE = "postgresql://postgres@127.0.0.1:1/test"  # nothing listens on por
 PLACEHOLDERS = {  # values for required arguments and options, by parameter name
     "case_id": str(uuid.UUID(int=1)), "token_id": str(uuid.UUID(int=2)), "action": "accept",
     "name": "case_view", "role": "intake", "unit": "QH-D01", "group": "g",
+    "period": "2026-10", "text": "夜间施工噪音",
 }
 NEEDS_KAFKA = {("relay",), ("subscribe",)}  # refuse (exit 2) before touching any store
 
