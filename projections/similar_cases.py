@@ -16,7 +16,7 @@ maintained (docs/dependencies.md). Segmentation uses jieba's bundled dictionary 
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,8 +82,11 @@ class SimilarCases:
                 self._ranked = None
 
     def search(self, text: str, *, limit: int = 5, units: Collection[str] | None = None,
-               exclude: str | None = None) -> list[dict[str, Any]]:
-        """The ``limit`` answered cases most similar to ``text`` (within ``units``, if given)."""
+               exclude: str | None = None, visible: Callable[[str], bool] | None = None
+               ) -> list[dict[str, Any]]:
+        """The ``limit`` answered cases most similar to ``text`` (within ``units``, if given),
+        among those ``visible`` admits: a caller's reach, which depends on the case's current
+        holder and responsible unit, not on where it was registered."""
         self.refresh()
         words = tokens(text)
         bm25, docs = self._index()
@@ -95,7 +98,8 @@ class SimilarCases:
         for i in ranked:
             d = docs[i]
             if scores[i] <= 0 or d.case_id == exclude or (
-                    units is not None and not set(d.places) & set(units)):
+                    units is not None and not set(d.places) & set(units)) or (
+                    visible is not None and not visible(d.case_id)):
                 continue
             out.append({"case_id": d.case_id, "score": round(float(scores[i]), 4),
                         "subject": d.subject, "category": d.category, "answer": d.answer,

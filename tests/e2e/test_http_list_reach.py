@@ -112,3 +112,33 @@ def test_list_rows_carry_no_query_code_hash_or_internal_fields(
         assert rows and all("query_code_hash" not in r and "position" not in r for r in rows)
     one = client.get(f"/petitions/{demo[0].id}", headers=staff.headers("admin", "QH"))
     assert "query_code_hash" not in one.json()
+
+
+def test_similar_cases_list_only_cases_the_caller_can_read(
+    api: FastAPI, client: TestClient, staff: Staff, demo: list[Any]
+) -> None:
+    """``POST /analytics/similar`` is a list of cases too: the same reach rule, in ranking order."""
+    org = api.state.engine.app.org
+    answered = [p for p in demo if p.answer is not None]
+    assert answered
+    text = answered[0].subject
+    everyone = client.post("/analytics/similar", json={"text": text, "limit": 50},
+                           headers=staff.headers("admin", "QH"))
+    assert everyone.status_code == 200, everyone.text
+    ranking = [item["case_id"] for item in everyone.json()["items"]]
+    assert ranking
+    by_id = {str(p.id): p for p in demo}
+    compared = 0
+    for role in (Role.INTAKE, Role.HANDLER, Role.SUPERVISOR):
+        for unit in (u.id for u in org):
+            who = Principal(token_id="x", role=role, unit=unit)
+            found = client.post("/analytics/similar", json={"text": text, "limit": 50},
+                                headers=staff.headers(role.value, unit))
+            assert found.status_code == 200, found.text
+            listed = [item["case_id"] for item in found.json()["items"]]
+            expected = [i for i in ranking if in_scope(who, by_id[i], org)]
+            if len(ranking) < 50:  # the admin's ranking is complete: compare in full
+                assert listed == expected, (role, unit)
+            assert set(listed) <= set(expected), (role, unit)
+            compared += len(listed)
+    assert compared > 0

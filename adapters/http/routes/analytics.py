@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -20,7 +21,7 @@ from projections import analysis_queries as aq
 from projections.hotspots import geojson, hotspots
 from projections.periods import parse_period
 from projections.similar_cases import similar_cases_of
-from workflows.access import Principal, Role
+from workflows.access import Principal, Role, reach
 from workflows.errors import AccessDenied
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -109,6 +110,10 @@ class SimilarQuery(BaseModel):
 @router.post("/similar", summary="The answered cases most similar to a text, with their answers")
 def similar(principal: Staff, eng: Eng, query: SimilarQuery) -> dict[str, Any]:
     root = _reach(eng, principal, query.unit, tuple(Role))
-    units = eng.app.org.subtree(root) if root else None
+    scope = reach(principal, eng.app.org, narrowed_to=query.unit)
+
+    def readable(case_id: str) -> bool:  # the single-case read's rule, on the case as it is now
+        return scope is None or scope.covers(eng.app.get_petition(UUID(case_id)))
+
     return {"unit": root, "items": similar_cases_of(eng.app).search(
-        query.text, limit=query.limit, units=units)}
+        query.text, limit=query.limit, visible=readable)}
