@@ -187,8 +187,8 @@ class Petition(PetitionState, Aggregate):
         self, *, at: datetime, actor: str, days: int, reason: str, policy: DeadlinePolicy
     ) -> None:
         self._check("extend-request", at)
-        if self.extended_this_round:
-            self._refuse("extend-request", "the deadline was already extended once")
+        if self.extension_used:
+            self._refuse("extend-request", "the matter's one extension was already granted")
         if self.extension_requested_days is not None:
             self._refuse("extend-request", "an extension request is already pending")
         self._check_extension_days(days, policy)
@@ -199,8 +199,8 @@ class Petition(PetitionState, Aggregate):
         policy: DeadlinePolicy,
     ) -> None:
         self._check("extend", at)
-        if self.extended_this_round:
-            self._refuse("extend", "the deadline was already extended once")
+        if self.extension_used:
+            self._refuse("extend", "the matter's one extension was already granted")
         self._check_extension_days(days, policy)
         self._emit(
             ev.DeadlineExtended,
@@ -292,7 +292,7 @@ class Petition(PetitionState, Aggregate):
         org: OrgChart,
     ) -> None:
         self._check("review-decision", at)
-        org.get(unit)
+        self._check_decider("review", unit, self.answered_by, org)
         self._emit(ev.ReviewDecided, at, actor, unit=unit, outcome=ReviewOutcome(outcome).value,
                    opinion=_text("opinion", opinion))
 
@@ -311,7 +311,7 @@ class Petition(PetitionState, Aggregate):
         org: OrgChart,
     ) -> None:
         self._check("re-review-decision", at)
-        org.get(unit)
+        self._check_decider("re-review", unit, self.reviewed_by, org)
         self._emit(ev.ReReviewDecided, at, actor, unit=unit,
                    outcome=ReviewOutcome(outcome).value, opinion=_text("opinion", opinion))
 
@@ -368,6 +368,21 @@ class Petition(PetitionState, Aggregate):
         limit = policy.rules.max_extension_days
         if not 1 <= days <= limit:
             raise InvalidCommand(f"an extension must be between 1 and {limit} days, got {days}")
+
+    @staticmethod
+    def _check_decider(what: str, unit: str, below: str | None, org: OrgChart) -> None:
+        """信访工作条例 Art. 35: a review (复查) is decided by the organ one level above the one
+        that answered, a re-review (复核) one level above the reviewer; no other unit. At the
+        top of the chart the top unit (the people's government, which reviews its own
+        departments' answers) decides itself."""
+        org.get(unit)
+        if below is None:
+            raise InvalidCommand(f"no decision to {what}: the deciding unit is not recorded")
+        above = org.get(below).parent
+        if unit != (above or below):
+            which = f"the organ one level above '{below}'" if above else "the top of the chart"
+            raise InvalidCommand(f"the {what} is decided by '{above or below}', {which}, "
+                                 f"not by '{unit}'")
 
     def _refuse(self, command: str, detail: str) -> None:
         raise IllegalTransition(command, self.status.value, self.allowed_commands, detail)

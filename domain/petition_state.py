@@ -37,7 +37,16 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date,
 
 
 class PetitionState:
-    """The state of a petition, built by its events (a base of ``Petition``)."""
+    """The state of a petition, built by its events (a base of ``Petition``).
+
+    Attributes added after the first release have a class-level default, so a snapshot taken
+    before they existed still restores a complete state."""
+
+    reviewed_by: str | None = None  # the unit that decided the review (复查)
+    extension_used = False  # Art. 32: one extension per matter, reopening does not renew it
+    extension_reason: str | None = None  # told to the petitioner (告知信访人延期理由)
+    extended_at: datetime | None = None
+    extension_granted_days = 0  # the matter's one extension, kept after a reopening
 
     @property
     def current_obligation(self) -> str | None:
@@ -79,8 +88,7 @@ class PetitionState:
         self.speed_track: SpeedTrack | None = None
         self.accepted_at: datetime | None = None
         self.handling_started_at: datetime | None = None
-        self.extension_days = 0
-        self.extended_this_round = False
+        self.extension_days = 0  # added to the current round's answer deadline
         self.extension_requested_days: int | None = None
         self.decline_reason: str | None = None
         self.redirect_to: RedirectChannel | None = None
@@ -142,7 +150,9 @@ class PetitionState:
     @when.register(ev.DeadlineExtended)
     def _(self, e: ev.DeadlineExtended) -> None:
         self.extension_days += e.days
-        self.extended_this_round = True
+        self.extension_used = True
+        self.extension_reason, self.extended_at = e.reason, e.at
+        self.extension_granted_days = e.days
         self.extension_requested_days = None
         self._moved(e)
 
@@ -199,6 +209,7 @@ class PetitionState:
     def _(self, e: ev.ReviewDecided) -> None:
         self.status = Status.REVIEWED
         self.review_decided_at, self.review_outcome = e.at, ReviewOutcome(e.outcome)
+        self.reviewed_by = e.unit
         self._moved(e)
 
     @when.register(ev.ReReviewRequested)
@@ -223,7 +234,7 @@ class PetitionState:
     def _(self, e: ev.Reopened) -> None:
         self.status = Status.IN_HANDLING
         self.handling_started_at = e.at
-        self.extension_days, self.extended_this_round = 0, False
+        self.extension_days = 0  # the new round's own deadline; the allowance stays used
         self.extension_requested_days = None
         self.closed_at = None
         self.reopen_count += 1

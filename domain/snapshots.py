@@ -79,8 +79,10 @@ class PetitionSnapshot(Snapshot):
                    topic=plain.topic, state={k: encode(i) for k, i in plain.state.items()})
 
     def mutate(self, _: None) -> Aggregate:
+        state = {k: decode(i) for k, i in self.state.items()}
+        if "extended_this_round" in state:  # taken before the allowance was per matter
+            state["extension_used"] = state.pop("extended_this_round")
         decoded = Snapshot(originator_id=self.originator_id,
                            originator_version=self.originator_version,
-                           timestamp=self.timestamp, topic=self.topic,
-                           state={k: decode(i) for k, i in self.state.items()})
+                           timestamp=self.timestamp, topic=self.topic, state=state)
         return decoded.mutate(None)  # type: ignore[return-value]

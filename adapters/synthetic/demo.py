@@ -263,7 +263,8 @@ class DemoDistrict:
 
     def _review(self, s: Story) -> None:
         rng, p = self.rng, s.petition
-        reviewer = self.org.get(p.holder).parent or p.holder
+        answered_by = p.answered_by or p.holder
+        reviewer = self.org.get(answered_by).parent or answered_by  # Art. 35: one level up
         if not s.step(rng.uniform(1, 20), lambda at: p.request_review(
                 at=at, actor="petitioner", reason="对答复意见不满意", policy=self.app.policy)):
             return

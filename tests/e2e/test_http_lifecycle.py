@@ -77,6 +77,9 @@ def test_whole_lifecycle_over_http(api: FastAPI, http: httpx.Client, staff: Staf
     mine = ok(http.post("/status", json={"query_code": code}))
     assert mine["status"] == "answered" and mine["answer"] == "已安排维修。"
     assert mine["unit"]["id"] == STREET
+    # Art. 32: the petitioner is told the extension and its reason
+    assert mine["extension"] == {"days": 15, "reason": "同意延期",
+                                 "extended_at": mine["extension"]["extended_at"]}
     assert not {"actor", "petitioner", "content", "note", "query_code_hash"} & mine.keys()
     rated = ok(http.post("/status/rate", json={
         "query_code": code, "attitude": "satisfied", "efficiency": "unsatisfied",

@@ -13,7 +13,9 @@ import pytest
 
 from domain.errors import IllegalTransition, InvalidCommand
 from tests.integration.helpers import (
+    CITY,
     COMMUNITY,
+    DISTRICT,
     STREET,
     dump_store,
     register_command,
@@ -43,6 +45,13 @@ SCENARIOS = {
         case_id=cid, actor="h", unit=STREET, answer="late"), IllegalTransition),
     "unknown unit": ("accept", lambda cid: c.DelegatePetition(
         case_id=cid, actor="d", unit="QH-NOWHERE"), InvalidCommand),
+    "review decided by the answering unit": ("review", lambda cid: c.DecideReview(
+        case_id=cid, actor="r", unit=STREET, outcome="upheld", opinion="维持"), InvalidCommand),
+    "review decided two levels up": ("review", lambda cid: c.DecideReview(
+        case_id=cid, actor="r", unit=CITY, outcome="upheld", opinion="维持"), InvalidCommand),
+    "re-review decided by the reviewer": ("re-review", lambda cid: c.DecideReReview(
+        case_id=cid, actor="r", unit=DISTRICT, outcome="upheld", opinion="维持"),
+        InvalidCommand),
 }
 
 

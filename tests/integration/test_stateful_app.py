@@ -53,6 +53,11 @@ from workflows.proxy_agents import enrol_generated_agent, generated_agent_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHART = load_org_chart()  # the demo chart build_application loads when no file is set
+
+
+def _decider(below: str | None) -> str:
+    """The unit one level above ``below`` (Art. 35), the top of the chart deciding itself."""
+    return CHART.get(below).parent or below if below else next(iter(CHART)).id
 UNIT_IDS = sorted(u.id for u in CHART)
 PLACES = sorted((u.parent, u.id) for u in CHART if u.level is UnitLevel.STREET)
 AGENTS = [generated_agent_id("agent-1"), generated_agent_id("agent-2")]  # enrolled below
@@ -260,12 +265,12 @@ class PetitionMachine(RuleBasedStateMachine):
             return [c.RequestReview(**base, reason="not satisfied"),
                     c.ClosePetition(**base, summary="answered")][variant % 2]
         if p.status is Status.UNDER_REVIEW:
-            return c.DecideReview(**base, unit=above[0], outcome=ReviewOutcome.UPHELD,
+            return c.DecideReview(**base, unit=_decider(p.answered_by), outcome=ReviewOutcome.UPHELD,
                                   opinion="upheld")
         if p.status is Status.REVIEWED:
             return c.RequestReReview(**base, reason="still not satisfied")
         if p.status is Status.UNDER_RE_REVIEW:
-            return c.DecideReReview(**base, unit=above[-1], outcome=ReviewOutcome.REVISED,
+            return c.DecideReReview(**base, unit=_decider(p.reviewed_by), outcome=ReviewOutcome.REVISED,
                                     opinion="final")
         if p.status is Status.RE_REVIEWED:
             return c.ClosePetition(**base, summary="concluded")

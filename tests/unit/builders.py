@@ -78,6 +78,12 @@ def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
     return petition
 
 
+def decider(org: OrgChart, below: str | None) -> str:
+    """The unit that decides a review of ``below``'s answer (or a re-review of its review);
+    any unit when there is none (the command is refused anyway)."""
+    return "D1" if below is None else org.get(below).parent or below
+
+
 def later(p: Petition, **delta: float) -> datetime:
     """A business time after the case's last event (one hour unless told)."""
     return p.last_at + (timedelta(**delta) if delta else timedelta(hours=1))

@@ -244,15 +244,21 @@ def test_reopen_clears_answer_and_restarts_the_answer_deadline(org, policy, stat
     assert deadline.due_on == reopened_at.date() + timedelta(days=60)
 
 
-def test_reopen_resets_the_extension_round(org, policy) -> None:
-    """A new handling round may be extended again, and the old extension no longer counts."""
+def test_reopen_keeps_the_one_extension_of_the_matter_used(org, policy) -> None:
+    """信访工作条例 Art. 32: one extension per matter. A reopened case gets a fresh answer
+    deadline without the old extension's days, and cannot be extended again."""
     p = reach(org, policy, Status.IN_HANDLING)
     p.extend_deadline(at=later(p), actor="a", days=5, reason="r", approved_by="b", policy=policy)
     p.answer_petition(at=later(p), actor="o", unit="S11", answer="a")
     p.reopen(at=later(p), actor="clerk", reason="r")
-    assert (p.extension_days, p.extended_this_round) == (0, False)
-    p.extend_deadline(at=later(p), actor="a", days=7, reason="r", approved_by="b", policy=policy)
-    assert p.extension_days == 7
+    assert (p.extension_days, p.extension_used, p.extension_granted_days) == (0, True, 5)
+    p.collect_events()
+    for attempt in (
+        lambda: p.extend_deadline(at=later(p), actor="a", days=7, reason="r", approved_by="b",
+                                  policy=policy),
+        lambda: p.request_extension(at=later(p), actor="a", days=7, reason="r", policy=policy),
+    ):
+        assert "one extension was already granted" in str(assert_refused(p, attempt))
 
 
 def test_reopen_refused_after_re_review_decision(org, policy) -> None:
@@ -318,10 +324,10 @@ def test_rate_after_close_allowed_once(org, policy) -> None:
     assert p.ratings.unsatisfied and p.status is Status.CLOSED
 
 
-def test_extend_once_per_round(org, policy) -> None:
+def test_extend_once_per_matter(org, policy) -> None:
     p = reach(org, policy, Status.IN_HANDLING)
     p.extend_deadline(at=later(p), actor="a", days=30, reason="r", approved_by="b", policy=policy)
-    assert (p.extension_days, p.extended_this_round) == (30, True)
+    assert (p.extension_days, p.extension_used, p.extension_reason) == (30, True, "r")
     p.collect_events()
     assert_refused(p, lambda: p.extend_deadline(at=later(p), actor="a", days=1, reason="r",
                                                 approved_by="b", policy=policy))
@@ -350,12 +356,12 @@ def test_extension_request_then_approval(org, policy) -> None:
     assert "already pending" in str(error)
     p.extend_deadline(at=later(p), actor="head", days=20, reason="ok", approved_by="head",
                       policy=policy)
-    assert (p.extension_requested_days, p.extension_days, p.extended_this_round) == (
+    assert (p.extension_requested_days, p.extension_days, p.extension_used) == (
         None, 20, True)
     p.collect_events()
     error = assert_refused(p, lambda: p.request_extension(
         at=later(p), actor="officer", days=5, reason="r", policy=policy))
-    assert "already extended" in str(error)
+    assert "already granted" in str(error)
 
 
 def test_reopen_drops_a_pending_extension_request(org, policy) -> None:

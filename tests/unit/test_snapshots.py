@@ -31,7 +31,7 @@ from domain.values import (
     SpeedTrack,
     SupervisionLevel,
 )
-from tests.unit.builders import later, rate_kwargs, register
+from tests.unit.builders import decider, later, rate_kwargs, register
 from workflows.application import PetitionApplication
 from workflows.transcodings import TRANSCODINGS
 
@@ -64,11 +64,12 @@ S: dict[str, Step] = {
     "review": lambda p, org, pol: p.request_review(at=later(p), actor="p", reason="r",
                                                    policy=pol),
     "decide_review": lambda p, org, pol: p.decide_review(
-        at=later(p), actor="a", unit="D1", outcome=ReviewOutcome.REVISED, opinion="o", org=org),
+        at=later(p), actor="a", unit=decider(org, p.answered_by), outcome=ReviewOutcome.REVISED, opinion="o", org=org),
     "re_review": lambda p, org, pol: p.request_re_review(at=later(p), actor="p", reason="r",
                                                          policy=pol),
     "decide_re_review": lambda p, org, pol: p.decide_re_review(
-        at=later(p), actor="a", unit="C", outcome=ReviewOutcome.UPHELD, opinion="o", org=org),
+        at=later(p), actor="a", unit=decider(org, p.reviewed_by), outcome=ReviewOutcome.UPHELD,
+        opinion="o", org=org),
     "close": lambda p, org, pol: p.close(at=later(p), actor="a", summary="s"),
     "reopen": lambda p, org, pol: p.reopen(at=later(p), actor="a", reason="r"),
     "withdraw": lambda p, org, pol: p.withdraw(at=later(p), actor="p", reason="r"),

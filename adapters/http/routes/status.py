@@ -68,9 +68,19 @@ def petitioner_view(eng: Eng, petition: Petition) -> dict[str, Any]:
         "ratings": plain(petition.ratings),
         "review_window": deadline_dict(eng.app.policy.review_window(petition)),
         "re_review_window": deadline_dict(eng.app.policy.re_review_window(petition)),
+        "extension": _extension(petition),
         "decline_reason": petition.decline_reason,
         "redirect_to": plain(petition.redirect_to),
     }
+
+
+def _extension(petition: Petition) -> dict[str, Any] | None:
+    """The matter's one extension with its reason: 信访工作条例 Art. 32 requires telling the
+    petitioner why (告知信访人延期理由)."""
+    if not petition.extension_used:
+        return None
+    return {"days": petition.extension_granted_days, "reason": petition.extension_reason,
+            "extended_at": plain(petition.extended_at)}
 
 
 def _scope(eng: Eng, code: str) -> str:
