@@ -67,10 +67,17 @@ class Delegated(PetitionEvent):
 class Escalated(PetitionEvent):
     """The case moved up to a higher-level unit, which now holds it."""
 
+    class_version = 2  # 2: due_at
+
     from_unit: str
     to_unit: str
     reason: str
     rule: str | None
+    due_at: datetime | None  # when the ladder's rung was due (None: by hand, or before v2)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["due_at"] = None  # not recorded before version 2
 
 
 class ExtensionRequested(PetitionEvent):
@@ -91,10 +98,17 @@ class DeadlineExtended(PetitionEvent):
 class SupervisionIssued(PetitionEvent):
     """督办: a rung of the 三函一约谈 ladder was issued to the obligated unit."""
 
+    class_version = 2  # 2: due_at
+
     level: str
     unit: str
     reason: str
     rule: str | None
+    due_at: datetime | None  # when the rung was due; ``at`` is when it was issued
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["due_at"] = None  # not recorded before version 2
 
 
 class ProxyAssigned(PetitionEvent):

@@ -49,6 +49,13 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
+def _check_due(due_at: datetime | None, at: datetime) -> None:
+    """A rung is issued when it is due or later (a catch-up after downtime), never before."""
+    if due_at is not None and _aware(due_at) > at:
+        raise InvalidCommand(f"a measure due at {due_at.isoformat()} cannot be issued earlier, "
+                             f"at {at.isoformat()}")
+
+
 def check_location(org: OrgChart, location: Location) -> None:
     """District must be a district unit; a street must be a street of that district."""
     if org.get(location.district).level is not UnitLevel.DISTRICT:
@@ -164,8 +171,10 @@ class Petition(PetitionState, Aggregate):
         reason: str,
         org: OrgChart,
         rule: str | None = None,
+        due_at: datetime | None = None,
     ) -> None:
         self._check("escalate", at)
+        _check_due(due_at, at)
         current = self.responsible_unit or self.holder
         org.get(unit)
         if unit not in org.ancestors(current):
@@ -181,6 +190,7 @@ class Petition(PetitionState, Aggregate):
             to_unit=unit,
             reason=_text("reason", reason),
             rule=rule,
+            due_at=due_at,
         )
 
     def request_extension(
@@ -213,9 +223,10 @@ class Petition(PetitionState, Aggregate):
 
     def supervise(
         self, *, at: datetime, actor: str, level: SupervisionLevel, reason: str,
-        rule: str | None = None,
+        rule: str | None = None, due_at: datetime | None = None,
     ) -> None:
         self._check("supervise", at)
+        _check_due(due_at, at)
         self._emit(
             ev.SupervisionIssued,
             at,
@@ -224,6 +235,7 @@ class Petition(PetitionState, Aggregate):
             unit=self.obligated_unit,
             reason=_text("reason", reason),
             rule=rule,
+            due_at=due_at,
         )
 
     def assign_proxy(self, *, at: datetime, actor: str, agent: str) -> None:

@@ -31,6 +31,18 @@ CHASED_KINDS = frozenset({DeadlineKind.ACCEPTANCE, DeadlineKind.ANSWER,
 """Obligations of units; the petitioner's windows and the proxy's contact are not chased."""
 
 
+ESCALABLE_KINDS = frozenset({DeadlineKind.ANSWER})
+"""Obligations whose last rung is escalation: only handling can move up to the parent unit.
+An acceptance decision belongs to the unit that received the petition, and a review or
+re-review decision to the organ the Regulations name (Art. 35), so their ladders end at the
+interview."""
+
+
+def rungs_for(kind: DeadlineKind) -> tuple[str, ...]:
+    """The rungs an obligation of ``kind`` climbs, in order."""
+    return RUNGS if kind in ESCALABLE_KINDS else RUNGS[:-1]
+
+
 def rank(rung: str) -> int:
     return RUNGS.index(rung)
 
@@ -91,7 +103,7 @@ def due_measures(rules: LadderRules, deadline: Deadline, reached: int, now: date
     if deadline.kind not in CHASED_KINDS:
         return []
     out = []
-    for rung in RUNGS[reached + 1:]:
+    for rung in rungs_for(deadline.kind)[reached + 1:]:
         at = rules.trigger(rung, deadline)
         if at is not None and at <= now:
             out.append(Measure(rung, f"{deadline.kind.value}.{rung}", at))
@@ -102,7 +114,7 @@ def next_measure(rules: LadderRules, deadline: Deadline, reached: int) -> Measur
     """The next rung that will trigger, and when (for "what comes next" displays)."""
     if deadline.kind not in CHASED_KINDS:
         return None
-    for rung in RUNGS[reached + 1:]:
+    for rung in rungs_for(deadline.kind)[reached + 1:]:
         at = rules.trigger(rung, deadline)
         if at is not None:
             return Measure(rung, f"{deadline.kind.value}.{rung}", at)

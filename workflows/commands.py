@@ -118,6 +118,8 @@ class EscalatePetition(CaseCommand):
     unit: UnitId
     reason: Text
     rule: str | None = None
+    due_at: AwareDatetime | None = Field(
+        default=None, description="When the supervision rung was due (set by the ladder).")
 
 
 class RequestExtension(CaseCommand):
@@ -138,6 +140,8 @@ class IssueSupervision(CaseCommand):
     level: SupervisionLevel
     reason: Text
     rule: str | None = None
+    due_at: AwareDatetime | None = Field(
+        default=None, description="When the supervision rung was due (set by the ladder).")
 
 
 class AssignProxy(CaseCommand):

@@ -30,14 +30,16 @@ DECISIONS: dict[type[c.CaseCommand], Callable[[Petition, Any, Context], None]] =
     c.DelegatePetition: lambda p, cmd, k: p.delegate(
         at=k.at, actor=cmd.actor, unit=cmd.unit, mode=cmd.mode, note=cmd.note, org=k.org),
     c.EscalatePetition: lambda p, cmd, k: p.escalate(
-        at=k.at, actor=cmd.actor, unit=cmd.unit, reason=cmd.reason, org=k.org, rule=cmd.rule),
+        at=k.at, actor=cmd.actor, unit=cmd.unit, reason=cmd.reason, org=k.org, rule=cmd.rule,
+        due_at=cmd.due_at),
     c.RequestExtension: lambda p, cmd, k: p.request_extension(
         at=k.at, actor=cmd.actor, days=cmd.days, reason=cmd.reason, policy=k.policy),
     c.ExtendDeadline: lambda p, cmd, k: p.extend_deadline(
         at=k.at, actor=cmd.actor, days=cmd.days, reason=cmd.reason,
         approved_by=cmd.actor, policy=k.policy),
     c.IssueSupervision: lambda p, cmd, k: p.supervise(
-        at=k.at, actor=cmd.actor, level=cmd.level, reason=cmd.reason, rule=cmd.rule),
+        at=k.at, actor=cmd.actor, level=cmd.level, reason=cmd.reason, rule=cmd.rule,
+        due_at=cmd.due_at),
     c.AssignProxy: lambda p, cmd, k: p.assign_proxy(at=k.at, actor=cmd.actor, agent=cmd.agent),
     c.LogProxyContact: lambda p, cmd, k: p.log_proxy_contact(
         at=k.at, actor=cmd.actor, agent=cmd.agent, mode=cmd.mode, note=cmd.note),

@@ -289,3 +289,37 @@ def test_a_case_escalated_by_hand_is_still_chased_at_its_new_unit(app, days):
     days.until("03-16")
     assert measures(app, case) == [("answer.reminder", "03-10", DISTRICT),
                                    ("answer.supervision_letter", "03-13", DISTRICT)]
+
+
+# ---------------------------------------------------------------------- due and issued
+def test_a_catch_up_after_downtime_records_when_each_rung_was_due(app, days, clock):
+    """The process was down from 03-22 to 04-13: three rungs are issued at one instant, each
+    recording the moment it was due."""
+    case = days.open()
+    days.until("03-21")
+    clock.set(on("04-13", 0))
+    catch_up(app, "supervision_queue")
+    days.process.tick(clock.now())
+    issued = [e for e in app.events_of(case) if e.actor == ACTOR]
+    assert [(e.rule, f"{e.at:%m-%d}", f"{e.due_at.astimezone(CST):%m-%d %H:%M}")
+            for e in issued] == [
+        ("answer.reminder", "03-10", "03-10 00:00"),
+        ("answer.supervision_letter", "03-13", "03-13 00:00"),
+        ("answer.accountability", "04-13", "03-23 00:00"),
+        ("answer.interview", "04-13", "04-02 00:00"),
+        ("answer.escalation", "04-13", "04-12 00:00")]
+
+
+def test_an_acceptance_never_overdue_is_not_escalated(app, days, clock):
+    """Acceptance belongs to the receiving unit: its ladder ends at the interview, and the
+    queue's ladder column shows nothing after it."""
+    from projections.queries import overdue_with_ladder
+
+    case = app.register(register_command()).case_id  # registered 03-02, due 03-17
+    days.until("05-31")
+    assert [rule for rule, _, _ in measures(app, case)] == [
+        "acceptance.reminder", "acceptance.supervision_letter", "acceptance.accountability",
+        "acceptance.interview"]
+    rows, _ = overdue_with_ladder(app, supervision_queue(app), clock.now())
+    (row,) = [r for r in rows if r["case_id"] == str(case)]
+    assert row["ladder"] == {"rung": "interview", "next_rung": None, "next_at": None}

@@ -18,6 +18,7 @@ from domain.supervision_ladder import (
     due_measures,
     next_measure,
     rank,
+    rungs_for,
 )
 
 CST = timezone(timedelta(hours=8))
@@ -157,3 +158,20 @@ def test_the_petitioners_windows_and_the_proxys_contact_are_not_chased(kind):
 def test_units_obligations_are_chased(kind):
     assert rungs(due_measures(LadderRules(), deadline(kind), -1, EXPIRES)) == [
         "reminder", "supervision_letter"]
+
+
+# ---------------------------------------------------------------------- which may escalate
+@pytest.mark.parametrize("kind", [DeadlineKind.ACCEPTANCE, DeadlineKind.REVIEW_DECISION,
+                                  DeadlineKind.RE_REVIEW_DECISION])
+def test_obligations_that_cannot_be_escalated_end_at_the_interview(kind):
+    """Acceptance and review decisions are not moved up: no escalation is due or shown next."""
+    late = EXPIRES + timedelta(days=99)
+    assert rungs(due_measures(LadderRules(), deadline(kind), -1, late)) == [
+        "reminder", "supervision_letter", "accountability", "interview"]
+    assert next_measure(LadderRules(), deadline(kind), rank("interview")) is None
+    assert "escalation" not in rungs_for(kind)
+
+
+def test_the_answer_obligation_climbs_to_escalation():
+    upcoming = next_measure(LadderRules(), deadline(DeadlineKind.ANSWER), rank("interview"))
+    assert (upcoming.rung, upcoming.due_at) == ("escalation", EXPIRES + timedelta(days=30))

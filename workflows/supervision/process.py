@@ -108,12 +108,13 @@ class SupervisionProcess:
         if measure.rung != ESCALATION:
             return IssueSupervision(
                 case_id=petition.id, actor=ACTOR, at=now, level=SupervisionLevel(measure.rung),
-                reason=REASONS[measure.rung], rule=measure.rule)
+                reason=REASONS[measure.rung], rule=measure.rule, due_at=measure.due_at)
         target = self._escalation_target(petition)
         if target is None or "escalate" not in petition.allowed_commands:
             return None  # nowhere to go up to, or not escalable in this state
         return EscalatePetition(case_id=petition.id, actor=ACTOR, at=now, unit=target,
-                                reason=REASONS[ESCALATION], rule=measure.rule)
+                                reason=REASONS[ESCALATION], rule=measure.rule,
+                                due_at=measure.due_at)
 
     def _escalation_target(self, petition: Petition) -> str | None:
         """One level above the obligated unit, but never below the unit holding the case
