@@ -74,6 +74,8 @@ class CaseTimes(Protocol):
     handling_started_at: datetime | None
     extension_days: int
     answered_at: datetime | None
+    answer_delivered_at: datetime | None
+    opinion_delivered_at: datetime | None
     review_requested_at: datetime | None
     review_decided_at: datetime | None
     re_review_requested_at: datetime | None
@@ -98,6 +100,7 @@ class PolicyRules:
     re_review_request_days: int = 30
     re_review_decision_days: int = 30
     proxy_contact_days: int = 7
+    deemed_delivery_days: int = 7  # 送达 not recorded: deemed this many days after the decision
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -186,17 +189,28 @@ class DeadlinePolicy:
         """Until when the petitioner may ask for 复查 (only once, only after an answer)."""
         if case.answered_at is None or case.review_requested_at is not None:
             return None
-        return self.deadline(
-            DeadlineKind.REVIEW_REQUEST, case.answered_at, self.rules.review_request_days
-        )
+        return self.deadline(DeadlineKind.REVIEW_REQUEST,
+                             self.delivered_at(case.answered_at, case.answer_delivered_at),
+                             self.rules.review_request_days)
 
     def re_review_window(self, case: CaseTimes) -> Deadline | None:
         """Until when the petitioner may ask for 复核 (only after a review decision)."""
         if case.review_decided_at is None or case.re_review_requested_at is not None:
             return None
-        return self.deadline(
-            DeadlineKind.RE_REVIEW_REQUEST, case.review_decided_at, self.rules.re_review_request_days
-        )
+        return self.deadline(DeadlineKind.RE_REVIEW_REQUEST,
+                             self.delivered_at(case.review_decided_at, case.opinion_delivered_at),
+                             self.rules.re_review_request_days)
+
+    def delivered_at(self, decided: datetime, recorded: datetime | None) -> datetime:
+        """送达: the recorded delivery, else the deemed one ``deemed_delivery_days`` after the
+        decision (Art. 35: the windows run from receipt of the written decision)."""
+        return recorded if recorded is not None else \
+            decided + timedelta(days=self.rules.deemed_delivery_days)
+
+    def online_delivery_open(self, decided: datetime, now: datetime) -> bool:
+        """Whether a first opening online at ``now`` still counts as the delivery: only before
+        the deemed moment, which would otherwise have delivered it already."""
+        return now < self.delivered_at(decided, None)
 
     def proxy_contact(self, case: CaseTimes) -> Deadline | None:
         """A proxy agent must contact the petitioner weekly while the case is open.

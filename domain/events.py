@@ -132,6 +132,14 @@ class Answered(PetitionEvent):
     answer: str
 
 
+class Delivered(PetitionEvent):
+    """送达: the written answer (``document`` answer) or review opinion (review_opinion)
+    reached the petitioner; the petitioner's window to ask for the next step runs from it."""
+
+    document: str
+    channel: str
+
+
 class Rated(PetitionEvent):
     """网上评: the petitioner rated the answer on three dimensions."""
 
@@ -205,6 +213,7 @@ ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
     ProxyAssigned,
     ProxyContactLogged,
     Answered,
+    Delivered,
     Rated,
     AnswerConfirmed,
     ReviewRequested,

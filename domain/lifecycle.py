@@ -24,6 +24,7 @@ ALLOWED: dict[str, frozenset[S]] = {
     "assign-proxy": OPEN_STATUSES,
     "log-proxy-contact": OPEN_STATUSES,
     "answer": frozenset({S.IN_HANDLING}),
+    "deliver": frozenset({S.ANSWERED, S.REVIEWED, S.CLOSED}),
     "rate": frozenset({S.ANSWERED, S.CLOSED}),
     "confirm-answer": frozenset(
         {S.ANSWERED, S.UNDER_REVIEW, S.REVIEWED, S.UNDER_RE_REVIEW, S.RE_REVIEWED, S.CLOSED}

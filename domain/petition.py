@@ -25,6 +25,7 @@ from domain.values import (
     Channel,
     ContactMode,
     DelegationMode,
+    DeliveryChannel,
     HandlingTrack,
     Location,
     Petitioner,
@@ -263,6 +264,16 @@ class Petition(PetitionState, Aggregate):
             )
         self._emit(ev.Answered, at, actor, unit=unit, answer=_text("answer", answer))
 
+    def deliver(self, *, at: datetime, actor: str, channel: DeliveryChannel) -> None:
+        """Records that the latest written decision (answer or review opinion) reached the
+        petitioner: the review or re-review window runs from this moment (Art. 35)."""
+        self._check("deliver", at)
+        document = self.undelivered_document
+        if document is None:
+            self._refuse("deliver", "the answer and any review opinion were already delivered")
+        self._emit(ev.Delivered, at, actor, document=document,
+                   channel=DeliveryChannel(channel).value)
+
     def rate(
         self, *, at: datetime, actor: str, attitude: Satisfaction, efficiency: Satisfaction,
         quality: Satisfaction, comment: str = "",
@@ -355,6 +366,16 @@ class Petition(PetitionState, Aggregate):
         """Rank of the highest rung issued for the current obligation (-1: none yet)."""
         key = self.current_obligation
         return self.ladder.get(key, -1) if key else -1
+
+    @property
+    def undelivered_document(self) -> str | None:
+        """``review_opinion`` or ``answer`` when that written decision awaits delivery."""
+        if self.review_decided_at is not None and (
+                self.answered_at is None or self.review_decided_at >= self.answered_at):
+            return "review_opinion" if self.opinion_delivered_at is None else None
+        if self.answered_at is not None and self.answer_delivered_at is None:
+            return "answer"
+        return None
 
     @property
     def is_open(self) -> bool:

@@ -43,6 +43,8 @@ class PetitionState:
     before they existed still restores a complete state."""
 
     reviewed_by: str | None = None  # the unit that decided the review (复查)
+    answer_delivered_at: datetime | None = None  # 送达 of the written answer
+    opinion_delivered_at: datetime | None = None  # 送达 of the review opinion
     extension_used = False  # Art. 32: one extension per matter, reopening does not renew it
     extension_reason: str | None = None  # told to the petitioner (告知信访人延期理由)
     extended_at: datetime | None = None
@@ -112,6 +114,7 @@ class PetitionState:
         self.answered_at: datetime | None = None
         self.ratings: Ratings | None = None
         self.rated_at: datetime | None = None
+        self.answer_delivered_at = None
 
     @when.register(ev.Accepted)
     def _(self, e: ev.Accepted) -> None:
@@ -183,6 +186,14 @@ class PetitionState:
     def _(self, e: ev.Answered) -> None:
         self.status = Status.ANSWERED
         self.answer, self.answered_by, self.answered_at = e.answer, e.unit, e.at
+        self._moved(e)
+
+    @when.register(ev.Delivered)
+    def _(self, e: ev.Delivered) -> None:
+        if e.document == "answer":
+            self.answer_delivered_at = e.at
+        else:
+            self.opinion_delivered_at = e.at
         self._moved(e)
 
     @when.register(ev.Rated)

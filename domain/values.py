@@ -80,6 +80,14 @@ class ContactMode(StrEnum):
     MESSAGE = "message"  # 微信/短信
 
 
+class DeliveryChannel(StrEnum):
+    """送达: how a written answer or opinion reached the petitioner."""
+
+    IN_PERSON = "in_person"  # 直接送达
+    POST = "post"  # 邮寄送达
+    ONLINE = "online"  # 网上送达: the petitioner opened it with the query code
+
+
 class Status(StrEnum):
     """Where the case stands; each status allows a fixed set of commands."""
 

@@ -49,6 +49,7 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "assign-proxy": frozenset({I, S, A}),
     "log-proxy-contact": frozenset({I, H, A}),
     "answer": frozenset({H, A}),
+    "deliver": frozenset({H, S, A}),
     "extend-request": frozenset({H, A}),
     "extend": frozenset({S, A}),
     "supervise": frozenset({S, A}),

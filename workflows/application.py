@@ -182,6 +182,9 @@ class PetitionApplication(Application[UUID]):
     def answer(self, cmd: c.AnswerPetition) -> CommandResult:
         return self.execute(cmd)
 
+    def deliver(self, cmd: c.DeliverDecision) -> CommandResult:
+        return self.execute(cmd)
+
     def rate(self, cmd: c.RatePetition) -> CommandResult:
         return self.execute(cmd)
 

@@ -15,6 +15,7 @@ from domain.values import (
     Channel,
     ContactMode,
     DelegationMode,
+    DeliveryChannel,
     HandlingTrack,
     RedirectChannel,
     ReviewOutcome,
@@ -159,6 +160,12 @@ class AnswerPetition(CaseCommand):
     answer: LongText
 
 
+class DeliverDecision(CaseCommand):
+    """送达: the answer (or, after a review, the review opinion) reached the petitioner."""
+
+    channel: DeliveryChannel
+
+
 class RatePetition(CaseCommand):
     attitude: Satisfaction
     efficiency: Satisfaction
@@ -213,6 +220,7 @@ ACTIONS: dict[str, type[CaseCommand]] = {
     "assign-proxy": AssignProxy,
     "log-proxy-contact": LogProxyContact,
     "answer": AnswerPetition,
+    "deliver": DeliverDecision,
     "rate": RatePetition,
     "confirm-answer": ConfirmAnswer,
     "review": RequestReview,

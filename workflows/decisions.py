@@ -45,6 +45,7 @@ DECISIONS: dict[type[c.CaseCommand], Callable[[Petition, Any, Context], None]] =
         at=k.at, actor=cmd.actor, agent=cmd.agent, mode=cmd.mode, note=cmd.note),
     c.AnswerPetition: lambda p, cmd, k: p.answer_petition(
         at=k.at, actor=cmd.actor, unit=cmd.unit, answer=cmd.answer),
+    c.DeliverDecision: lambda p, cmd, k: p.deliver(at=k.at, actor=cmd.actor, channel=cmd.channel),
     c.RatePetition: lambda p, cmd, k: p.rate(
         at=k.at, actor=cmd.actor, attitude=cmd.attitude, efficiency=cmd.efficiency,
         quality=cmd.quality, comment=cmd.comment),

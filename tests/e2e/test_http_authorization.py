@@ -53,6 +53,7 @@ WRITES: dict[str, frozenset[str]] = {
     "assign-proxy": frozenset({I, S, AD}),
     "log-proxy-contact": frozenset({"proxy", H, AD}),  # proxy agents are flagged intake users
     "answer": frozenset({H, AD}),
+    "deliver": frozenset({H, S, AD}),  # 送达 by the answering unit or the reviewer
     "extend-request": frozenset({H, AD}),
     "extend": frozenset({S, AD}),  # the approval
     "supervise": frozenset({S, AD}),
@@ -149,7 +150,7 @@ PREP: dict[str, Prep] = {
     "assign-proxy": DELEGATE,
     "log-proxy-contact": [*DELEGATE, lambda i: c.AssignProxy(case_id=i, actor="prep",
                                                              agent=PROXY_AGENT)],
-    "rate": ANSWER, "review": ANSWER, "close": ANSWER,
+    "rate": ANSWER, "review": ANSWER, "close": ANSWER, "deliver": ANSWER,
     "confirm-answer": [*ANSWER, lambda i: c.RatePetition(
         case_id=i, actor="prep", attitude="unsatisfied", efficiency="unsatisfied",
         quality="unsatisfied")],

@@ -77,6 +77,11 @@ def test_whole_lifecycle_over_http(api: FastAPI, http: httpx.Client, staff: Staf
     mine = ok(http.post("/status", json={"query_code": code}))
     assert mine["status"] == "answered" and mine["answer"] == "已安排维修。"
     assert mine["unit"]["id"] == STREET
+    # 网上送达: the first opening delivered the answer; the review window runs from it
+    assert mine["answer_delivered_at"] is not None
+    assert mine["review_window"]["starts_at"] == mine["answer_delivered_at"]
+    again = ok(http.post("/status", json={"query_code": code}))
+    assert again["answer_delivered_at"] == mine["answer_delivered_at"]  # once only
     # Art. 32: the petitioner is told the extension and its reason
     assert mine["extension"] == {"days": 15, "reason": "同意延期",
                                  "extended_at": mine["extension"]["extended_at"]}
@@ -97,8 +102,9 @@ def test_whole_lifecycle_over_http(api: FastAPI, http: httpx.Client, staff: Staf
     history = ok(http.get(f"/petitions/{case_id}/history", headers=auditor))
     types = [entry["type"] for entry in history["entries"]]
     assert types == ["Registered", "Accepted", "Delegated", "ExtensionRequested",
-                     "DeadlineExtended", "Answered", "Rated", "ReviewRequested", "ReviewDecided"]
-    assert [entry["version"] for entry in history["entries"]] == list(range(1, 10))
+                     "DeadlineExtended", "Answered", "Delivered", "Rated", "ReviewRequested",
+                     "ReviewDecided"]
+    assert [entry["version"] for entry in history["entries"]] == list(range(1, 11))
     assert history["chain_valid"] is True and history["findings"] == []
     responses.append(json.dumps(history))
 

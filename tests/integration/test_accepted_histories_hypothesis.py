@@ -67,6 +67,8 @@ ACTIONS: dict[str, Build] = {
         case_id=i, actor="proxy", at=at, agent=p.proxy_agent or a, mode="visit", note=t),
     "answer": lambda i, at, t, v, p, a: c.AnswerPetition(
         case_id=i, actor="handler", at=at, unit=p.responsible_unit or STREET, answer=t),
+    "deliver": lambda i, at, t, v, p, a: c.DeliverDecision(
+        case_id=i, actor="handler", at=at, channel=("post", "in_person", "online")[v % 3]),
     "rate": lambda i, at, t, v, p, a: c.RatePetition(
         case_id=i, actor="petitioner", at=at, attitude="satisfied",
         efficiency=("satisfied", "unsatisfied")[v % 2], quality="basically_satisfied",

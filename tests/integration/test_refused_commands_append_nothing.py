@@ -45,6 +45,8 @@ SCENARIOS = {
         case_id=cid, actor="h", unit=STREET, answer="late"), IllegalTransition),
     "unknown unit": ("accept", lambda cid: c.DelegatePetition(
         case_id=cid, actor="d", unit="QH-NOWHERE"), InvalidCommand),
+    "deliver before the answer": ("delegate", lambda cid: c.DeliverDecision(
+        case_id=cid, actor="h", channel="post"), IllegalTransition),
     "review decided by the answering unit": ("review", lambda cid: c.DecideReview(
         case_id=cid, actor="r", unit=STREET, outcome="upheld", opinion="维持"), InvalidCommand),
     "review decided two levels up": ("review", lambda cid: c.DecideReview(

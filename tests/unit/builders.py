@@ -149,6 +149,8 @@ class Case:
     handling_started_at: datetime | None = None
     extension_days: int = 0
     answered_at: datetime | None = None
+    answer_delivered_at: datetime | None = None
+    opinion_delivered_at: datetime | None = None
     review_requested_at: datetime | None = None
     review_decided_at: datetime | None = None
     re_review_requested_at: datetime | None = None

@@ -71,11 +71,13 @@ def test_extension_adds_days_to_the_answer_deadline() -> None:
 
 
 @pytest.mark.parametrize(("case", "kind", "start"), [
-    (Case(status=Status.ANSWERED, answered_at=T0), DeadlineKind.REVIEW_REQUEST, T0),
+    (Case(status=Status.ANSWERED, answered_at=T0, answer_delivered_at=T0),
+     DeadlineKind.REVIEW_REQUEST, T0),
     (Case(status=Status.UNDER_REVIEW, answered_at=T0, review_requested_at=T0 + timedelta(1)),
      DeadlineKind.REVIEW_DECISION, T0 + timedelta(1)),
     (Case(status=Status.REVIEWED, answered_at=T0, review_requested_at=T0,
-          review_decided_at=T0 + timedelta(2)), DeadlineKind.RE_REVIEW_REQUEST, T0 + timedelta(2)),
+          review_decided_at=T0 + timedelta(2), opinion_delivered_at=T0 + timedelta(2)),
+     DeadlineKind.RE_REVIEW_REQUEST, T0 + timedelta(2)),
     (Case(status=Status.UNDER_RE_REVIEW, re_review_requested_at=T0 + timedelta(3)),
      DeadlineKind.RE_REVIEW_DECISION, T0 + timedelta(3)),
 ])

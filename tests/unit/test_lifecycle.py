@@ -47,6 +47,7 @@ INVOKERS: dict[str, Invoker] = {
     "log-proxy-contact": lambda p, at, org, pol: p.log_proxy_contact(
         at=at, actor="a", agent="agent-9", mode=ContactMode.PHONE, note=""),
     "answer": lambda p, at, org, pol: p.answer_petition(at=at, actor="a", unit="S11", answer="x"),
+    "deliver": lambda p, at, org, pol: p.deliver(at=at, actor="h", channel="post"),
     "rate": lambda p, at, org, pol: p.rate(at=at, actor="p", **rate_kwargs()),
     "confirm-answer": lambda p, at, org, pol: p.confirm_answer(at=at, actor="head", reason="r"),
     "review": lambda p, at, org, pol: p.request_review(at=at, actor="p", reason="r", policy=pol),

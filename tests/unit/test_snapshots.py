@@ -58,6 +58,7 @@ S: dict[str, Step] = {
                                                org=org),
     "answer": lambda p, org, pol: p.answer_petition(at=later(p), actor="a",
                                                     unit=p.responsible_unit, answer="x"),
+    "deliver": lambda p, org, pol: p.deliver(at=later(p), actor="h", channel="post"),
     "rate_unsatisfied": lambda p, org, pol: p.rate(
         at=later(p), actor="p", **rate_kwargs(Satisfaction.UNSATISFIED)),
     "confirm_answer": lambda p, org, pol: p.confirm_answer(at=later(p), actor="h", reason="r"),
@@ -77,7 +78,7 @@ S: dict[str, Step] = {
 
 SCRIPTS = {
     "long": ["assign_proxy", "log_proxy_contact", "accept", "supervise", "delegate",
-             "request_extension", "extend", "escalate", "answer", "rate_unsatisfied",
+             "request_extension", "extend", "escalate", "answer", "deliver", "rate_unsatisfied",
              "confirm_answer", "review", "decide_review", "re_review", "decide_re_review"],
     "reopened": ["accept", "delegate", "answer", "close", "reopen", "withdraw"],
     "declined": ["decline"],

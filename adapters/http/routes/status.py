@@ -14,12 +14,13 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.auth import Eng
+from domain.errors import DomainError
 from domain.petition import Petition
-from domain.values import Satisfaction
+from domain.values import DeliveryChannel, Satisfaction
 from workflows.application import Idempotency
 from workflows.case_summary import deadline_dict, plain
-from workflows.commands import RatePetition, RequestReReview, RequestReview
-from workflows.errors import QueryCodeNotFound
+from workflows.commands import DeliverDecision, RatePetition, RequestReReview, RequestReview
+from workflows.errors import ConcurrentModification, QueryCodeNotFound
 
 router = APIRouter(tags=["petitioner"])
 PETITIONER = "petitioner"
@@ -65,6 +66,7 @@ def petitioner_view(eng: Eng, petition: Petition) -> dict[str, Any]:
         "deadline": deadline_dict(eng.app.policy.current(petition), eng.app.clock.now()),
         "answer": petition.answer,
         "answered_at": plain(petition.answered_at),
+        "answer_delivered_at": plain(petition.answer_delivered_at),
         "ratings": plain(petition.ratings),
         "review_window": deadline_dict(eng.app.policy.review_window(petition)),
         "re_review_window": deadline_dict(eng.app.policy.re_review_window(petition)),
@@ -89,8 +91,27 @@ def _scope(eng: Eng, code: str) -> str:
 
 @router.post("/status", summary="Follow my petition (查询)")
 def status(body: CodeBody, request: Request, eng: Eng) -> dict[str, Any]:
+    """Opening a written answer or review opinion here for the first time delivers it online
+    (网上送达), unless its deemed delivery came first."""
     case_id = _case_for(eng, request, body.query_code)
-    return petitioner_view(eng, eng.app.get_petition(case_id))
+    petition = eng.app.get_petition(case_id)
+    if _opens_undelivered(eng, petition):
+        try:
+            eng.app.execute(DeliverDecision(case_id=case_id, actor=PETITIONER,
+                                            channel=DeliveryChannel.ONLINE))
+            petition = eng.app.get_petition(case_id)
+        except (DomainError, ConcurrentModification):
+            pass  # delivered meanwhile by a twin request or by staff: show what is stored
+    return petitioner_view(eng, petition)
+
+
+def _opens_undelivered(eng: Eng, petition: Petition) -> bool:
+    document = petition.undelivered_document
+    if document is None or "deliver" not in petition.allowed_commands:
+        return False
+    decided = petition.review_decided_at if document == "review_opinion" else petition.answered_at
+    assert decided is not None
+    return eng.app.policy.online_delivery_open(decided, eng.app.clock.now())
 
 
 @router.post("/status/rate", summary="Rate the answer (网上评)")
