@@ -48,6 +48,9 @@ def load_policy(path: Path | None = None) -> DeadlinePolicy:
         extra_rest_days=_dates(calendar.get("extra_rest_days", [])),
         extra_working_days=_dates(calendar.get("extra_working_days", [])),
     )
+    if "tracks" in data:
+        data["tracks"] = {k: tuple(v) if isinstance(v, list) else v
+                          for k, v in data["tracks"].items()}
     return DeadlinePolicy(PolicyRules.from_mapping(data), rest_days)
 
 

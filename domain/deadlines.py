@@ -17,7 +17,17 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidCommand
-from domain.values import SpeedTrack, Status
+from domain.values import HandlingTrack, SpeedTrack, Status
+
+TRACK_STEPS = ("answer", "review", "re_review")
+"""What a handling track may owe after acceptance: the answer, and the petitioner's review (复查)
+and re-review (复核) of it."""
+
+DEFAULT_TRACKS: Mapping[str, tuple[str, ...]] = {
+    "suggestion": ("answer",),  # 建议意见: answered, not reviewed
+    "report": ("answer",),  # 检举控告: handled under discipline and criminal procedures
+    "claim": ("answer", "review", "re_review"),  # 申诉求决 handled with a written opinion
+}
 
 MAX_POLICY_DAYS = 3650
 """No time limit of the policy exceeds ten years: a larger number is a typo, and would carry
@@ -41,6 +51,22 @@ def reject_unknown_keys(cls: Any, data: Mapping[str, Any], what: str) -> None:
 def weekends(day: date) -> bool:
     """The simplest calendar: Saturdays and Sundays rest."""
     return day.weekday() >= 5
+
+
+def _check_tracks(tracks: Mapping[str, Any]) -> None:
+    """Every track known, every step known, the answer always owed, re-review only after review."""
+    for track, steps in tracks.items():
+        if track not in HandlingTrack.__members__.values():
+            raise InvalidCommand(f"policy: unknown handling track {track!r} in [tracks]")
+        if not isinstance(steps, (list, tuple)) or any(s not in TRACK_STEPS for s in steps):
+            raise InvalidCommand(f"policy: [tracks] {track} must list steps of "
+                                 f"{', '.join(TRACK_STEPS)}, got {steps!r}")
+        if "answer" not in steps or ("re_review" in steps and "review" not in steps):
+            raise InvalidCommand(f"policy: [tracks] {track} must owe the answer, and a "
+                                 "re_review only after a review")
+    missing = sorted(set(HandlingTrack.__members__.values()) - set(tracks))
+    if missing:
+        raise InvalidCommand(f"policy: [tracks] lacks {', '.join(missing)}")
 
 
 class DeadlineKind(StrEnum):
@@ -71,6 +97,7 @@ class CaseTimes(Protocol):
     status: Status
     received_at: datetime
     speed_track: SpeedTrack | None
+    handling_track: HandlingTrack | None
     handling_started_at: datetime | None
     extension_days: int
     answered_at: datetime | None
@@ -100,12 +127,13 @@ class PolicyRules:
     re_review_request_days: int = 30
     re_review_decision_days: int = 30
     proxy_contact_days: int = 7
+    tracks: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_TRACKS))
     deemed_delivery_days: int = 7  # 送达 not recorded: deemed this many days after the decision
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("timezone", "fast_tracks"):
+            if f.name in ("timezone", "fast_tracks", "tracks"):
                 continue
             if type(value) is not int or not 0 <= value <= MAX_POLICY_DAYS:
                 raise InvalidCommand(
@@ -115,6 +143,7 @@ class PolicyRules:
             if track not in SpeedTrack.__members__.values() or type(days) is not int \
                     or not 0 <= days <= MAX_POLICY_DAYS:
                 raise InvalidCommand(f"policy: bad fast track {track!r} = {days!r}")
+        _check_tracks(self.tracks)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -125,6 +154,10 @@ class PolicyRules:
         """Builds rules from parsed file data, naming any key it does not know."""
         reject_unknown_keys(cls, data, "setting")
         return cls(**data)
+
+    def track_has(self, track: HandlingTrack | None, step: str) -> bool:
+        """Whether cases of this handling track owe ``step`` (review, re_review)."""
+        return track is not None and step in self.tracks.get(str(track), ())
 
     def answer_days_for(self, track: SpeedTrack | None) -> int:
         return self.fast_tracks.get(str(track), self.answer_days) if track else self.answer_days
@@ -187,7 +220,8 @@ class DeadlinePolicy:
 
     def review_window(self, case: CaseTimes) -> Deadline | None:
         """Until when the petitioner may ask for 复查 (only once, only after an answer)."""
-        if case.answered_at is None or case.review_requested_at is not None:
+        if case.answered_at is None or case.review_requested_at is not None \
+                or not self.rules.track_has(case.handling_track, "review"):
             return None
         return self.deadline(DeadlineKind.REVIEW_REQUEST,
                              self.delivered_at(case.answered_at, case.answer_delivered_at),
@@ -195,7 +229,8 @@ class DeadlinePolicy:
 
     def re_review_window(self, case: CaseTimes) -> Deadline | None:
         """Until when the petitioner may ask for 复核 (only after a review decision)."""
-        if case.review_decided_at is None or case.re_review_requested_at is not None:
+        if case.review_decided_at is None or case.re_review_requested_at is not None \
+                or not self.rules.track_has(case.handling_track, "re_review"):
             return None
         return self.deadline(DeadlineKind.RE_REVIEW_REQUEST,
                              self.delivered_at(case.review_decided_at, case.opinion_delivered_at),

@@ -304,6 +304,7 @@ class Petition(PetitionState, Aggregate):
         self, *, at: datetime, actor: str, reason: str, policy: DeadlinePolicy
     ) -> None:
         self._check("review", at)
+        self._check_track("review", "review", policy)
         window = policy.review_window(self)
         if window is None:
             self._refuse("review", "a review was already requested or there is no answer")
@@ -323,6 +324,7 @@ class Petition(PetitionState, Aggregate):
         self, *, at: datetime, actor: str, reason: str, policy: DeadlinePolicy
     ) -> None:
         self._check("re-review", at)
+        self._check_track("re-review", "re_review", policy)
         window = policy.re_review_window(self)
         if window is None:
             self._refuse("re-review", "there is no review decision to re-review, or it was asked")
@@ -416,6 +418,14 @@ class Petition(PetitionState, Aggregate):
             which = f"the organ one level above '{below}'" if above else "the top of the chart"
             raise InvalidCommand(f"the {what} is decided by '{above or below}', {which}, "
                                  f"not by '{unit}'")
+
+    def _check_track(self, command: str, step: str, policy: DeadlinePolicy) -> None:
+        """信访工作条例 Art. 35 gives review and re-review to claims (申诉求决类) answered with a
+        written opinion; the policy's [tracks] says which tracks owe which step."""
+        if self.handling_track is not None and not policy.rules.track_has(self.handling_track,
+                                                                          step):
+            self._refuse(command, f"the '{self.handling_track}' track has no {command} "
+                                  "(policy [tracks])")
 
     def _refuse(self, command: str, detail: str) -> None:
         raise IllegalTransition(command, self.status.value, self.allowed_commands, detail)

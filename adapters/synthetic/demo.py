@@ -234,7 +234,8 @@ class DemoDistrict:
                     at=at, actor="petitioner", attitude=mood, efficiency=mood, quality=mood,
                     comment=comment)):
                 return
-            if mood is Satisfaction.UNSATISFIED and rng.random() < 0.6:
+            if mood is Satisfaction.UNSATISFIED and rng.random() < 0.6 \
+                    and self.app.policy.rules.track_has(p.handling_track, "review"):
                 self._review(s)
                 return
             if mood is Satisfaction.UNSATISFIED and not self._turned_round(s):

@@ -162,7 +162,7 @@ def test_petitioner_can_re_review_and_staff_list_their_cases(
     registered = ok(http.post("/petitions", json=register_body(), headers=intake), 201)
     case_id, code = registered["case_id"], registered["query_code"]
     steps = [
-        ("accept", {"handling_track": "suggestion", "speed_track": "simple"}, intake),
+        ("accept", {"handling_track": "claim", "speed_track": "simple"}, intake),
         ("delegate", {"unit": STREET}, intake),
         ("answer", {"answer": "已答复"}, handler),
     ]

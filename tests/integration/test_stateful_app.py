@@ -36,6 +36,7 @@ from domain.values import (
     Channel,
     ContactMode,
     DelegationMode,
+    DeliveryChannel,
     HandlingTrack,
     Location,
     Petitioner,
@@ -88,6 +89,8 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
         at=at, actor=m.actor, agent=m.agent, mode=m.mode, note=m.note)),
     c.AnswerPetition: ("answer", lambda p, m, at, org, pol: p.answer_petition(
         at=at, actor=m.actor, unit=m.unit, answer=m.answer)),
+    c.DeliverDecision: ("deliver", lambda p, m, at, org, pol: p.deliver(
+        at=at, actor=m.actor, channel=m.channel)),
     c.RatePetition: ("rate", lambda p, m, at, org, pol: p.rate(
         at=at, actor=m.actor, attitude=m.attitude, efficiency=m.efficiency, quality=m.quality,
         comment=m.comment)),
@@ -382,6 +385,12 @@ class PetitionMachine(RuleBasedStateMachine):
         if self.known(case):
             self.run(case, c.ConfirmAnswer(case_id=case, actor="head", at=self.at_from(offset),
                                            reason=reason))
+
+    @rule(case=cases, offset=time_offsets, channel=st.sampled_from(DeliveryChannel))
+    def deliver(self, case, offset, channel):
+        if self.known(case):
+            self.run(case, c.DeliverDecision(case_id=case, actor="handler",
+                                             at=self.at_from(offset), channel=channel))
 
     @rule(case=cases, offset=time_offsets, reason=texts)
     def review(self, case, offset, reason):

@@ -146,6 +146,7 @@ class Case:
     status: Status = Status.REGISTERED
     received_at: datetime = T0
     speed_track: SpeedTrack | None = None
+    handling_track: HandlingTrack | None = HandlingTrack.CLAIM
     handling_started_at: datetime | None = None
     extension_days: int = 0
     answered_at: datetime | None = None
