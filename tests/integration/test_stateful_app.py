@@ -451,10 +451,14 @@ class PetitionMachine(RuleBasedStateMachine):
 
     @invariant()
     def open_deadlines_are_sane(self):
-        """Each running deadline starts at one of the case's facts and expires after it."""
+        """Each running deadline starts at one of the case's facts — or at the deemed delivery
+        (送达) of an answer or review opinion — and expires after it."""
+        deemed = timedelta(days=self.app.policy.rules.deemed_delivery_days)
         for case_id in self.models:
             petition = self.app.get_petition(case_id)
-            facts = {e.at for e in self.app.events_of(case_id)}
+            events = self.app.events_of(case_id)
+            facts = {e.at for e in events} | {
+                e.at + deemed for e in events if type(e).__name__ in ("Answered", "ReviewDecided")}
             for d in self.app.policy.open_deadlines(petition):
                 assert d.starts_at in facts
                 assert d.due_on >= d.starts_at.astimezone(SHANGHAI).date()
