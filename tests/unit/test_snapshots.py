@@ -65,7 +65,8 @@ S: dict[str, Step] = {
     "review": lambda p, org, pol: p.request_review(at=later(p), actor="p", reason="r",
                                                    policy=pol),
     "decide_review": lambda p, org, pol: p.decide_review(
-        at=later(p), actor="a", unit=decider(org, p.answered_by), outcome=ReviewOutcome.REVISED, opinion="o", org=org),
+        at=later(p), actor="a", unit=decider(org, p.answered_by), outcome=ReviewOutcome.REVISED,
+        opinion="o", org=org),
     "re_review": lambda p, org, pol: p.request_re_review(at=later(p), actor="p", reason="r",
                                                          policy=pol),
     "decide_re_review": lambda p, org, pol: p.decide_re_review(
