@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ class Settings:
     integrity_check_seconds: float = 5.0  # SQLite quick_check at start-up; 0 turns it off
     max_body_bytes: int = 1 << 20
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
+    notifier: str = "outbox"  # citizens' texts: the outbox table or module:factory
 
     @property
     def is_postgres(self) -> bool:
@@ -78,6 +80,7 @@ class Settings:
                                                    5.0),
             max_body_bytes=_positive(env, "PETITION_MAX_BODY_BYTES", 1 << 20),
             trusted_proxies=_list(env.get("PETITION_TRUSTED_PROXIES")),
+            notifier=_notifier(env.get("PETITION_NOTIFIER")),
         )
 
 
@@ -111,6 +114,13 @@ def _seconds_or_off(env: Mapping[str, str], name: str, default: float) -> float:
         raise InvalidSetting(f"{name} must be a number of seconds, got {raw!r}") from None
     if not value >= 0:
         raise InvalidSetting(f"{name} must be 0 or more, got {raw!r}")
+    return value
+
+
+def _notifier(value: str | None) -> str:
+    value = (value or "outbox").strip()
+    if value != "outbox" and not re.fullmatch(r"[\w.]+:\w+", value):
+        raise ValueError(f"PETITION_NOTIFIER must be 'outbox' or module:factory, got {value!r}")
     return value
 
 

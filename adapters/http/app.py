@@ -15,6 +15,7 @@ from adapters.settings import Settings
 from adapters.wiring import build_application
 from projections.runner import ProjectionRunner
 from workflows.clock import Clock
+from workflows.notifier import Notifier
 from workflows.supervision.process import SupervisionProcess
 from workflows.supervision.timer import SupervisionTimer
 from workflows.tokens import TokenService
@@ -33,11 +34,13 @@ def supervision_timer(engine: Engine) -> SupervisionTimer:
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               engine: Engine | None = None, run_projections: bool = False) -> FastAPI:
+               engine: Engine | None = None, run_projections: bool = False,
+               pages: bool = True, notifier: Notifier | None = None) -> FastAPI:
     """The API over the configured store; pass ``engine`` to share one with tests.
 
     With ``run_projections`` the read models follow the log in background threads of this
-    process from start-up until shutdown.
+    process from start-up until shutdown. ``pages`` adds the citizens' pages under /citizen
+    (adapters/pages), whose phone codes go through ``notifier`` (default: the configured one).
     """
     if engine is None:
         settings = settings or Settings.from_env()
@@ -86,5 +89,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))
     api.include_router(supervision.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(analytics.router, responses=errors.responses(401, 403, 422, 503))
+    if pages:
+        from adapters.pages import install as install_pages
+
+        install_pages(api, notifier)
     openapi.install(api, engine.app.org)
     return api

@@ -1,0 +1,29 @@
+"""The citizens' pages (网上信访): server-rendered HTML under /citizen, beside the API.
+
+``install`` mounts them on the API's FastAPI app: templates, static files (a vendored htmx),
+translations, the CSRF guard and the filing drafts all ship inside this package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from adapters.outbox import build_notifier
+from adapters.pages import routes, security
+from adapters.pages.filing import Filing
+from workflows.notifier import Notifier
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(api: FastAPI, notifier: Notifier | None = None) -> None:
+    engine = api.state.engine
+    api.state.pages_guard = security.Guard()
+    api.state.pages_filing = Filing(
+        engine.app, notifier or build_notifier(engine.settings, engine.app.mapper.cipher))
+    api.middleware("http")(security.headers)
+    api.mount("/citizen/static", StaticFiles(directory=STATIC), name="citizen-static")
+    api.include_router(routes.router)

@@ -1,0 +1,219 @@
+"""The citizen pages under /citizen: file, verify the phone, receipt, follow, rate, review,
+withdraw. Every POST spends a one-time CSRF token first; every refusal renders the page again
+with the reason next to the field, and appends nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from adapters.http.engine import Engine
+from adapters.http.throttle import Throttled
+from adapters.pages.filing import CATEGORIES, Filing, FormErrors, TooMany, WrongCode, places
+from adapters.pages.render import LOCALES, page
+from adapters.pages.security import LANG_COOKIE, Guard, Session
+from adapters.pages.timeline import case_view
+from domain.errors import DomainError
+from domain.values import Satisfaction
+from workflows.commands import RatePetition, RequestReReview, RequestReview, WithdrawPetition
+from workflows.errors import QueryCodeNotFound
+
+router = APIRouter(prefix="/citizen", include_in_schema=False)
+MAX_FORM_BYTES = 256 * 1024
+PETITIONER = "petitioner"
+
+
+def _parts(request: Request) -> tuple[Engine, Guard, Filing, Session]:
+    state = request.app.state
+    return state.engine, state.pages_guard, state.pages_filing, state.pages_guard.session(request)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _form(request: Request, guard: Guard, session: Session) -> dict[str, str] | None:
+    """The posted fields as text, or None when the CSRF token is missing, forged or spent."""
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return None
+    try:
+        raw = await request.form(max_files=0, max_fields=50)
+    except Exception:  # noqa: BLE001 - a malformed body is a refused form, never a 500
+        return None
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    if not guard.spend(session, form.get("csrf", "")):
+        return None
+    return form
+
+
+def _refused(request: Request, guard: Guard, session: Session) -> HTMLResponse:
+    return page(request, guard, session, "message.html", status=400, title="expired",
+                message="form_expired")
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    _, guard, _, session = _parts(request)
+    return page(request, guard, session, "home.html", flash=_take_flash(session))
+
+
+@router.get("/lang/{locale}")
+def language(request: Request, locale: str, next: str = "/citizen") -> Response:
+    target = next if urlsplit(next).path.startswith("/citizen") and not urlsplit(next).netloc \
+        else "/citizen"
+    response = _redirect(target)
+    if locale in LOCALES:
+        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, path="/citizen",
+                            httponly=True, samesite="strict")
+    return response
+
+
+# ------------------------------------------------------------------------------ filing
+def _file_page(request: Request, guard: Guard, session: Session, eng: Engine, status: int = 200,
+               **context: Any) -> HTMLResponse:
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return page(request, guard, session, "file.html", status=status, places=places(eng.app),
+                categories=CATEGORIES, **context)
+
+
+@router.get("/file", response_class=HTMLResponse)
+def file_form(request: Request) -> HTMLResponse:
+    eng, guard, _, session = _parts(request)
+    return _file_page(request, guard, session, eng)
+
+
+@router.post("/file", response_class=HTMLResponse)
+async def file_submit(request: Request) -> HTMLResponse:
+    eng, guard, filing, session = _parts(request)
+    form = await _form(request, guard, session)
+    if form is None:
+        return _refused(request, guard, session)
+    try:
+        draft_id = filing.start(session.id, _client(request), form)
+    except FormErrors as error:
+        return _file_page(request, guard, session, eng, status=422, values=form,
+                          errors=error.errors)
+    except TooMany:
+        return _file_page(request, guard, session, eng, status=429, values=form,
+                          errors={"form": "too_many"})
+    phone = form.get("phone", "").strip()
+    return page(request, guard, session, "verify.html", draft=draft_id,
+                phone_hint=phone[:3] + "****" + phone[-4:], errors={})
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify(request: Request) -> HTMLResponse:
+    eng, guard, filing, session = _parts(request)
+    form = await _form(request, guard, session)
+    if form is None:
+        return _refused(request, guard, session)
+    draft_id = form.get("draft", "")
+    draft = filing.draft(session.id, draft_id)
+    try:
+        receipt = filing.verify(session.id, draft_id, form.get("code", "")[:20])
+    except WrongCode as error:
+        return page(request, guard, session, "verify.html", status=422, draft=draft_id,
+                    phone_hint="", errors={"code": "wrong_code"}, tries_left=error.tries_left)
+    except LookupError:
+        values = draft.values if draft else {}
+        return _file_page(request, guard, session, eng, status=422, values=values,
+                          errors={"form": "code_expired"})
+    except (DomainError, ValidationError):
+        values = draft.values if draft else {}
+        return _file_page(request, guard, session, eng, status=422, values=values,
+                          errors={"form": "refused"})
+    return page(request, guard, session, "receipt.html", receipt=receipt)
+
+
+# ------------------------------------------------------------------------------ following
+@router.post("/follow")
+async def follow(request: Request) -> Response:
+    eng, guard, _, session = _parts(request)
+    form = await _form(request, guard, session)
+    if form is None:
+        return _refused(request, guard, session)
+    code = form.get("query_code", "").strip()[:40]
+    if len(code) < 4:
+        return page(request, guard, session, "home.html", status=422,
+                    errors={"query_code": "required"})
+    codes = eng.app.query_codes
+    code_key = codes.hash(code) if codes else code
+    try:
+        eng.throttle.before(_client(request), code_key)  # the same throttle as POST /status
+        session.case_id = eng.app.case_id_for_query_code(code)
+    except Throttled as error:
+        return page(request, guard, session, "home.html", status=429,
+                    errors={"query_code": "throttled"}, retry_after=error.retry_after)
+    except QueryCodeNotFound:
+        eng.throttle.failed(code_key)
+        return page(request, guard, session, "home.html", status=404,
+                    errors={"query_code": "not_found"})
+    return _redirect("/citizen/case")
+
+
+@router.get("/case", response_class=HTMLResponse)
+def case(request: Request) -> Response:
+    eng, guard, _, session = _parts(request)
+    if session.case_id is None:
+        return _redirect("/citizen")
+    view = case_view(eng.app, eng.app.get_petition(session.case_id))
+    return page(request, guard, session, "case.html", case=view, flash=_take_flash(session),
+                errors={}, satisfaction=[s.value for s in Satisfaction])
+
+
+@router.post("/case/{action}")
+async def act(request: Request, action: str) -> Response:
+    eng, guard, _, session = _parts(request)
+    form = await _form(request, guard, session)
+    if form is None or session.case_id is None:
+        return _refused(request, guard, session)
+    if action == "leave":
+        session.case_id = None
+        return _redirect("/citizen")
+    try:
+        command = _command(action, session, form)
+        if command is None:
+            return _redirect("/citizen/case")
+        eng.app.execute(command)
+    except ValidationError:
+        return _case_error(request, eng, guard, session, action, "invalid")
+    except DomainError:
+        return _case_error(request, eng, guard, session, action, "refused")
+    session.flash.append(f"done_{action}")
+    return _redirect("/citizen/case")
+
+
+def _command(action: str, session: Session, form: dict[str, str]) -> Any:
+    case_id = session.case_id
+    if action == "rate":
+        return RatePetition(case_id=case_id, actor=PETITIONER, attitude=form.get("attitude"),
+                            efficiency=form.get("efficiency"), quality=form.get("quality"),
+                            comment=form.get("comment", ""))
+    if action in ("review", "re-review"):
+        kind = RequestReReview if action == "re-review" else RequestReview
+        return kind(case_id=case_id, actor=PETITIONER, reason=form.get("reason", ""))
+    if action == "withdraw":
+        return WithdrawPetition(case_id=case_id, actor=PETITIONER, reason=form.get("reason", ""))
+    return None
+
+
+def _case_error(request: Request, eng: Engine, guard: Guard, session: Session, action: str,
+                reason: str) -> HTMLResponse:
+    assert session.case_id is not None
+    view = case_view(eng.app, eng.app.get_petition(session.case_id))
+    return page(request, guard, session, "case.html", status=422, case=view, flash=[],
+                errors={action: reason}, satisfaction=[s.value for s in Satisfaction])
+
+
+def _take_flash(session: Session) -> list[str]:
+    flash, session.flash = session.flash, []
+    return flash

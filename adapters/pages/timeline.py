@@ -1,0 +1,107 @@
+"""What a petitioner may see of their case: the public steps, deadline, answer and windows.
+
+Built from the case's events, with an allow-list: internal notes, actors, supervision letters,
+proxy contacts and every person's data stay out. Each step names its date and unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from domain.deadlines import Deadline
+from domain.petition import Petition
+from workflows.application import PetitionApplication
+
+CHINA = timezone(timedelta(hours=8))
+
+# event type → the fields shown beside its date (unit fields are shown by name)
+PUBLIC_STEPS: dict[str, tuple[str, ...]] = {
+    "Registered": ("received_by",),
+    "Accepted": (),
+    "Declined": ("reason", "redirect_to"),
+    "Delegated": ("unit",),
+    "Escalated": ("to_unit",),
+    "DeadlineExtended": ("days", "reason"),
+    "Answered": ("unit", "answer"),
+    "Rated": ("attitude", "efficiency", "quality"),
+    "ReviewRequested": (),
+    "ReviewDecided": ("unit", "outcome", "opinion"),
+    "ReReviewRequested": (),
+    "ReReviewDecided": ("unit", "outcome", "opinion"),
+    "Closed": (),
+    "Reopened": (),
+    "Withdrawn": (),
+}
+UNIT_FIELDS = frozenset({"received_by", "unit", "to_unit"})
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    on: date
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    status: str
+    subject: str
+    registered_on: date
+    unit: str
+    deadline: Deadline | None
+    answer: str | None
+    steps: list[Step]
+    can_rate: bool
+    review_kind: str | None  # "review" or "re-review" while its window is open
+    review_days_left: int | None
+    can_withdraw: bool
+
+
+def china_day(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()
+
+
+def case_view(app: PetitionApplication, petition: Petition) -> CaseView:
+    now = app.clock.now()
+    allowed = petition.allowed_commands
+    review_kind, window = None, None
+    if "re-review" in allowed and (w := app.policy.re_review_window(petition)):
+        review_kind, window = "re-review", w
+    elif "review" in allowed and (w := app.policy.review_window(petition)):
+        review_kind, window = "review", w
+    if window is not None and window.is_overdue(now):
+        review_kind, window = None, None
+    unit = petition.responsible_unit or petition.holder
+    return CaseView(
+        status=petition.status.value, subject=petition.subject,
+        registered_on=china_day(petition.received_at), unit=unit_name(app, unit),
+        deadline=app.policy.current(petition), answer=petition.answer,
+        steps=steps(app, app.events_of(petition.id)),
+        can_rate="rate" in allowed and petition.ratings is None,
+        review_kind=review_kind,
+        review_days_left=(window.due_on - china_day(now)).days if window else None,
+        can_withdraw="withdraw" in allowed,
+    )
+
+
+def steps(app: PetitionApplication, events: list[Any]) -> list[Step]:
+    out = []
+    for event in events:
+        shown = PUBLIC_STEPS.get(type(event).__name__)
+        if shown is None:
+            continue
+        fields = {name: _value(app, name, getattr(event, name)) for name in shown}
+        out.append(Step(type(event).__name__, china_day(event.at), fields))
+    return out
+
+
+def _value(app: PetitionApplication, name: str, value: Any) -> Any:
+    return unit_name(app, value) if name in UNIT_FIELDS else value
+
+
+def unit_name(app: PetitionApplication, unit_id: str | None) -> str:
+    if not unit_id:
+        return ""
+    return app.org.get(unit_id).name if unit_id in app.org else unit_id
