@@ -17,6 +17,7 @@ from adapters.cli import (
     demo_command,
     kafka_commands,
     key_commands,
+    outbox_command,
     projection_commands,
     serve_command,
     simulate_command,
@@ -45,6 +46,7 @@ key_commands.register(app)
 simulate_command.register(app)
 calendar_commands.register(app)
 analytics_commands.register(app)
+outbox_command.register(app)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ def serve(
     configure_logging(settings.log_format)
     api = create_app(settings, run_projections=True)
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    console.print(f"citizen pages (网上信访): http://{host}:{port}/citizen")
     console.print("get a token: petition token issue --role intake --unit QH-D01")
     uvicorn.Server(server_config(api, settings, host=host, port=port)).run()
 
