@@ -1,0 +1,171 @@
+"""The whole citizen story in a real browser: file, verify the phone (code read from the
+outbox), keep the query code, staff accept → delegate → answer over the API, follow the
+timeline, rate, ask for review. On SQLite with a phone's viewport and on PostgreSQL with a
+desktop one; every page passes an axe-core scan with no serious or critical violation.
+
+Screenshots go to the pytest temporary folder, or to PETITION_SCREENSHOTS when set
+(``PETITION_SCREENSHOTS=docs/screenshots`` refreshes the README's pictures).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.e2e.conftest import DISTRICT, STREET, Staff
+from tests.e2e.pages_client import FORM, latest_code
+from workflows.clock import ManualClock
+
+AXE = (Path(__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
+
+
+@pytest.fixture(params=[("sqlite", "phone"), ("postgres", "desktop")], ids=lambda p: p[0])
+def run(request: pytest.FixtureRequest) -> tuple[str, str]:
+    return request.param
+
+
+@pytest.fixture
+def backend(run: tuple[str, str]) -> str:
+    return run[0]
+
+
+class Pages:
+    def __init__(self, driver: Any, base: str, viewport: str, shots: Path):
+        self.driver, self.base, self.viewport, self.shots = driver, base, viewport, shots
+        width, height = VIEWPORTS[viewport]
+        driver.set_window_size(width, height)
+        # the window includes browser chrome: size the page itself to the viewport
+        inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base + path)
+
+    def by_css(self, css: str) -> Any:
+        from selenium.webdriver.common.by import By
+
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def fill(self, fields: dict[str, str]) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        for name, value in fields.items():
+            element = self.by_css(f"[name={name}]")
+            if element.tag_name == "select":
+                Select(element).select_by_value(value)
+            else:
+                element.clear()
+                element.send_keys(value)
+
+    def submit(self, form_css: str = "main form") -> None:
+        self.click(f"{form_css} button[type=submit]")
+
+    def click(self, css: str) -> None:
+        """Clicks and waits until the next page has replaced this one (no fixed sleeps)."""
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        old = self.by_css("html")
+        self.by_css(css).click()
+        wait = WebDriverWait(self.driver, 20)
+        wait.until(ec.staleness_of(old))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def check(self, name: str) -> None:
+        """Screenshot of the whole page and an accessibility scan of it."""
+        self.shots.mkdir(parents=True, exist_ok=True)
+        height = self.driver.execute_script("return document.body.scrollHeight")
+        width = VIEWPORTS[self.viewport][0]
+        size = self.driver.get_window_size()
+        self.driver.set_window_size(size["width"], max(size["height"], height + 120))
+        self.driver.save_screenshot(str(self.shots / f"{self.viewport}-{name}.png"))
+        self.driver.set_window_size(size["width"], size["height"])
+        assert width
+        self.driver.execute_script(AXE)
+        violations = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']})"
+            ".then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.length])));")
+        serious = [v for v in violations if v[1] in ("serious", "critical")]
+        assert not serious, (name, serious)
+
+
+def test_citizen_story_in_chromium(api: FastAPI, live_url: str, browser: Any,
+                                   run: tuple[str, str], clock: ManualClock,
+                                   tmp_path: Path) -> None:
+    shots = Path(os.environ.get("PETITION_SCREENSHOTS") or tmp_path / "screenshots")
+    pages = Pages(browser, live_url, run[1], shots)
+
+    pages.open("/citizen")
+    pages.check("1-home")
+    pages.click("a.button[href='/citizen/file']")
+    assert browser.current_url.endswith("/citizen/file")
+    pages.fill({"subject": "短", "content": "x", "category": "environment",
+                "place": f"{DISTRICT}/{STREET}", "name": FORM["name"],
+                "id_number": FORM["id_number"][:17] + ("1" if FORM["id_number"][17] != "1"
+                                                       else "2"),
+                "phone": FORM["phone"]})
+    pages.submit()
+    assert "身份证号码不正确" in pages.by_css("#id_number-error").text
+    pages.check("2-file-errors")
+    pages.fill({**FORM, "category": "environment"})
+    pages.submit()
+
+    assert "验证码已发送至" in pages.by_css("main").text
+    pages.check("3-verify")
+    pages.fill({"code": latest_code(api)})
+    pages.submit()
+
+    code = pages.by_css("#query-code").text
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
+    assert "只显示这一次" in pages.by_css(".warning").text
+    pages.check("4-receipt")
+
+    staff = Staff(api)
+    case_id = api.state.engine.app.case_id_for_query_code(code)
+    with httpx.Client(base_url=live_url, timeout=30) as http:
+        for action, body, who in (
+                ("accept", {"handling_track": "claim", "speed_track": "general"},
+                 staff.headers("intake", DISTRICT)),
+                ("delegate", {"unit": STREET, "note": "内部备注"}, staff.headers("intake",
+                                                                              DISTRICT)),
+                ("answer", {"answer": "已联系环保部门现场检查，责令整改。"},
+                 staff.headers("handler", STREET))):
+            clock.advance(timedelta(hours=5))
+            assert http.post(f"/petitions/{case_id}/{action}", json=body,
+                             headers=who).status_code == 200
+
+    pages.open("/citizen")
+    pages.fill({"query_code": code})
+    pages.submit("form[action='/citizen/follow']")
+    assert browser.current_url.endswith("/citizen/case")
+    timeline = pages.by_css("#timeline").text
+    for step in ("登记", "受理", "交办至责任单位", "答复"):
+        assert step in timeline
+    assert "内部备注" not in browser.page_source and code not in browser.current_url
+    pages.check("5-case-answered")
+
+    for dimension, level in (("attitude", "satisfied"), ("efficiency", "basically_satisfied"),
+                             ("quality", "unsatisfied")):
+        pages.by_css(f"input[name={dimension}][value={level}]").click()
+    pages.fill({"comment": "整改不彻底"})
+    pages.submit("form[action='/citizen/case/rate']")
+    assert "感谢您的评价" in pages.by_css(".notice").text
+    days_left = int(pages.by_css(".days-left").text)
+    assert days_left > 0
+    pages.fill({"reason": "油烟仍然直排"})
+    pages.submit("form[action='/citizen/case/review']")
+    assert "复查中" in pages.by_css(".status").text
+    pages.check("6-case-review")
+
+    pages.open("/citizen/lang/en?next=/citizen")
+    assert "Follow my petition" in pages.by_css("main").text
+    pages.check("7-home-english")
