@@ -67,8 +67,9 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/lang/{locale}")
 def language(request: Request, locale: str, next: str = "/citizen") -> Response:
-    target = next if urlsplit(next).path.startswith("/citizen") and not urlsplit(next).netloc \
-        else "/citizen"
+    parts = urlsplit(next)
+    local = next.startswith("/citizen") and not (parts.scheme or parts.netloc)
+    target = next if local else "/citizen"  # never an open redirect
     response = _redirect(target)
     if locale in LOCALES:
         response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, path="/citizen",

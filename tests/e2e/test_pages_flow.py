@@ -171,8 +171,11 @@ def test_english_switch(client: TestClient) -> None:
     switched = client.get("/citizen/lang/en", params={"next": "/citizen/file"})
     assert switched.url.path == "/citizen/file"
     assert "File a petition" in switched.text and '<html lang="en">' in switched.text
-    assert client.get("/citizen/lang/zh", params={"next": "https://evil.example/"}
-                      ).url.path == "/citizen"
+    for elsewhere in ("https://evil.example/citizen", "//evil.example/citizen",
+                      "javascript:/citizen", "/other"):
+        away = client.get("/citizen/lang/zh", params={"next": elsewhere},
+                          follow_redirects=False)
+        assert away.headers["location"] == "/citizen", elsewhere
 
 
 def test_withdraw(api: FastAPI, client: TestClient) -> None:
