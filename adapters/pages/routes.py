@@ -12,15 +12,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from adapters.http.engine import Engine
+from adapters.http.routes.status import _opens_undelivered as opens_undelivered
 from adapters.http.throttle import Throttled
 from adapters.pages.filing import CATEGORIES, Filing, FormErrors, TooMany, WrongCode, places
 from adapters.pages.render import LOCALES, page
 from adapters.pages.security import LANG_COOKIE, Guard, Session
 from adapters.pages.timeline import case_view
 from domain.errors import DomainError
-from domain.values import Satisfaction
-from workflows.commands import RatePetition, RequestReReview, RequestReview, WithdrawPetition
-from workflows.errors import QueryCodeNotFound
+from domain.values import DeliveryChannel, Satisfaction
+from workflows.commands import (
+    DeliverDecision,
+    RatePetition,
+    RequestReReview,
+    RequestReview,
+    WithdrawPetition,
+)
+from workflows.errors import ConcurrentModification, QueryCodeNotFound
 
 router = APIRouter(prefix="/citizen", include_in_schema=False)
 MAX_FORM_BYTES = 256 * 1024
@@ -166,7 +173,15 @@ def case(request: Request) -> Response:
     eng, guard, _, session = _parts(request)
     if session.case_id is None:
         return _redirect("/citizen")
-    view = case_view(eng.app, eng.app.get_petition(session.case_id))
+    petition = eng.app.get_petition(session.case_id)
+    if opens_undelivered(eng, petition):  # first opening delivers online, as POST /status does
+        try:
+            eng.app.execute(DeliverDecision(case_id=petition.id, actor=PETITIONER,
+                                            channel=DeliveryChannel.ONLINE))
+            petition = eng.app.get_petition(session.case_id)
+        except (DomainError, ConcurrentModification):
+            pass  # delivered meanwhile: show what is stored
+    view = case_view(eng.app, petition)
     return page(request, guard, session, "case.html", case=view, flash=_take_flash(session),
                 errors={}, satisfaction=[s.value for s in Satisfaction])
 

@@ -25,6 +25,7 @@ PUBLIC_STEPS: dict[str, tuple[str, ...]] = {
     "Escalated": ("to_unit",),
     "DeadlineExtended": ("days", "reason"),
     "Answered": ("unit", "answer"),
+    "Delivered": ("document",),
     "Rated": ("attitude", "efficiency", "quality"),
     "ReviewRequested": (),
     "ReviewDecided": ("unit", "outcome", "opinion"),

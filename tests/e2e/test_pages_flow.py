@@ -40,7 +40,7 @@ def test_citizen_files_follows_rates_and_asks_for_review(
     page = citizen.follow(code)
     assert page.status_code == 200 and page.url.path == "/citizen/case"
     shown = text(page.text)
-    for step in ("登记", "受理", "交办至责任单位", "答复"):
+    for step in ("登记", "受理", "交办至责任单位", "答复", "送达"):  # opening delivers online
         assert step in shown
     assert "文昌街道" in shown and "已安排维修，三日内完成。" in shown
     assert "内部备注" not in shown and "intake" not in shown and FORM["name"] not in shown
