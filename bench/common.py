@@ -143,10 +143,10 @@ def register_command(n: int = 0) -> c.RegisterPetition:
 def lifecycle(app: PetitionApplication, n: int) -> int:
     """register → accept → delegate → answer → rate: five commands, five case events."""
     cid = app.register(register_command(n)).case_id
-    app.accept(c.AcceptPetition(case_id=cid, actor="intake", handling_track="claim",
+    app.execute(c.AcceptPetition(case_id=cid, actor="intake", handling_track="claim",
                                 speed_track="general"))
-    app.delegate(c.DelegatePetition(case_id=cid, actor="dispatcher", unit=STREET, note="请核实"))
-    app.answer(c.AnswerPetition(case_id=cid, actor="handler", unit=STREET, answer="已维修。"))
-    app.rate(c.RatePetition(case_id=cid, actor="petitioner", attitude="satisfied",
+    app.execute(c.DelegatePetition(case_id=cid, actor="dispatcher", unit=STREET, note="请核实"))
+    app.execute(c.AnswerPetition(case_id=cid, actor="handler", unit=STREET, answer="已维修。"))
+    app.execute(c.RatePetition(case_id=cid, actor="petitioner", attitude="satisfied",
                             efficiency="satisfied", quality="satisfied", comment=""))
     return 5

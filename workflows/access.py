@@ -9,20 +9,18 @@ and the write cannot slip through.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from domain.petition import Petition
 from domain.units import OrgChart
+from workflows.command_table import COMMANDS, Derived
+from workflows.commands import REGISTER_ROLES
 from workflows.errors import AccessDenied, CaseNotFound
+from workflows.roles import Role
 
-
-class Role(StrEnum):
-    INTAKE = "intake"  # 登记受理: registers and routes; proxy agents are intake users
-    HANDLER = "handler"  # 责任单位经办人: answers cases at their unit
-    SUPERVISOR = "supervisor"  # 督办: chases units in their jurisdiction
-    AUDITOR = "auditor"  # reads every history; personal data only with the pii scope
-    ADMIN = "admin"
+__all__ = ["ACTION_ROLES", "Principal", "Role", "authorize", "authorize_read",
+           "authorize_register", "in_scope"]
 
 
 @dataclass(frozen=True)
@@ -39,32 +37,10 @@ class Principal:
         return f"{self.role.value}:{self.token_id[:8]}@{self.unit}"
 
 
-I, H, S, A = Role.INTAKE, Role.HANDLER, Role.SUPERVISOR, Role.ADMIN
-
-ACTION_ROLES: dict[str, frozenset[Role]] = {
-    "register": frozenset({I, A}),
-    "accept": frozenset({I, A}),
-    "decline": frozenset({I, A}),
-    "delegate": frozenset({I, A}),
-    "assign-proxy": frozenset({I, S, A}),
-    "log-proxy-contact": frozenset({I, H, A}),
-    "answer": frozenset({H, A}),
-    "deliver": frozenset({H, S, A}),
-    "extend-request": frozenset({H, A}),
-    "extend": frozenset({S, A}),
-    "supervise": frozenset({S, A}),
-    "escalate": frozenset({S, A}),
-    "reopen": frozenset({S, A}),
-    "confirm-answer": frozenset({S, A}),
-    "close": frozenset({I, H, S, A}),
-    "withdraw": frozenset({I, A}),
-    "review": frozenset({I, A}),
-    "re-review": frozenset({I, A}),
-    "review-decision": frozenset({S, A}),
-    "re-review-decision": frozenset({S, A}),
-    "rate": frozenset({A}),
-}
-"""Actions by staff roles; petitioners rate and ask for review with their query code instead."""
+ACTION_ROLES: Mapping[str, frozenset[Role]] = Derived(
+    COMMANDS, "roles", extra={"register": REGISTER_ROLES})
+"""Actions by staff roles, from the command declarations; petitioners rate and ask for review
+with their query code instead."""
 
 
 REACH_FIELDS: dict[Role, tuple[str, ...]] = {
@@ -120,8 +96,9 @@ def authorize(principal: Principal, action: str, petition: Petition, org: OrgCha
     authorize_read(principal, petition, org)
     if principal.role not in ACTION_ROLES.get(action, frozenset()):
         raise AccessDenied(f"role '{principal.role}' may not {action}")
-    if action == "log-proxy-contact" and principal.role is Role.INTAKE and not principal.proxy:
-        raise AccessDenied("only proxy agents among intake users log proxy contacts")
+    if (principal.role is Role.INTAKE and not principal.proxy and action in COMMANDS
+            and COMMANDS[action].intake_proxies_only):
+        raise AccessDenied(f"only proxy agents among intake users may {action}")
 
 
 def authorize_read(principal: Principal, petition: Petition, org: OrgChart) -> None:

@@ -1,4 +1,5 @@
-"""The petition application: one method per command, plain values in and out.
+"""The petition application: ``register`` and ``execute`` (any declared case command), plain
+values in and out.
 
 Each command method loads the case, lets the aggregate decide, and saves the new events in one
 atomic write. A refused command raises before ``save`` and so appends nothing; a lost race on
@@ -34,6 +35,7 @@ from domain.units import OrgChart
 from domain.values import Location, Petitioner
 from workflows import commands as c
 from workflows.clock import Clock, SystemClock
+from workflows.command_table import COMMANDS
 from workflows.decisions import decide
 from workflows.errors import (
     CaseNotFound,
@@ -152,66 +154,6 @@ class PetitionApplication(Application[UUID]):
         result = self._store(petition, index, cmd=cmd, idempotency=idempotency)
         return Registration(**vars(result), query_code=query_code)
 
-    def accept(self, cmd: c.AcceptPetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def decline(self, cmd: c.DeclinePetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def delegate(self, cmd: c.DelegatePetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def escalate(self, cmd: c.EscalatePetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def request_extension(self, cmd: c.RequestExtension) -> CommandResult:
-        return self.execute(cmd)
-
-    def extend(self, cmd: c.ExtendDeadline) -> CommandResult:
-        return self.execute(cmd)
-
-    def supervise(self, cmd: c.IssueSupervision) -> CommandResult:
-        return self.execute(cmd)
-
-    def assign_proxy(self, cmd: c.AssignProxy) -> CommandResult:
-        return self.execute(cmd)
-
-    def log_proxy_contact(self, cmd: c.LogProxyContact) -> CommandResult:
-        return self.execute(cmd)
-
-    def answer(self, cmd: c.AnswerPetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def deliver(self, cmd: c.DeliverDecision) -> CommandResult:
-        return self.execute(cmd)
-
-    def rate(self, cmd: c.RatePetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def confirm_answer(self, cmd: c.ConfirmAnswer) -> CommandResult:
-        return self.execute(cmd)
-
-    def request_review(self, cmd: c.RequestReview) -> CommandResult:
-        return self.execute(cmd)
-
-    def decide_review(self, cmd: c.DecideReview) -> CommandResult:
-        return self.execute(cmd)
-
-    def request_re_review(self, cmd: c.RequestReReview) -> CommandResult:
-        return self.execute(cmd)
-
-    def decide_re_review(self, cmd: c.DecideReReview) -> CommandResult:
-        return self.execute(cmd)
-
-    def close_case(self, cmd: c.ClosePetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def reopen(self, cmd: c.ReopenPetition) -> CommandResult:
-        return self.execute(cmd)
-
-    def withdraw(self, cmd: c.WithdrawPetition) -> CommandResult:
-        return self.execute(cmd)
-
     def execute(
         self,
         cmd: c.Command,
@@ -220,6 +162,9 @@ class PetitionApplication(Application[UUID]):
         idempotency: Idempotency | None = None,
     ) -> CommandResult:
         """Runs any command: load, replay if idempotent and seen, else guard, decide, save.
+
+        Case commands are dispatched through their declarations (``command_table.COMMANDS``),
+        so there is no method per command.
 
         ``guard`` (e.g. an authorization check) sees the same loaded case the command decides
         on; whatever it raises propagates and nothing is appended. The idempotency key is
@@ -238,8 +183,9 @@ class PetitionApplication(Application[UUID]):
             guard(petition)
         at = self._business_time(cmd, max(self.clock.now(), petition.last_at))
         decide(petition, cmd, at, self.org, self.policy, self.ladder)
-        if isinstance(cmd, c.AssignProxy):  # after the state's rules: 409 before 422
-            check_proxy_agent(self, cmd.agent)
+        after = COMMANDS.of(type(cmd)).after
+        if after is not None:  # e.g. a check that needs the store, after the case's rules
+            after(self, cmd)
         return self._store(petition, cmd=cmd, idempotency=idempotency)
 
     # ------------------------------------------------------------------ queries

@@ -1,16 +1,20 @@
-"""Commands: validated orders to the application (pydantic v2), one class per action.
+"""Commands: validated orders to the application (pydantic v2), one declared class per action.
 
 Shape and format are checked here (HTTP answers 422 for these); business rules are the
-aggregate's (409/422 from domain errors).
+aggregate's (409/422 from domain errors). Each case command is declared where it is defined
+(``@declare``: its action, roles, aggregate method and the fields the server fills in); see
+``command_table.py`` for what is derived from the declarations.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from domain.petition import Petition
 from domain.values import (
     Channel,
     ContactMode,
@@ -23,6 +27,9 @@ from domain.values import (
     SpeedTrack,
     SupervisionLevel,
 )
+from workflows.command_table import COMMANDS, Derived, declare
+from workflows.proxy_agents import check_proxy_agent
+from workflows.roles import Role as R
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
@@ -87,6 +94,10 @@ class PetitionerIn(Plain):
         return value
 
 
+REGISTER_ROLES = frozenset({R.INTAKE, R.ADMIN})
+"""Who may register (its own route and method: it creates a case rather than acting on one)."""
+
+
 class RegisterPetition(Command):
     channel: Channel
     subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -99,22 +110,26 @@ class RegisterPetition(Command):
     proxy_agent: UnitId | None = None
 
 
+@declare("accept", Petition.accept, roles={R.INTAKE, R.ADMIN})
 class AcceptPetition(CaseCommand):
     handling_track: HandlingTrack
     speed_track: SpeedTrack
 
 
+@declare("decline", Petition.decline, roles={R.INTAKE, R.ADMIN})
 class DeclinePetition(CaseCommand):
     reason: Text
     redirect_to: RedirectChannel
 
 
+@declare("delegate", Petition.delegate, roles={R.INTAKE, R.ADMIN})
 class DelegatePetition(CaseCommand):
     unit: UnitId
     mode: DelegationMode = DelegationMode.ASSIGN
     note: Note = ""
 
 
+@declare("escalate", Petition.escalate, roles={R.SUPERVISOR, R.ADMIN})
 class EscalatePetition(CaseCommand):
     unit: UnitId
     reason: Text
@@ -123,6 +138,7 @@ class EscalatePetition(CaseCommand):
         default=None, description="When the supervision rung was due (set by the ladder).")
 
 
+@declare("extend-request", Petition.request_extension, roles={R.HANDLER, R.ADMIN})
 class RequestExtension(CaseCommand):
     """A handler asks for more time; a supervisor approves with ``ExtendDeadline``."""
 
@@ -130,6 +146,7 @@ class RequestExtension(CaseCommand):
     reason: Text
 
 
+@declare("extend", Petition.extend_deadline, roles={R.SUPERVISOR, R.ADMIN}, approver="approved_by")
 class ExtendDeadline(CaseCommand):
     """A supervisor grants more time; the approver recorded is the actor, never free text."""
 
@@ -137,6 +154,7 @@ class ExtendDeadline(CaseCommand):
     reason: Text
 
 
+@declare("supervise", Petition.supervise, roles={R.SUPERVISOR, R.ADMIN})
 class IssueSupervision(CaseCommand):
     level: SupervisionLevel
     reason: Text
@@ -145,27 +163,34 @@ class IssueSupervision(CaseCommand):
         default=None, description="When the supervision rung was due (set by the ladder).")
 
 
+@declare("assign-proxy", Petition.assign_proxy, roles={R.INTAKE, R.SUPERVISOR, R.ADMIN},
+         after=lambda app, cmd: check_proxy_agent(app, cmd.agent))  # after its 409s: then 422
 class AssignProxy(CaseCommand):
     agent: UnitId
 
 
+@declare("log-proxy-contact", Petition.log_proxy_contact, roles={R.INTAKE, R.HANDLER, R.ADMIN},
+         intake_proxies_only=True)
 class LogProxyContact(CaseCommand):
     agent: UnitId
     mode: ContactMode
     note: Note = ""
 
 
+@declare("answer", Petition.answer_petition, roles={R.HANDLER, R.ADMIN}, unit_from_caller={"unit"})
 class AnswerPetition(CaseCommand):
     unit: UnitId
     answer: LongText
 
 
+@declare("deliver", Petition.deliver, roles={R.HANDLER, R.SUPERVISOR, R.ADMIN})
 class DeliverDecision(CaseCommand):
     """送达: the answer (or, after a review, the review opinion) reached the petitioner."""
 
     channel: DeliveryChannel
 
 
+@declare("rate", Petition.rate, roles={R.ADMIN})  # petitioners rate with their query code
 class RatePetition(CaseCommand):
     attitude: Satisfaction
     efficiency: Satisfaction
@@ -173,62 +198,51 @@ class RatePetition(CaseCommand):
     comment: Note = ""
 
 
+@declare("confirm-answer", Petition.confirm_answer, roles={R.SUPERVISOR, R.ADMIN})
 class ConfirmAnswer(CaseCommand):
     """A supervisor stands by the answer despite an unsatisfied rating."""
 
     reason: Text
 
 
+@declare("review", Petition.request_review, roles={R.INTAKE, R.ADMIN})
 class RequestReview(CaseCommand):
     reason: Text
 
 
+@declare("review-decision", Petition.decide_review, roles={R.SUPERVISOR, R.ADMIN},
+         unit_from_caller={"unit"})
 class DecideReview(CaseCommand):
     unit: UnitId
     outcome: ReviewOutcome
     opinion: LongText
 
 
+@declare("re-review", Petition.request_re_review, roles={R.INTAKE, R.ADMIN})
 class RequestReReview(RequestReview):
     pass
 
 
+@declare("re-review-decision", Petition.decide_re_review, roles={R.SUPERVISOR, R.ADMIN},
+         unit_from_caller={"unit"})
 class DecideReReview(DecideReview):
     pass
 
 
+@declare("close", Petition.close, roles={R.INTAKE, R.HANDLER, R.SUPERVISOR, R.ADMIN})
 class ClosePetition(CaseCommand):
     summary: Text
 
 
+@declare("reopen", Petition.reopen, roles={R.SUPERVISOR, R.ADMIN})
 class ReopenPetition(CaseCommand):
     reason: Text
 
 
+@declare("withdraw", Petition.withdraw, roles={R.INTAKE, R.ADMIN})
 class WithdrawPetition(CaseCommand):
     reason: Text
 
 
-ACTIONS: dict[str, type[CaseCommand]] = {
-    "accept": AcceptPetition,
-    "decline": DeclinePetition,
-    "delegate": DelegatePetition,
-    "escalate": EscalatePetition,
-    "extend-request": RequestExtension,
-    "extend": ExtendDeadline,
-    "supervise": IssueSupervision,
-    "assign-proxy": AssignProxy,
-    "log-proxy-contact": LogProxyContact,
-    "answer": AnswerPetition,
-    "deliver": DeliverDecision,
-    "rate": RatePetition,
-    "confirm-answer": ConfirmAnswer,
-    "review": RequestReview,
-    "review-decision": DecideReview,
-    "re-review": RequestReReview,
-    "re-review-decision": DecideReReview,
-    "close": ClosePetition,
-    "reopen": ReopenPetition,
-    "withdraw": WithdrawPetition,
-}
+ACTIONS: Mapping[str, type[CaseCommand]] = Derived(COMMANDS, "command")
 """Action names (as in the lifecycle table and the HTTP routes) → command classes."""

@@ -19,6 +19,7 @@ from adapters.wiring import build_application
 from workflows.application import PetitionApplication
 from workflows.as_of import events_as_of
 from workflows.case_summary import case_summary, deadline_dict, event_record
+from workflows.command_table import COMMANDS
 from workflows.commands import ACTIONS, RegisterPetition
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -63,17 +64,17 @@ def act(
     as_json: JsonFlag = False,
 ) -> None:
     """Run one command on a case, e.g. `petition act CASE accept handling_track=claim speed_track=general`."""
-    if action not in ACTIONS:
+    if action not in COMMANDS:
         raise typer.BadParameter(f"unknown action '{action}'; use one of {', '.join(ACTIONS)}")
-    if action == "extend" and actor == "cli":
-        raise typer.BadParameter("extend records its approver: name them with --actor")
+    if COMMANDS[action].approver is not None and actor == "cli":
+        raise typer.BadParameter(f"{action} records its approver: name them with --actor")
     body: dict[str, object] = {"case_id": str(case_id), "actor": actor}
     for pair in fields or []:
         key, sep, value = pair.partition("=")
         if not sep:
             raise typer.BadParameter(f"expected field=value, got '{pair}'")
         body[key] = value
-    command = ACTIONS[action].model_validate_json(json.dumps(body))
+    command = COMMANDS[action].command.model_validate_json(json.dumps(body))
     application = open_app()
     result = application.execute(command)
     out = {"case_id": str(result.case_id), "status": result.status, "version": result.version,

@@ -83,7 +83,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.add_middleware(BodyLimit, max_bytes=engine.settings.max_body_bytes)
     request_log.install(api)  # outermost: ids, logs and answers whatever happens inside
     api.include_router(health.router)
-    api.include_router(petitions.router, responses=errors.responses(401, 403, 404, 409, 422, 503))
+    api.include_router(petitions.build_router(),
+                       responses=errors.responses(401, 403, 404, 409, 422, 503))
     api.include_router(status.router, responses=errors.responses(404, 409, 422, 429, 503))
     api.include_router(reads.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))

@@ -3,6 +3,9 @@
 Numbers are strict: JSON's ``true`` is not the number 1, nor ``"3"`` the number 3, as the
 OpenAPI document says; commands alone would take either. Instants are RFC 3339 text, not
 seconds since 1970 (their bounds are the policy's, checked by the decision).
+
+Derived from the command declarations (workflows/command_table.py): a declared field filled
+from the caller's unit becomes optional here.
 """
 
 from __future__ import annotations
@@ -15,15 +18,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Strict, create_model
 
 from adapters.http.params import BusinessTime
-from workflows.commands import ACTIONS, Command, RegisterPetition
-
-SERVER_FIELDS = frozenset({"actor", "case_id"})
-# Filled from the caller's token when the body leaves them out.
-DEFAULTED_FIELDS: dict[str, frozenset[str]] = {
-    "answer": frozenset({"unit"}),
-    "review-decision": frozenset({"unit"}),
-    "re-review-decision": frozenset({"unit"}),
-}
+from workflows.command_table import SERVER_FIELDS, CommandSpec
+from workflows.commands import Command, RegisterPetition
 
 
 def strict(annotation: Any) -> Any:
@@ -62,12 +58,10 @@ def body_model(name: str, command: type[Command], optional: frozenset[str] = fro
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def action_body(spec: CommandSpec) -> type[BaseModel]:
+    """``accept`` → ``AcceptBody``: the declared command less its server-filled fields."""
+    name = "".join(part.title() for part in spec.action.split("-")) + "Body"
+    return body_model(name, spec.command, spec.unit_from_caller)
+
+
 RegisterBody = body_model("RegisterBody", RegisterPetition)
-ACTION_BODIES: dict[str, type[BaseModel]] = {
-    action: body_model(
-        "".join(part.title() for part in action.split("-")) + "Body",
-        command,
-        DEFAULTED_FIELDS.get(action, frozenset()),
-    )
-    for action, command in ACTIONS.items()
-}

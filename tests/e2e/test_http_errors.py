@@ -189,7 +189,7 @@ def test_a_lost_race_is_409_appends_nothing_and_the_retry_succeeds(
     seen: dict[str, int] = {}
 
     def save_after_the_other_worker(*objects: Any, **kwargs: Any) -> Any:
-        other.supervise(c.IssueSupervision(case_id=UUID(case_id), actor="other-worker",
+        other.execute(c.IssueSupervision(case_id=UUID(case_id), actor="other-worker",
                                            level="reminder", reason="催办"))
         seen["after_other"] = appended(api)
         return real_save(*objects, **kwargs)

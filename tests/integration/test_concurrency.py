@@ -53,14 +53,14 @@ def test_stale_writer_gets_concurrent_modification_and_appends_nothing(
     def save_after_the_other_instance_wrote(*objects, **kwargs):
         # second_app has loaded version 1 and decided; now the first instance gets in first.
         assert objects[0].version == 2  # the pending Accepted is built on version 1
-        app.supervise(c.IssueSupervision(case_id=case_id, actor="sup", level="reminder",
+        app.execute(c.IssueSupervision(case_id=case_id, actor="sup", level="reminder",
                                          reason="催办"))
         seen["dump"] = dump_store(settings)
         return real_save(*objects, **kwargs)
 
     second_app.save = save_after_the_other_instance_wrote
     with pytest.raises(ConcurrentModification) as raised:
-        second_app.accept(_accept(case_id, "stale"))
+        second_app.execute(_accept(case_id, "stale"))
     del second_app.save
 
     assert raised.value.case_id == case_id
@@ -68,7 +68,7 @@ def test_stale_writer_gets_concurrent_modification_and_appends_nothing(
     assert [type(e) for e in app.events_of(case_id)] == [ev.Registered, ev.SupervisionIssued]
 
     # re-read and retry: the same command now succeeds on top of the other's change
-    retried = second_app.accept(_accept(case_id, "stale"))
+    retried = second_app.execute(_accept(case_id, "stale"))
     assert retried.version == 3
     assert retried.status == Status.ACCEPTED.value
     events = app.events_of(case_id)
@@ -80,9 +80,9 @@ def test_changes_through_either_instance_interleave_without_conflict(app, second
     """Without a stale read there is no conflict: each instance re-reads the case."""
     case_id = register_sample(app).case_id
     clock.advance(timedelta(hours=1))
-    app.accept(_accept(case_id))
+    app.execute(_accept(case_id))
     clock.advance(timedelta(hours=1))
-    result = second_app.delegate(c.DelegatePetition(case_id=case_id, actor="d", unit="QH-D01-S01"))
+    result = second_app.execute(c.DelegatePetition(case_id=case_id, actor="d", unit="QH-D01-S01"))
     assert result.version == 3
     assert app.get_petition(case_id).status is Status.IN_HANDLING
 
@@ -104,7 +104,7 @@ def test_only_one_of_many_concurrent_accepts_wins(app, settings, clock):
 
     def attempt(index):
         try:
-            return apps[index].accept(_accept(case_id, f"worker-{index}"))
+            return apps[index].execute(_accept(case_id, f"worker-{index}"))
         except ConcurrentModification as error:
             return error
 
@@ -134,11 +134,11 @@ def test_a_cached_case_is_brought_up_to_date_before_a_command_decides(app, secon
     case_id = register_sample(app).case_id
     assert app.get_petition(case_id).status is Status.REGISTERED  # now cached at version 1
     clock.advance(timedelta(hours=1))
-    second_app.decline(c.DeclinePetition(case_id=case_id, actor="other", reason="诉讼",
+    second_app.execute(c.DeclinePetition(case_id=case_id, actor="other", reason="诉讼",
                                          redirect_to="litigation"))
     clock.advance(timedelta(hours=1))
     with pytest.raises(IllegalTransition):  # a stale decision would have been a lost race
-        app.accept(_accept(case_id))
+        app.execute(_accept(case_id))
     assert app.get_petition(case_id).status is Status.DECLINED
     assert [type(e) for e in app.events_of(case_id)] == [ev.Registered, ev.Declined]
 
@@ -148,7 +148,7 @@ def test_a_refused_command_leaves_the_cached_case_untouched(app, clock):
     before = app.get_petition(case_id)
     clock.advance(timedelta(hours=1))
     with pytest.raises(IllegalTransition):
-        app.answer(c.AnswerPetition(case_id=case_id, actor="h", unit="QH-D01-S01", answer="x"))
+        app.execute(c.AnswerPetition(case_id=case_id, actor="h", unit="QH-D01-S01", answer="x"))
     after = app.get_petition(case_id)
     assert after == before and after.version == 1 and not after.collect_events()
 
@@ -158,12 +158,12 @@ def test_a_case_cached_at_its_own_save_still_sees_later_changes_elsewhere(app, s
     made afterwards is still what the next command decides on."""
     case_id = register_sample(app).case_id
     clock.advance(timedelta(hours=1))
-    app.accept(_accept(case_id))  # app's cache: the case at version 2, as saved
+    app.execute(_accept(case_id))  # app's cache: the case at version 2, as saved
     assert app.repository.cache.get(case_id).version == 2
     clock.advance(timedelta(hours=1))
-    second_app.delegate(c.DelegatePetition(case_id=case_id, actor="d", unit="QH-D01-S01"))
+    second_app.execute(c.DelegatePetition(case_id=case_id, actor="d", unit="QH-D01-S01"))
     clock.advance(timedelta(hours=1))
-    result = app.answer(c.AnswerPetition(case_id=case_id, actor="h", unit="QH-D01-S01",
+    result = app.execute(c.AnswerPetition(case_id=case_id, actor="h", unit="QH-D01-S01",
                                          answer="已处理。"))
     assert result.version == 4 and result.status == Status.ANSWERED.value
     assert [type(e) for e in app.events_of(case_id)] == [

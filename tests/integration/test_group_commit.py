@@ -81,7 +81,7 @@ def test_concurrent_commands_on_different_cases_all_land_in_fewer_transactions(g
     clock.advance(timedelta(hours=1))
     batches_before = _group(gc_app).batches
     _load_together(gc_app, len(cases))
-    results = _run([lambda cid=cid: gc_app.accept(_accept(cid)) for cid in cases])
+    results = _run([lambda cid=cid: gc_app.execute(_accept(cid)) for cid in cases])
     assert all(r.version == 2 and r.status == "accepted" for r in results)
     batches = _group(gc_app).batches - batches_before
     assert 1 <= batches < len(cases)
@@ -102,8 +102,8 @@ def test_two_commands_on_the_same_case_exactly_one_wins_the_other_appends_nothin
     top = gc_app.recorder.max_notification_id()
     _load_together(gc_app, 2)
     outcomes = _run([
-        lambda: gc_app.accept(_accept(case_id)),
-        lambda: gc_app.supervise(c.IssueSupervision(case_id=case_id, actor="sup",
+        lambda: gc_app.execute(_accept(case_id)),
+        lambda: gc_app.execute(c.IssueSupervision(case_id=case_id, actor="sup",
                                                     level="reminder", reason="催办")),
     ])
     lost = [o for o in outcomes if isinstance(o, ConcurrentModification)]
@@ -118,8 +118,8 @@ def test_a_conflicting_command_does_not_fail_the_rest_of_its_batch(gc_app, clock
     contested = cases[0]
     clock.advance(timedelta(hours=1))
     _load_together(gc_app, 6)
-    outcomes = _run([lambda cid=cid: gc_app.accept(_accept(cid)) for cid in cases]
-                    + [lambda: gc_app.accept(_accept(contested))])
+    outcomes = _run([lambda cid=cid: gc_app.execute(_accept(cid)) for cid in cases]
+                    + [lambda: gc_app.execute(_accept(contested))])
     failures = [o for o in outcomes if isinstance(o, Exception)]
     assert len(failures) == 1 and isinstance(failures[0], ConcurrentModification)
     assert all(len(gc_app.events_of(cid)) == 2 for cid in cases)
@@ -132,10 +132,10 @@ def test_a_write_by_another_instance_is_seen_under_the_lock(gc_app, settings, cl
     other = build_application(settings, clock=clock)
     try:
         stale = gc_app.get_petition(case_id)
-        other.accept(_accept(case_id))
+        other.execute(_accept(case_id))
         gc_app.get_petition = lambda *_a, **_k: stale  # type: ignore[method-assign]
         with pytest.raises(ConcurrentModification):
-            gc_app.supervise(c.IssueSupervision(case_id=case_id, actor="sup",
+            gc_app.execute(c.IssueSupervision(case_id=case_id, actor="sup",
                                                 level="reminder", reason="催办"))
     finally:
         other.close()

@@ -57,7 +57,7 @@ def write_cases(app: Any, count: int, stop: threading.Event | None = None,
     for _ in range(count):
         if stop is not None and stop.is_set():
             return
-        app.accept(accept(register_sample(app).case_id))
+        app.execute(accept(register_sample(app).case_id))
         time.sleep(pause)
 
 

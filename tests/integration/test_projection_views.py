@@ -59,7 +59,7 @@ def test_case_list_filters_and_keyset_pages(app, clock, running):
         clock.advance(timedelta(hours=1))
         received = CITY if i % 2 else DISTRICT
         ids.append(register_sample(app, received_by=received).case_id)
-    last = app.accept(c.AcceptPetition(case_id=ids[0], actor="a", handling_track="claim",
+    last = app.execute(c.AcceptPetition(case_id=ids[0], actor="a", handling_track="claim",
                                        speed_track="general"))
     running.wait("case_view", last.position)
     view = r.case_view(app)
@@ -81,7 +81,7 @@ def test_supervision_queue_overdue_due_soon_unit_and_subtree(app, clock, running
     clock.advance(timedelta(days=10))
     fresh = register_sample(app, received_by=CITY, proxy_agent=proxy_agent(app))
     clock.advance(timedelta(days=1))
-    last = app.accept(c.AcceptPetition(case_id=fresh.case_id, actor="a", handling_track="claim",
+    last = app.execute(c.AcceptPetition(case_id=fresh.case_id, actor="a", handling_track="claim",
                                        speed_track="general"))
     running.wait("supervision_queue", last.position)
     queue = r.supervision_queue(app)
@@ -100,7 +100,7 @@ def test_supervision_queue_overdue_due_soon_unit_and_subtree(app, clock, running
     assert [o["kind"] for o in first + rest] == [o["kind"] for o in city_wide] and end is None
     soon, _ = queue.due_within(clock.now(), 7)
     assert {o["kind"] for o in soon} == {"acceptance", "proxy_contact"}
-    closing = app.decline(c.DeclinePetition(case_id=late.case_id, actor="a", reason="不属于",
+    closing = app.execute(c.DeclinePetition(case_id=late.case_id, actor="a", reason="不属于",
                                             redirect_to="litigation"))
     running.wait("supervision_queue", closing.position)
     assert queue.obligations_of(late.case_id) == []

@@ -81,7 +81,7 @@ def test_review_after_the_window_is_refused_and_appends_nothing(app, clock, sett
     before = dump_store(settings)
 
     with pytest.raises(IllegalTransition, match="window closed"):
-        app.request_review(c.RequestReview(case_id=case_id, actor="p", reason="不服"))
+        app.execute(c.RequestReview(case_id=case_id, actor="p", reason="不服"))
 
     assert dump_store(settings) == before
 
@@ -93,7 +93,7 @@ def test_review_inside_the_window_is_accepted(app, clock, settings):
     clock.advance(timedelta(days=20))
     before = dump_store(settings)
 
-    app.request_review(c.RequestReview(case_id=case_id, actor="p", reason="不服"))
+    app.execute(c.RequestReview(case_id=case_id, actor="p", reason="不服"))
 
     assert row_count(dump_store(settings)) == row_count(before) + 1
 
@@ -104,7 +104,7 @@ def test_unknown_case_is_case_not_found_and_appends_nothing(app, settings):
     missing = uuid4()
 
     with pytest.raises(CaseNotFound) as raised:
-        app.accept(c.AcceptPetition(case_id=missing, actor="i", handling_track="claim",
+        app.execute(c.AcceptPetition(case_id=missing, actor="i", handling_track="claim",
                                     speed_track="general"))
 
     assert raised.value.case_id == missing
@@ -124,7 +124,7 @@ def test_query_code_index_id_is_not_a_case(app, settings):
     with pytest.raises(CaseNotFound):
         app.events_of(index_id)
     with pytest.raises(CaseNotFound):
-        app.close_case(c.ClosePetition(case_id=index_id, actor="x", summary="s"))
+        app.execute(c.ClosePetition(case_id=index_id, actor="x", summary="s"))
 
     assert dump_store(settings) == before
 
@@ -134,7 +134,7 @@ def test_future_business_time_on_a_case_is_refused(app, clock, settings):
     before = dump_store(settings)
 
     with pytest.raises(InvalidCommand, match="future"):
-        app.accept(c.AcceptPetition(case_id=case_id, actor="i", handling_track="claim",
+        app.execute(c.AcceptPetition(case_id=case_id, actor="i", handling_track="claim",
                                     speed_track="general", at=clock.now() + timedelta(minutes=6)))
 
     assert dump_store(settings) == before

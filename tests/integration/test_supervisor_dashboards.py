@@ -43,8 +43,8 @@ def test_unsatisfied_queue_until_a_supervisor_decides(app, clock):
     assert waiting == {str(confirmed), str(reopened)}
 
     clock.advance(timedelta(hours=1))
-    app.confirm_answer(c.ConfirmAnswer(case_id=confirmed, actor="supervisor", reason="答复无误"))
-    app.reopen(c.ReopenPetition(case_id=reopened, actor="supervisor", reason="重新办理"))
+    app.execute(c.ConfirmAnswer(case_id=confirmed, actor="supervisor", reason="答复无误"))
+    app.execute(c.ReopenPetition(case_id=reopened, actor="supervisor", reason="重新办理"))
     r.catch_up(app, "case_view")
     assert queue.list_cases(CaseFilter(unsatisfied_pending=True))[0] == []
     assert app.get_petition(reopened).status.value == "in_handling"

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel
 
 from adapters.http.auth import Eng, Staff
-from adapters.http.bodies import ACTION_BODIES, DEFAULTED_FIELDS, RegisterBody
+from adapters.http.bodies import RegisterBody, action_body
 from workflows.access import Principal, authorize, authorize_read, authorize_register
 from workflows.application import Idempotency
 from workflows.case_summary import case_summary, deadline_dict
-from workflows.commands import ACTIONS, RegisterPetition
+from workflows.command_table import COMMANDS, CommandSpec, CommandTable
+from workflows.commands import RegisterPetition
 
-router = APIRouter(tags=["petitions"])
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200,
@@ -37,7 +37,6 @@ def view(eng: Eng, principal: Principal, case_id: UUID, version: int) -> dict[st
     return case_summary(petition, eng.app.policy, eng.app.clock.now(), pii=principal.pii)
 
 
-@router.post("/petitions", status_code=201, summary="Register a petition (登记)")
 def register(body: RegisterBody, principal: Staff, eng: Eng,  # type: ignore[valid-type]
              key: IdempotencyKey = None) -> dict[str, Any]:
     """The query code appears in this response only; give it to the petitioner."""
@@ -56,16 +55,14 @@ def register(body: RegisterBody, principal: Staff, eng: Eng,  # type: ignore[val
     }
 
 
-@router.get("/petitions/{case_id}", summary="One case as it stands now")
 def get_case(case_id: UUID, principal: Staff, eng: Eng) -> dict[str, Any]:
     petition = eng.app.get_petition(case_id)
     authorize_read(principal, petition, eng.app.org)
     return case_summary(petition, eng.app.policy, eng.app.clock.now(), pii=principal.pii)
 
 
-def _action_route(action: str, body_type: type[BaseModel]) -> Callable[..., dict[str, Any]]:
-    command_type = ACTIONS[action]
-    defaulted = DEFAULTED_FIELDS.get(action, frozenset())
+def _action_route(spec: CommandSpec, body_type: type[BaseModel]) -> Callable[..., dict[str, Any]]:
+    action, command_type, defaulted = spec.action, spec.command, spec.unit_from_caller
 
     def act(case_id: UUID, body: body_type, principal: Staff, eng: Eng,  # type: ignore[valid-type]
             key: IdempotencyKey = None) -> dict[str, Any]:
@@ -86,7 +83,12 @@ def _action_route(action: str, body_type: type[BaseModel]) -> Callable[..., dict
     return act
 
 
-for _action, _body in ACTION_BODIES.items():
-    router.post(f"/petitions/{{case_id}}/{_action}", summary=f"{_action}")(
-        _action_route(_action, _body))
-
+def build_router(table: CommandTable = COMMANDS) -> APIRouter:
+    """Register, read one case, and one POST route per declared case command."""
+    router = APIRouter(tags=["petitions"])
+    router.post("/petitions", status_code=201, summary="Register a petition (登记)")(register)
+    router.get("/petitions/{case_id}", summary="One case as it stands now")(get_case)
+    for spec in table:
+        router.post(f"/petitions/{{case_id}}/{spec.action}", summary=spec.action)(
+            _action_route(spec, action_body(spec)))
+    return router
