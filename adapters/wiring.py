@@ -1,4 +1,8 @@
-"""Builds the application from Settings: the one place where everything is put together.
+"""The composition root: builds every service of a process from ``Settings``, once.
+
+``Root.from_environment()`` is the one place that reads the environment; the CLI, the HTTP app
+and the simulation receive a ``Root`` (or what it built) instead of wiring anything themselves.
+Services are built when first asked for, so `petition subscribe` never opens the store.
 
 Start-up refuses, before anything is written, a store it cannot use safely: a damaged SQLite
 file, missing keys beside a store that already holds events, or keys that do not open the
@@ -11,7 +15,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import ApplicationRecorder
 
@@ -25,14 +31,92 @@ from adapters.schema_lock import schema_creation_lock
 from adapters.settings import Settings
 from adapters.sqlite_file import check_integrity, create_private, holds_events
 from adapters.store import ensure_postgres_schema, store_env
+from adapters.synthetic.simulation import DEFAULT_START, Simulation
+from projections.runner import ProjectionRunner, catch_up, supervision_queue
 from workflows.application import PetitionApplication
-from workflows.clock import Clock
+from workflows.clock import Clock, ManualClock
 from workflows.query_codes import QueryCodes
+from workflows.supervision.process import ObligationQueue, SupervisionProcess
+from workflows.supervision.timer import SupervisionTimer
+from workflows.tokens import TokenService
+
+if TYPE_CHECKING:
+    from adapters.kafka.relay import Relay, RelayStatus
 
 
-def build_application(settings: Settings | None = None, *, clock: Clock | None = None,
+class Root:
+    """The object graph of one process: the application, tokens, read-model runner, the
+    supervision process and timer, and the Kafka relay."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 app: PetitionApplication | None = None, tokens: TokenService | None = None):
+        self.settings, self.clock = settings, clock
+        self._app, self._tokens = app, tokens
+
+    @classmethod
+    def from_environment(cls, *, clock: Clock | None = None) -> Root:
+        """The only reader of the environment (PETITION_*, KAFKA_*: docs/operations.md)."""
+        return cls(Settings.from_env(), clock=clock)
+
+    def with_clock(self, clock: Clock) -> Root:
+        """The same settings on another clock (the simulation's hand-moved one)."""
+        return Root(self.settings, clock=clock)
+
+    @property
+    def app(self) -> PetitionApplication:
+        if self._app is None:
+            self._app = build_application(self.settings, clock=self.clock)
+        return self._app
+
+    @property
+    def tokens(self) -> TokenService:
+        if self._tokens is None:
+            self._tokens = TokenService(self.app, self.app.org, self.app.clock)
+        return self._tokens
+
+    def projection_runner(self, *, batch_size: int = 500) -> ProjectionRunner:
+        """The read models followed in background threads (started by the caller)."""
+        return ProjectionRunner(self.app, batch_size=batch_size)
+
+    def supervision_process(self, queue: ObligationQueue) -> SupervisionProcess:
+        return SupervisionProcess(self.app, queue)
+
+    def supervision_timer(self, queue: ObligationQueue, refresh: Callable[[], Any],
+                          interval: float | None = None) -> SupervisionTimer:
+        """The closed loop: ``refresh`` catches the queue up, then the process ticks."""
+        return SupervisionTimer(
+            self.app, self.supervision_process(queue), refresh=refresh,
+            interval=self.settings.supervision_interval if interval is None else interval)
+
+    def simulation(self, clock: ManualClock, *, seed: int, cases_per_day: int,
+                   start: date = DEFAULT_START) -> Simulation:
+        """The synthetic district on ``clock`` (this root's, moved by the simulation), with
+        the supervision queue caught up before each day's tick."""
+        app, queue = self.app, supervision_queue(self.app)
+        return Simulation(app, clock, queue, lambda: catch_up(app, "supervision_queue"),
+                          process=self.supervision_process(queue),
+                          seed=seed, cases_per_day=cases_per_day, start=start)
+
+    def relay(self, **overrides: Any) -> Relay:
+        """The relay of the configured store and broker, with its own application instance
+        (it reads the log in its own thread)."""
+        from adapters.kafka.relay import Relay, RelayConfig  # kafka-python only when relaying
+
+        return Relay(build_application(self.settings),
+                     RelayConfig.from_settings(self.settings, **overrides))
+
+    def relay_status(self) -> RelayStatus:
+        """Where the relay stands in this root's log (no broker needed)."""
+        from adapters.kafka.relay import Relay, RelayConfig
+
+        config = RelayConfig(bootstrap_servers=self.settings.kafka_bootstrap_servers or "",
+                             topic=self.settings.kafka_topic)
+        return Relay(self.app, config).status()
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None,
                       check_integrity_first: bool = True) -> PetitionApplication:
-    settings = settings or Settings.from_env()
+    """The application over the configured store, keys, chart, policy and calendar."""
     if not settings.is_postgres:
         _prepare_sqlite_file(settings, check=check_integrity_first)
     keys = settings.data_dir / "keys"

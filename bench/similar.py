@@ -28,10 +28,10 @@ def precision_at_5(run: Run, per_family: int, tick: Callable[[], None]) -> Figur
             location=c.LocationIn(district=DISTRICT, street=STREET), received_by=DISTRICT,
             petitioner=c.PetitionerIn(name="王小明", id_number="11010519491231002X",
                                       phone="13800000000"))).case_id
-        app.accept(c.AcceptPetition(case_id=cid, actor="i", handling_track="claim",
+        app.execute(c.AcceptPetition(case_id=cid, actor="i", handling_track="claim",
                                     speed_track="general"))
-        app.delegate(c.DelegatePetition(case_id=cid, actor="d", unit=STREET, note="n"))
-        app.answer(c.AnswerPetition(case_id=cid, actor="h", unit=STREET, answer=family))
+        app.execute(c.DelegatePetition(case_id=cid, actor="d", unit=STREET, note="n"))
+        app.execute(c.AnswerPetition(case_id=cid, actor="h", unit=STREET, answer=family))
         cases.append((str(cid), family, text))
     tick()
     index = SimilarCases(app)

@@ -12,10 +12,8 @@ import typer
 
 from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_json, print_mapping, print_table
-from adapters.logging import configure_logging
+from adapters.cli.root import root
 from adapters.rest_days import years_not_covered
-from adapters.settings import Settings
-from adapters.wiring import build_application
 from workflows.application import PetitionApplication
 from workflows.as_of import events_as_of
 from workflows.case_summary import case_summary, deadline_dict, event_record
@@ -28,9 +26,8 @@ CaseArg = Annotated[UUID, typer.Argument(help="The case id (UUID).")]
 
 
 def open_app() -> PetitionApplication:
-    settings = Settings.from_env()
-    configure_logging(settings.log_format)
-    return build_application(settings)
+    """The application the composition root built for this process."""
+    return root().app
 
 
 def register(app: typer.Typer) -> None:
@@ -135,7 +132,7 @@ def _brief(data: dict[str, object], width: int = 48) -> str:
 
 def info(as_json: JsonFlag = False) -> None:
     """Where the store is and what it holds."""
-    settings = Settings.from_env()
+    settings = root().settings
     application = open_app()
     rest_days = application.policy.rest_days
     out = {

@@ -20,9 +20,10 @@ from eventsourcing.persistence import (
 )
 from pydantic import ValidationError
 
+from adapters.cli.root import root
 from adapters.keys import MissingKey
 from adapters.logging import configure_logging
-from adapters.settings import InvalidSetting, Settings
+from adapters.settings import InvalidSetting
 from adapters.sqlite_file import StoreDamaged, damaged, is_damage
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
 from workflows.errors import CaseNotFound, ConcurrentModification, QueryCodeNotFound
@@ -56,6 +57,7 @@ def exit_code_for(error: BaseException) -> int | None:
 
 def run_guarded(app: Callable[..., object], args: list[str] | None = None) -> None:
     """Runs a Typer app; exits with the command's code, or the code of what went wrong."""
+    root.cache_clear()  # one composition root per invocation (tests run several in a process)
     configure_logging(_log_format())  # logs go to stderr even for commands that log nothing
     try:
         code = app(args=args, standalone_mode=False)
@@ -144,13 +146,13 @@ def _line(text: str) -> str:
 
 def _log_format() -> str:
     try:
-        return Settings.from_env().log_format
+        return root().settings.log_format
     except ValueError:
         return "auto"
 
 
 def _store_name() -> str:
     try:
-        return Settings.from_env().store
+        return root().settings.store
     except ValueError:
         return "(PETITION_STORE)"

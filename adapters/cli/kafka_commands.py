@@ -10,11 +10,9 @@ import typer
 
 from adapters.cli.errors import run_guarded
 from adapters.cli.output import print_json, print_mapping
-from adapters.kafka.relay import Relay, RelayConfig, build_relay
+from adapters.cli.root import root
 from adapters.kafka.subscriber import Subscriber, SubscriberConfig, print_json_line
-from adapters.logging import configure_logging
 from adapters.settings import Settings
-from adapters.wiring import build_application
 
 relay_app = typer.Typer(
     help="Publish every case event to Kafka (KAFKA_BOOTSTRAP_SERVERS, PETITION_KAFKA_TOPIC).",
@@ -29,9 +27,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _settings() -> Settings:
-    settings = Settings.from_env()
-    configure_logging(settings.log_format)
-    return settings
+    return root().settings
 
 
 def _require_broker(settings: Settings) -> str:
@@ -53,7 +49,7 @@ def relay(
         return
     settings = _settings()
     _require_broker(settings)
-    relay = build_relay(settings, batch_size=batch_size, max_failures=max_failures or None)
+    relay = root().relay(batch_size=batch_size, max_failures=max_failures or None)
     stop_on_signals(relay.stop)
     try:
         relay.run()
@@ -64,14 +60,11 @@ def relay(
 @relay_app.command("status")
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """The relay's position in the event log and how far behind the log's head it is."""
-    settings = _settings()
-    app = build_application(settings)
+    services = root()
     try:
-        config = RelayConfig(bootstrap_servers=settings.kafka_bootstrap_servers or "",
-                             topic=settings.kafka_topic)
-        out = Relay(app, config).status().as_dict()
+        out = services.relay_status().as_dict()
     finally:
-        app.close()
+        services.app.close()
     print_json(out) if as_json else print_mapping("kafka relay", out)
 
 

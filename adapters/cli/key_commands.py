@@ -14,8 +14,8 @@ import typer
 
 from adapters.cipher import KEY_ID_BYTES, MARKER, KeyringCipher, key_id
 from adapters.cli.output import print_json, print_mapping
+from adapters.cli.root import root
 from adapters.keys import new_key, rotate_key_file
-from adapters.logging import configure_logging
 from adapters.settings import Settings
 from adapters.wiring import build_application, where
 
@@ -62,9 +62,7 @@ def rotate(as_json: JsonOpt = False) -> None:
 
 
 def _settings() -> Settings:
-    settings = Settings.from_env()
-    configure_logging(settings.log_format)
-    return settings
+    return root().settings
 
 
 def _keyring(settings: Settings) -> dict[str, Any]:

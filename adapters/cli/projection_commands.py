@@ -20,6 +20,7 @@ from adapters.cli.case_commands import open_app
 from adapters.cli.errors import run_guarded
 from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_table
+from adapters.cli.root import root
 from adapters.settings import Settings
 from adapters.sqlite_file import damaged, find_damage
 from projections import queries
@@ -108,9 +109,8 @@ def rebuild_command(
 @projections.command("run")
 def run_command(batch_size: int = 500) -> None:
     """Follows the log in the foreground until interrupted (Ctrl-C or SIGTERM)."""
-    app = open_app()
     signal.signal(signal.SIGTERM, _interrupt)
-    runner = r.ProjectionRunner(app, batch_size=batch_size).start()
+    runner = root().projection_runner(batch_size=batch_size).start()
     typer.echo(f"following {', '.join(runner.views)}", err=True)
     try:
         runner.run_forever()
@@ -118,7 +118,7 @@ def run_command(batch_size: int = 500) -> None:
         pass
     finally:
         runner.stop()
-        app.close()
+        runner.app.close()
 
 
 def overdue_command(
@@ -165,7 +165,7 @@ def verify_command(
     """Recomputes the audit hash chains from the stored events; exit 8 if anything differs.
 
     A damaged SQLite file is a finding too (the chains cannot be read from it)."""
-    damage = _store_damage(Settings.from_env())
+    damage = _store_damage(root().settings)
     if damage:
         _print([damage], as_json, "Audit findings")
         raise typer.Exit(8)

@@ -8,8 +8,7 @@ import typer
 import uvicorn
 
 from adapters.cli.output import console
-from adapters.logging import configure_logging
-from adapters.settings import Settings
+from adapters.cli.root import root
 
 
 def register(app: typer.Typer) -> None:
@@ -23,9 +22,7 @@ def serve(
     """Serve the API on the configured store; OpenAPI at /docs, health at /healthz and /readyz."""
     from adapters.http.app import create_app
 
-    settings = Settings.from_env()
-    configure_logging(settings.log_format)
-    api = create_app(settings, run_projections=True)
+    api = create_app(root=root(), run_projections=True)
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     console.print(f"citizen pages (网上信访): http://{host}:{port}/citizen")
     console.print("get a token: petition token issue --role intake --unit QH-D01")

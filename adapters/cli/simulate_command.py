@@ -14,12 +14,9 @@ from typing import Annotated
 import typer
 
 from adapters.cli.output import console, print_json, print_table
-from adapters.logging import configure_logging
-from adapters.settings import Settings
-from adapters.synthetic.simulation import DEFAULT_START, Simulation, SimulationResult
-from adapters.wiring import build_application
+from adapters.cli.root import root
+from adapters.synthetic.simulation import DEFAULT_START, SimulationResult
 from domain.supervision_ladder import RUNGS
-from projections.runner import catch_up, supervision_queue
 from workflows.clock import ManualClock
 
 
@@ -36,18 +33,14 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json", help="Print every measure as JSON.")] = False,
 ) -> None:
     """Run a synthetic district day by day; print the supervision ladder each unit received."""
-    settings = Settings.from_env()
-    configure_logging(settings.log_format)
     clock = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))  # the simulation sets it to day 0
-    application = build_application(settings, clock=clock)
+    services = root().with_clock(clock)
     try:
-        simulation = Simulation(
-            application, clock, supervision_queue(application),
-            lambda: catch_up(application, "supervision_queue"),
-            seed=seed, cases_per_day=cases_per_day, start=date.fromisoformat(start))
+        simulation = services.simulation(clock, seed=seed, cases_per_day=cases_per_day,
+                                         start=date.fromisoformat(start))
         result = simulation.run(days)
     finally:
-        application.close()
+        services.app.close()
     print_json(as_dict(result)) if as_json else show(result)
 
 

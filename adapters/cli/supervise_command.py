@@ -6,12 +6,10 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli.case_commands import open_app
 from adapters.cli.output import print_json, print_table
+from adapters.cli.root import root
 from projections import runner as r
 from workflows.case_summary import plain
-from workflows.supervision.process import SupervisionProcess
-from workflows.supervision.timer import SupervisionTimer
 
 
 def register(app: typer.Typer) -> None:
@@ -24,10 +22,10 @@ def supervise(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Issue every due rung of the 三函一约谈 ladder (and escalations) for overdue obligations."""
-    application = open_app()
-    timer = SupervisionTimer(
-        application,
-        SupervisionProcess(application, r.supervision_queue(application)),
+    services = root()
+    application = services.app
+    timer = services.supervision_timer(
+        r.supervision_queue(application),
         refresh=lambda: r.catch_up(application, "supervision_queue"),
         interval=every or 60.0,
     )

@@ -11,6 +11,7 @@ import typer
 
 from adapters.cli.case_commands import open_app
 from adapters.cli.output import console, print_json, print_table
+from adapters.cli.root import root
 from domain.api_token import ApiToken
 from workflows.access import Role
 from workflows.tokens import TokenService
@@ -23,8 +24,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _service() -> TokenService:
-    application = open_app()
-    return TokenService(application, application.org, application.clock)
+    return root().tokens
 
 
 @tokens.command("issue")

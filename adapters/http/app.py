@@ -1,4 +1,4 @@
-"""Builds the FastAPI application around one PetitionApplication."""
+"""The FastAPI application around what the composition root (adapters/wiring.py) built."""
 
 from __future__ import annotations
 
@@ -12,54 +12,44 @@ from adapters.http.body_limit import BodyLimit
 from adapters.http.engine import Engine
 from adapters.http.routes import analytics, audit, health, petitions, reads, status, supervision
 from adapters.settings import Settings
-from adapters.wiring import build_application
-from projections.runner import ProjectionRunner
+from adapters.wiring import Root
 from workflows.clock import Clock
 from workflows.notifier import Notifier
-from workflows.supervision.process import SupervisionProcess
-from workflows.supervision.timer import SupervisionTimer
-from workflows.tokens import TokenService
-
-
-def supervision_timer(engine: Engine) -> SupervisionTimer:
-    """The closed loop in the service: ticks on the in-process supervision queue."""
-    app, runner = engine.app, engine.runner
-    return SupervisionTimer(
-        app,
-        SupervisionProcess(app, runner.views["supervision_queue"]),
-        refresh=lambda: runner.wait("supervision_queue", app.recorder.max_notification_id(),
-                                    timeout=30),
-        interval=engine.settings.supervision_interval,
-    )
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               engine: Engine | None = None, run_projections: bool = False,
-               pages: bool = True, notifier: Notifier | None = None) -> FastAPI:
-    """The API over the configured store; pass ``engine`` to share one with tests.
+               engine: Engine | None = None, root: Root | None = None,
+               run_projections: bool = False, pages: bool = True,
+               notifier: Notifier | None = None) -> FastAPI:
+    """The API over what ``root`` built (by default from ``settings``, else the environment);
+    pass ``engine`` to share one with tests.
 
     With ``run_projections`` the read models follow the log in background threads of this
-    process from start-up until shutdown. ``pages`` adds the citizens' pages under /citizen
-    (adapters/pages), whose phone codes go through ``notifier`` (default: the configured one).
+    process from start-up until shutdown, with the supervision timer and the Kafka relay when
+    configured. ``pages`` adds the citizens' pages under /citizen (adapters/pages), whose phone
+    codes go through ``notifier`` (default: the configured one).
     """
     if engine is None:
-        settings = settings or Settings.from_env()
-        application = build_application(settings, clock=clock)
-        engine = Engine(settings=settings, app=application,
-                        tokens=TokenService(application, application.org, application.clock))
+        if root is None:
+            root = (Root(settings, clock=clock) if settings is not None
+                    else Root.from_environment(clock=clock))
+        engine = Engine(settings=root.settings, app=root.app, tokens=root.tokens)
+    services = root or Root(engine.settings, app=engine.app, tokens=engine.tokens)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         timer = relay = None
         if run_projections and engine.runner is None:
-            engine.runner = ProjectionRunner(engine.app).start()
+            runner = engine.runner = services.projection_runner().start()
             if engine.settings.supervision_interval > 0:
-                timer = supervision_timer(engine).start()
+                timer = services.supervision_timer(
+                    runner.views["supervision_queue"],
+                    refresh=lambda: runner.wait("supervision_queue",
+                                                engine.app.recorder.max_notification_id(),
+                                                timeout=30)).start()
                 engine.loops["supervision"] = timer
             if engine.settings.kafka_bootstrap_servers:
-                from adapters.kafka.relay import build_relay
-
-                relay = build_relay(engine.settings)
+                relay = services.relay()
                 relay.start()
                 engine.loops["relay"] = relay
         yield

@@ -327,9 +327,3 @@ def _connect(config: RelayConfig) -> Publisher:
                  replication=config.replication)
     return Publisher(config.bootstrap_servers, config.topic, config.timeouts)
 
-
-def build_relay(settings: Settings, **overrides: Any) -> Relay:
-    """The relay of the configured store and broker, with its own application instance."""
-    from adapters.wiring import build_application
-
-    return Relay(build_application(settings), RelayConfig.from_settings(settings, **overrides))

@@ -101,12 +101,12 @@ class Simulation:
     """Runs ``days`` days from ``start`` (local midnight of day 0) for one seed."""
 
     def __init__(self, app: PetitionApplication, clock: ManualClock, queue: ObligationQueue,
-                 catch_up: Callable[[], object], *, seed: int, cases_per_day: int,
-                 start: date = DEFAULT_START):
+                 catch_up: Callable[[], object], *, process: SupervisionProcess, seed: int,
+                 cases_per_day: int, start: date = DEFAULT_START):
         self.app, self.clock, self.queue, self.catch_up = app, clock, queue, catch_up
         self.seed, self.cases_per_day, self.start = seed, cases_per_day, start
         self.zone = ZoneInfo(app.policy.rules.timezone)
-        self.process = SupervisionProcess(app, queue)
+        self.process = process  # the composition root's, over ``queue``
         streets = sorted(u.id for u in app.org if u.level is UnitLevel.STREET)
         random.Random(f"{seed}/units").shuffle(streets)
         cut1, cut2 = len(streets) // 2, len(streets) * 4 // 5

@@ -26,10 +26,9 @@ from uuid import UUID
 import pytest
 
 from adapters.settings import Settings
-from adapters.synthetic.simulation import Simulation, SimulationResult
-from adapters.wiring import build_application
+from adapters.synthetic.simulation import SimulationResult
+from adapters.wiring import Root, build_application
 from domain.supervision_ladder import RUNGS
-from projections.runner import catch_up, supervision_queue
 from tests.conftest import PG_URL, _key
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
@@ -55,9 +54,8 @@ def open_store(directory: Path, store: str | None = None, schema: str | None = N
 
 def simulate(app: PetitionApplication, clock: ManualClock, days: int, cases_per_day: int,
              seed: int = SEED) -> SimulationResult:
-    return Simulation(app, clock, supervision_queue(app),
-                      lambda: catch_up(app, "supervision_queue"),
-                      seed=seed, cases_per_day=cases_per_day).run(days)
+    root = Root(Settings.from_env({}), clock=clock, app=app)
+    return root.simulation(clock, seed=seed, cases_per_day=cases_per_day).run(days)
 
 
 @pytest.fixture(scope="module")
