@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 from domain.deadlines import DeadlinePolicy
@@ -41,13 +42,14 @@ class CommandSpec:
     intake_proxies_only: bool = False  # among intake users, only proxy agents may send it
     after: Callable[[Any, Any], None] | None = None  # (application, command) once decided
 
-    @property
+    @cached_property
     def fields(self) -> tuple[str, ...]:
         """The command's own fields, passed to the aggregate method by name."""
         return tuple(n for n in self.command.model_fields if n not in SERVER_FIELDS | {"at"})
 
-    @property
+    @cached_property
     def context(self) -> tuple[str, ...]:
+        """``org``/``policy``, if the method takes them (read once: commands are hot)."""
         return tuple(n for n in CONTEXT if n in inspect.signature(self.method).parameters)
 
     def apply(self, petition: Petition, cmd: Any, *, at: datetime, org: OrgChart,
