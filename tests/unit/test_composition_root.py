@@ -60,4 +60,5 @@ def test_the_root_hands_out_one_application_and_its_token_service() -> None:
     timer = root.supervision_timer(queue=None, refresh=lambda: None)  # type: ignore[arg-type]
     assert timer.app is app and timer.process.app is app and timer.interval == 7
     clock = ManualClock(T0)
-    assert root.with_clock(clock).clock is clock and root.with_clock(clock).settings is root.settings
+    moved = root.with_clock(clock)
+    assert moved.clock is clock and moved.settings is root.settings
