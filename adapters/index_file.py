@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from importlib import resources
 from pathlib import Path
 
+from adapters.settings import Settings
 from domain.errors import InvalidCommand
 from projections.service_index import IndexFormula
 
@@ -20,7 +20,6 @@ def load_index_formula(path: Path | None = None) -> IndexFormula:
         raise InvalidCommand(f"index file {path}: {error}") from None
 
 
-def configured_formula() -> IndexFormula:
+def configured_formula(settings: Settings) -> IndexFormula:
     """The formula of ``PETITION_INDEX_FILE`` if set, else the packaged one."""
-    path = os.environ.get("PETITION_INDEX_FILE")
-    return load_index_formula(Path(path) if path else None)
+    return load_index_formula(settings.index_file)

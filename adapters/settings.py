@@ -38,6 +38,7 @@ class Settings:
     max_body_bytes: int = 1 << 20
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
     notifier: str = "outbox"  # citizens' texts: the outbox table or module:factory
+    index_file: Path | None = None  # the service index's formula (TOML); None: the packaged one
 
     @property
     def is_postgres(self) -> bool:
@@ -81,6 +82,7 @@ class Settings:
             max_body_bytes=_positive(env, "PETITION_MAX_BODY_BYTES", 1 << 20),
             trusted_proxies=_list(env.get("PETITION_TRUSTED_PROXIES")),
             notifier=_notifier(env.get("PETITION_NOTIFIER")),
+            index_file=_path(env.get("PETITION_INDEX_FILE")),
         )
 
 

@@ -17,6 +17,7 @@ from adapters.bulletin import Table, write_bulletin
 from adapters.cli.case_commands import open_app
 from adapters.cli.instants import aware_instant
 from adapters.cli.output import console, print_json, print_table
+from adapters.cli.root import root
 from adapters.index_file import configured_formula
 from domain.units import UnitLevel
 from projections import analysis_queries as aq
@@ -72,7 +73,7 @@ def index(period: PeriodOpt, unit: UnitOpt = None, as_of: AsOfOpt = None,
     """The service index of a unit: score, grade, and the points of every indicator."""
     chosen = parse_period(period)
     application, view, moment = _ready(as_of)
-    out = aq.index(application.org, configured_formula(), view, chosen, unit, moment)
+    out = aq.index(application.org, configured_formula(root().settings), view, chosen, unit, moment)
     if as_json:
         print_json(out)
         return
@@ -94,7 +95,7 @@ def ranking(period: PeriodOpt,
     if level not in ("street", "district"):
         raise typer.BadParameter("level must be street or district")
     application, view, moment = _ready(as_of)
-    out = aq.ranking(application.org, configured_formula(), view, chosen, UnitLevel(level),
+    out = aq.ranking(application.org, configured_formula(root().settings), view, chosen, UnitLevel(level),
                      within, moment)
     if as_json:
         print_json(out)
@@ -151,7 +152,7 @@ def report(period: PeriodOpt,
     chosen = parse_period(period)
     application, view, now = _ready(None)
     r.catch_up(application, "supervision_queue")
-    org, formula = application.org, configured_formula()
+    org, formula = application.org, configured_formula(root().settings)
     application.org.get(unit)
     as_of = min(now, chosen.end)
     tables = [*_league(org, formula, view, chosen, unit, as_of),

@@ -75,7 +75,7 @@ def indicators(principal: Staff, eng: Eng, period: str = _period(), unit: str | 
 def service_index(principal: Staff, eng: Eng, period: str = _period(), unit: str | None = _unit(),
                   as_of: AwareDatetime | None = None) -> dict[str, Any]:
     root = _reach(eng, principal, unit)
-    return aq.index(eng.app.org, configured_formula(), eng.view("analysis_facts"),
+    return aq.index(eng.app.org, configured_formula(eng.settings), eng.view("analysis_facts"),
                     parse_period(period), root, _moment(eng, as_of))
 
 
@@ -84,7 +84,7 @@ def ranking(principal: Staff, eng: Eng, period: str = _period(),
             level: Literal["street", "district"] = "street",
             within: str | None = _unit(), as_of: AwareDatetime | None = None) -> dict[str, Any]:
     root = _reach(eng, principal, within)
-    return aq.ranking(eng.app.org, configured_formula(), eng.view("analysis_facts"),
+    return aq.ranking(eng.app.org, configured_formula(eng.settings), eng.view("analysis_facts"),
                       parse_period(period), UnitLevel(level), root, _moment(eng, as_of))
 
 
