@@ -22,7 +22,7 @@ from workflows.application import Idempotency, PetitionApplication
 from workflows.clock import ManualClock
 from workflows.errors import AccessDenied, IdempotencyKeyReused
 from workflows.query_codes import QueryCodes
-from workflows.when_deadline_passes_issue_supervision import ACTOR, SupervisionProcess
+from workflows.supervision.process import ACTOR, SupervisionProcess
 
 ID_NUMBER = "11010519491231002X"
 
