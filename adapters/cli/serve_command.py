@@ -9,6 +9,7 @@ import uvicorn
 
 from adapters.cli.output import console
 from adapters.cli.root import root
+from adapters.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -22,11 +23,12 @@ def serve(
     """Serve the API on the configured store; OpenAPI at /docs, health at /healthz and /readyz."""
     from adapters.http.app import create_app
 
-    api = create_app(root=root(), run_projections=True)
+    services = root()
+    api = create_app(root=services, run_projections=True)
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     console.print(f"citizen pages (网上信访): http://{host}:{port}/citizen")
     console.print("get a token: petition token issue --role intake --unit QH-D01")
-    uvicorn.Server(server_config(api, settings, host=host, port=port)).run()
+    uvicorn.Server(server_config(api, services.settings, host=host, port=port)).run()
 
 
 def server_config(api: object, settings: Settings, *, host: str, port: int) -> uvicorn.Config:

@@ -58,10 +58,14 @@ def body_model(name: str, command: type[Command], optional: frozenset[str] = fro
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def body_name(spec: CommandSpec) -> str:
+    """``accept`` → ``AcceptBody``."""
+    return "".join(part.title() for part in spec.action.split("-")) + "Body"
+
+
 def action_body(spec: CommandSpec) -> type[BaseModel]:
-    """``accept`` → ``AcceptBody``: the declared command less its server-filled fields."""
-    name = "".join(part.title() for part in spec.action.split("-")) + "Body"
-    return body_model(name, spec.command, spec.unit_from_caller)
+    """The declared command less its server-filled fields."""
+    return body_model(body_name(spec), spec.command, spec.unit_from_caller)
 
 
 RegisterBody = body_model("RegisterBody", RegisterPetition)

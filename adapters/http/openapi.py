@@ -17,16 +17,21 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from adapters.http.bodies import ACTION_BODIES, RegisterBody
+from adapters.http.bodies import RegisterBody, body_name
 from adapters.http.errors import ErrorBody, describe
 from domain.units import OrgChart, UnitLevel
+from workflows.command_table import COMMANDS
 
 NO_STORE = frozenset({"/healthz", "/readyz"})  # /readyz declares its own 503
 REGISTER = ("/petitions", "post")
 NOT_BLANK = r"\S"
-COMMAND_SCHEMAS = frozenset({RegisterBody.__name__, "LocationIn", "PetitionerIn",
-                             *(body.__name__ for body in ACTION_BODIES.values())})
-"""The bodies built from commands, whose text fields are stripped before their length counts."""
+
+
+def command_schemas() -> frozenset[str]:
+    """The bodies built from commands, whose text fields are stripped before their length
+    counts (one per declared command, read when the document is built)."""
+    return frozenset({RegisterBody.__name__, "LocationIn", "PetitionerIn",
+                      *(body_name(spec) for spec in COMMANDS)})
 
 
 def install(api: FastAPI, org: OrgChart) -> None:
@@ -92,7 +97,7 @@ def _example_registration(document: dict[str, Any], org: OrgChart) -> None:
 
 def _not_blank(schemas: dict[str, Any]) -> None:
     for name, schema in schemas.items():
-        if name not in COMMAND_SCHEMAS:
+        if name not in command_schemas():
             continue
         for prop in schema.get("properties", {}).values():
             for variant in prop.get("anyOf", [prop]):

@@ -20,7 +20,7 @@ from workflows import commands as c
 from workflows.access import Principal, Role, authorize
 from workflows.application import Idempotency, PetitionApplication
 from workflows.clock import ManualClock
-from workflows.errors import AccessDenied, IdempotencyKeyReused
+from workflows.errors import AccessDenied, CaseNotFound, IdempotencyKeyReused
 from workflows.query_codes import QueryCodes
 from workflows.supervision.process import ACTOR, SupervisionProcess
 
@@ -145,12 +145,12 @@ def test_a_key_reused_for_another_command_is_refused_and_appends_nothing(app) ->
 # ---------------------------------------------------------------------- guards
 def test_a_guard_that_refuses_appends_nothing(app) -> None:
     case_id = app.register(registration()).case_id
-    handler = Principal(token_id="0" * 32, role=Role.HANDLER, unit="S11")
+    supervisor = Principal(token_id="0" * 32, role=Role.SUPERVISOR, unit="D1")  # in reach
     before = head(app)
     with pytest.raises(AccessDenied):
-        app.execute(c.AcceptPetition(case_id=case_id, actor=handler.actor,
+        app.execute(c.AcceptPetition(case_id=case_id, actor=supervisor.actor,
                                      handling_track="claim", speed_track="general"),
-                    guard=lambda petition: authorize(handler, "accept", petition, app.org))
+                    guard=lambda petition: authorize(supervisor, "accept", petition, app.org))
     assert head(app) == before and app.get_petition(case_id).version == 1
 
 
@@ -163,12 +163,14 @@ def test_a_guard_sees_the_case_the_command_decides_on(app) -> None:
     assert seen == [1] and app.get_petition(case_id).version == 2
 
 
-def test_an_out_of_reach_principal_is_refused_before_the_state_rules(app) -> None:
+def test_a_case_out_of_reach_is_not_found_before_the_state_rules(app) -> None:
     case_id = app.register(registration()).case_id
     elsewhere = Principal(token_id="1" * 32, role=Role.INTAKE, unit="D2")
-    with pytest.raises(AccessDenied):
+    before = head(app)
+    with pytest.raises(CaseNotFound):
         app.execute(c.ClosePetition(case_id=case_id, actor=elsewhere.actor, summary="x"),
                     guard=lambda petition: authorize(elsewhere, "close", petition, app.org))
+    assert head(app) == before
 
 
 def test_a_command_the_state_refuses_appends_nothing(app) -> None:
