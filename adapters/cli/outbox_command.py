@@ -12,8 +12,8 @@ import typer
 
 from adapters.cli.case_commands import open_app
 from adapters.cli.output import print_json, print_table
+from adapters.cli.root import root
 from adapters.outbox import Outbox
-from adapters.settings import Settings
 
 outbox = typer.Typer(help="Messages to citizens' phones (the embedded notifier).",
                      no_args_is_help=True)
@@ -30,7 +30,7 @@ def list_messages(
 ) -> None:
     """The newest messages with their phone numbers (personal data: operators only)."""
     application = open_app()
-    messages = Outbox(Settings.from_env(), application.mapper.cipher).list(limit)
+    messages = Outbox(root().settings, application.mapper.cipher).list(limit)
     rows = [{"id": m.id, "at": m.created_at.isoformat(), "phone": m.phone, "message": m.message}
             for m in messages]
     if as_json:
