@@ -107,22 +107,13 @@ class InvalidSetting(ValueError):
 
 def _seconds_or_off(env: Mapping[str, str], name: str, default: float) -> float:
     """A number of seconds where 0 means "off"."""
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidSetting(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not value >= 0:
-        raise InvalidSetting(f"{name} must be 0 or more, got {raw!r}")
-    return value
+    return _seconds(env, name, default, off_allowed=True)
 
 
 def _notifier(value: str | None) -> str:
     value = (value or "outbox").strip()
     if value != "outbox" and not re.fullmatch(r"[\w.]+:\w+", value):
-        raise ValueError(f"PETITION_NOTIFIER must be 'outbox' or module:factory, got {value!r}")
+        raise InvalidSetting(f"PETITION_NOTIFIER must be 'outbox' or module:factory, got {value!r}")
     return value
 
 
@@ -130,7 +121,9 @@ def _path(value: str | None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, *,
+             off_allowed: bool = False) -> float:
+    """A positive number of seconds (or 0, where ``off_allowed``)."""
     raw = env.get(name)
     if not raw:
         return default
@@ -138,7 +131,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise InvalidSetting(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not value > 0:
+    if off_allowed and not value >= 0:
+        raise InvalidSetting(f"{name} must be 0 or more, got {raw!r}")
+    if not off_allowed and not value > 0:
         raise InvalidSetting(f"{name} must be more than 0, got {raw!r}")
     return value
 
