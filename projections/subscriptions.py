@@ -15,6 +15,7 @@ from eventsourcing.persistence import ApplicationRecorder, ListenNotifySubscript
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 
 POLL_SECONDS = 0.02
+SAFETY_POLL_SECONDS = 1.0
 
 
 class _Batches:
@@ -30,7 +31,19 @@ class _Batches:
 
 
 class PostgresBatchSubscription(_Batches, PostgresSubscription):
-    pass
+    """LISTEN/NOTIFY, with a once-a-second look at ``MAX(notification_id)`` as a safety net: a
+    notification lost between catching up and listening (or on a dropped session) would
+    otherwise leave the follower waiting for the next write."""
+
+    def __init__(self, recorder: PostgresApplicationRecorder, gt: int | None = None) -> None:
+        self._stopping = Event()
+        super().__init__(recorder=recorder, gt=gt)
+        self._poll_thread = Thread(target=_watch, args=(self, SAFETY_POLL_SECONDS), daemon=True)
+        self._poll_thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        super().stop()
 
 
 class SQLiteSubscription(_Batches, ListenNotifySubscription[ApplicationRecorder]):
@@ -51,15 +64,20 @@ class SQLiteSubscription(_Batches, ListenNotifySubscription[ApplicationRecorder]
             self._poll_thread.join()
 
     def _poll(self) -> None:
-        try:
-            while not self._stopping.wait(POLL_SECONDS):
-                top = self._recorder.max_notification_id() or 0
-                if top > (self._last_notification_id or 0):
-                    self._has_been_notified.set()
-        except BaseException as error:  # noqa: BLE001 - surfaced through __next__
-            if self._thread_error is None:
-                self._thread_error = error
-            self.stop()
+        _watch(self, POLL_SECONDS)
+
+
+def _watch(subscription: Any, every: float) -> None:
+    """Wakes the subscription's pull when the log has grown past what it handed out."""
+    try:
+        while not subscription._stopping.wait(every):
+            top = subscription._recorder.max_notification_id() or 0
+            if top > (subscription._last_notification_id or 0):
+                subscription._has_been_notified.set()
+    except BaseException as error:  # noqa: BLE001 - surfaced through __next__
+        if subscription._thread_error is None:
+            subscription._thread_error = error
+        subscription.stop()
 
 
 def subscribe(recorder: ApplicationRecorder, gt: int | None) -> _Batches:
