@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 DEFAULT_STORE = "./data/petitions.db"
 DEFAULT_KAFKA_TOPIC = "petition.events"
+DEFAULT_INBOUND_TOPIC = "petition.inbound"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
     notifier: str = "outbox"  # citizens' texts: the outbox table or module:factory
     index_file: Path | None = None  # the service index's formula (TOML); None: the packaged one
+    inbound_map: Path | None = None  # external work orders' map (TOML); None: no inbound consumer
+    inbound_topic: str = DEFAULT_INBOUND_TOPIC  # where 12345 / 一网通办 orders arrive
+    inbound_group: str = "petition-inbound"  # the consumer group reading it
+
+    @property
+    def inbound_dead_letter_topic(self) -> str:
+        """Orders that cannot be registered, with the reason (never block the partition)."""
+        return f"{self.inbound_topic}.dead-letter"
 
     @property
     def is_postgres(self) -> bool:
@@ -83,6 +92,9 @@ class Settings:
             trusted_proxies=_list(env.get("PETITION_TRUSTED_PROXIES")),
             notifier=_notifier(env.get("PETITION_NOTIFIER")),
             index_file=_path(env.get("PETITION_INDEX_FILE")),
+            inbound_map=_path(env.get("PETITION_INBOUND_MAP")),
+            inbound_topic=env.get("PETITION_INBOUND_TOPIC") or DEFAULT_INBOUND_TOPIC,
+            inbound_group=env.get("PETITION_INBOUND_GROUP") or "petition-inbound",
         )
 
 

@@ -16,6 +16,7 @@ class Channel(StrEnum):
     EMAIL = "email"  # 电子邮件
     APP = "app"  # 移动端
     HOTLINE = "hotline"  # 12345 热线
+    YWTB = "ywtb"  # 一网通办: the government services platform's work orders
 
 
 class HandlingTrack(StrEnum):

@@ -21,8 +21,8 @@ from typing import Any
 from projections.periods import Period
 
 Row = dict[str, Any]
-ONLINE_CHANNELS = frozenset({"online", "email", "app"})  # 网上信访: the non-visit, non-paper ones
-CHANNELS = ("letter", "visit", "online", "phone", "email", "app", "hotline")
+ONLINE_CHANNELS = frozenset({"online", "email", "app", "ywtb"})  # 网上信访: the non-visit, non-paper ones
+CHANNELS = ("letter", "visit", "online", "phone", "email", "app", "hotline", "ywtb")
 REPEAT_WINDOW = timedelta(days=365)  # 最多访一次: the same matter again within 12 months
 UNSATISFIED = "unsatisfied"
 
