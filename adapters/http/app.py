@@ -20,14 +20,16 @@ from workflows.notifier import Notifier
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                engine: Engine | None = None, root: Root | None = None,
                run_projections: bool = False, pages: bool = True,
-               notifier: Notifier | None = None) -> FastAPI:
+               notifier: Notifier | None = None, views_elsewhere: bool = False) -> FastAPI:
     """The API over what ``root`` built (by default from ``settings``, else the environment);
     pass ``engine`` to share one with tests.
 
     With ``run_projections`` the read models follow the log in background threads of this
     process from start-up until shutdown, with the supervision timer and the Kafka relay when
     configured. ``pages`` adds the citizens' pages under /citizen (adapters/pages), whose phone
-    codes go through ``notifier`` (default: the configured one).
+    codes go through ``notifier`` (default: the configured one). ``views_elsewhere``: an
+    API-only process (``serve --workers N``) whose reads wait for the views that `petition
+    worker` follows in another process.
     """
     if engine is None:
         if root is None:
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                     else Root.from_environment(clock=clock))
         engine = Engine(settings=root.settings, app=root.app, tokens=root.tokens)
     services = root or Root(engine.settings, app=engine.app, tokens=engine.tokens)
+    engine.views_elsewhere = views_elsewhere
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from workflows.application import PetitionApplication
 from workflows.tokens import TokenService
 
 SETTLE_LAG = 1000  # events a read waits for the view to catch up on, at most
+POLL = (0.005, 0.05)  # first and longest wait between looks at a view another process follows
 
 
 @dataclass
@@ -23,6 +25,8 @@ class Engine:
     throttle: QueryCodeThrottle = field(default_factory=QueryCodeThrottle)
     runner: Any = None  # projections.runner.ProjectionRunner when read models run in-process
     loops: dict[str, Any] = field(default_factory=dict)  # other loops with a `health` (readyz)
+    # API-only process (`serve --workers N`): the views are followed by `petition worker`
+    views_elsewhere: bool = False
     _views: dict[str, Any] = field(default_factory=dict)
 
     def view(self, name: str, *, settle: float = 2.0) -> Any:
@@ -41,7 +45,30 @@ class Engine:
             from projections.runner import open_view
 
             self._views[name] = open_view(self.app, name)
-        return self._views[name]
+        view = self._views[name]
+        if self.views_elsewhere:
+            self._settle_elsewhere(view, settle)
+        return view
+
+    def _settle_elsewhere(self, view: Any, settle: float) -> None:
+        """Read-your-writes when another process follows the view: look at its tracking
+        position until it reaches the log's end as it was on arrival (bounded, and not when
+        far behind), so a write answered by one API process is seen by the next read on any."""
+        end = self.app.recorder.max_notification_id() or 0
+        position = view.max_tracking_id(self.app.name) or 0
+        if end - position > SETTLE_LAG:
+            return
+        deadline, pause = time.monotonic() + settle, POLL[0]
+        looked = False
+        while position < end and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(pause * 2, POLL[1])
+            position = view.max_tracking_id(self.app.name) or 0
+            if position < end and not looked:
+                looked = True
+                stall = view.stall()
+                if stall is not None and stall["position"] > position:
+                    return  # stalled before an event: waiting would not help (/readyz says so)
 
 
 def engine(request: Request) -> Engine:

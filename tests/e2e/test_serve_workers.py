@@ -1,0 +1,77 @@
+"""`petition serve --workers N`: N API-only processes behind one socket (issue 17.1).
+
+- On PostgreSQL two worker processes answer; a write through one is read back through the
+  socket; a worker killed with SIGKILL is replaced and the API keeps answering.
+- On SQLite more than one worker is refused before anything is opened: exit 2, one line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+import httpx
+import pytest
+
+from adapters.settings import Settings
+from adapters.wiring import build_application
+from tests.e2e.conftest import bearer, free_port, register_body
+from tests.processes import (
+    PETITION,
+    answers,
+    children,
+    command_line,
+    environment,
+    running,
+    wait_until,
+)
+from workflows.access import Role
+from workflows.tokens import TokenService
+
+
+def api_workers(pid: int) -> list[int]:
+    return [c for c in children(pid) if "spawn_main" in command_line(c)]
+
+
+def intake_token(settings: Settings) -> str:
+    app = build_application(settings)
+    try:
+        return TokenService(app, app.org, app.clock).issue(Role.INTAKE, "QH-D01").token
+    finally:
+        app.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_two_api_processes_serve_and_a_killed_one_is_replaced(settings, tmp_path):
+    token, port = intake_token(settings), free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(["serve", "--workers", "2", "--port", str(port)], environment(settings),
+                 tmp_path / "serve.log") as serve:
+        wait_until(lambda: answers(f"{url}/healthz"), 60, "the API to answer")
+        workers = wait_until(lambda: len(api_workers(serve.pid)) == 2 and api_workers(serve.pid),
+                             30, "two API processes")
+        with httpx.Client(base_url=url, timeout=30, headers=bearer(token)) as http:
+            created = http.post("/petitions", json=register_body())
+            assert created.status_code == 201, created.text
+            case = created.json()["case_id"]
+            for _ in range(4):  # connections spread over both processes
+                assert httpx.get(f"{url}/petitions/{case}", headers=bearer(token),
+                                 timeout=30).status_code == 200
+            os.kill(workers[0], signal.SIGKILL)
+            wait_until(lambda: workers[0] not in api_workers(serve.pid)
+                       and len(api_workers(serve.pid)) == 2, 60, "a replacement process")
+            wait_until(lambda: answers(f"{url}/healthz"), 30, "the API to answer again")
+            assert http.get(f"/petitions/{case}").status_code == 200
+        assert http.is_closed and serve.poll() is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_more_than_one_worker_on_sqlite_is_refused_with_one_line(settings, tmp_path):
+    done = subprocess.run([*PETITION, "serve", "--workers", "2"], env=environment(settings),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and done.stderr.count("\n") == 1
+    assert "PostgreSQL" in done.stderr and "--workers" in done.stderr
+    assert not os.path.exists(settings.store)  # refused before the store was opened
