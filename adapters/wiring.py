@@ -13,12 +13,13 @@ processes starting together on a fresh schema do not race.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from eventsourcing.persistence import ApplicationRecorder
 
 from adapters.holidays.stored_arrangement import use_stored_arrangement
@@ -32,7 +33,7 @@ from adapters.settings import Settings
 from adapters.sqlite_file import check_integrity, create_private, holds_events
 from adapters.store import ensure_postgres_schema, store_env
 from adapters.synthetic.simulation import DEFAULT_START, Simulation
-from projections.runner import ProjectionRunner, catch_up, supervision_queue
+from projections.runner import READ_MODELS, ProjectionRunner, catch_up, supervision_queue
 from workflows.application import PetitionApplication
 from workflows.clock import Clock, ManualClock
 from workflows.query_codes import QueryCodes
@@ -42,6 +43,11 @@ from workflows.tokens import TokenService
 
 if TYPE_CHECKING:
     from adapters.kafka.relay import Relay, RelayStatus
+    from adapters.leadership import Leader
+    from adapters.persistence.leader_lock import LeaderLock
+    from adapters.roles import Part, Role
+
+log = structlog.get_logger("petition.wiring")
 
 
 class Root:
@@ -74,9 +80,10 @@ class Root:
             self._tokens = TokenService(self.app, self.app.org, self.app.clock)
         return self._tokens
 
-    def projection_runner(self, *, batch_size: int = 500) -> ProjectionRunner:
+    def projection_runner(self, *, batch_size: int = 500,
+                          names: Iterable[str] = READ_MODELS) -> ProjectionRunner:
         """The read models followed in background threads (started by the caller)."""
-        return ProjectionRunner(self.app, batch_size=batch_size)
+        return ProjectionRunner(self.app, names, batch_size=batch_size)
 
     def supervision_process(self, queue: ObligationQueue) -> SupervisionProcess:
         return SupervisionProcess(self.app, queue)
@@ -104,6 +111,45 @@ class Root:
 
         return Relay(build_application(self.settings),
                      RelayConfig.from_settings(self.settings, **overrides))
+
+    @property
+    def roles(self) -> Mapping[str, Role]:
+        """What `petition worker` can run (adapters/roles.py; other packages register more)."""
+        from adapters.roles import ROLES
+
+        return ROLES
+
+    def role_parts(self, name: str) -> list[Part]:
+        """The single-leader parts of a role, or of every role that can run here (``all``);
+        RoleUnavailable when the named role cannot."""
+        from adapters.roles import RoleUnavailable
+
+        if name != "all":
+            return self.roles[name].parts(self)
+        parts: list[Part] = []
+        for role in self.roles.values():
+            try:
+                parts += role.parts(self)
+            except RoleUnavailable as why:
+                log.info("worker.role_skipped", role=role.name, why=str(why))
+        return parts
+
+    def leader_lock(self, part: str) -> LeaderLock:
+        """PostgreSQL: an advisory lock keyed by the part and the schema; SQLite: a file lock
+        in the data folder."""
+        from adapters.persistence.leader_lock import AdvisoryLock, FileLock
+
+        if self.settings.is_postgres:
+            return AdvisoryLock(self.settings.store, self.settings.postgres_schema, part,
+                                connect_timeout=self.settings.store_timeout)
+        return FileLock(self.settings.data_dir, part)
+
+    def leaders(self, role: str, *, poll: float = 1.0) -> list[Leader]:
+        """One leader (not yet started) per part of ``role``."""
+        from adapters.leadership import Leader
+
+        return [Leader(p.name, self.leader_lock(p.name), p.start, poll=poll)
+                for p in self.role_parts(role)]
 
     def relay_status(self) -> RelayStatus:
         """Where the relay stands in this root's log (no broker needed)."""

@@ -24,6 +24,7 @@ from adapters.cli import (
     supervise_command,
     token_commands,
     unit_commands,
+    worker_command,
 )
 from adapters.cli.errors import run_guarded
 
@@ -47,6 +48,7 @@ simulate_command.register(app)
 calendar_commands.register(app)
 analytics_commands.register(app)
 outbox_command.register(app)
+worker_command.register(app)
 
 
 def main() -> None:

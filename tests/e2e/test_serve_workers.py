@@ -26,6 +26,7 @@ from tests.processes import (
     running,
     wait_until,
 )
+from tests.subprocess_env import petition_env
 from workflows.access import Role
 from workflows.tokens import TokenService
 
@@ -74,4 +75,28 @@ def test_more_than_one_worker_on_sqlite_is_refused_with_one_line(settings, tmp_p
     assert done.returncode == 2, done.stderr
     assert done.stdout == "" and done.stderr.count("\n") == 1
     assert "PostgreSQL" in done.stderr and "--workers" in done.stderr
+    assert not os.path.exists(settings.store)  # refused before the store was opened
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize(("role", "says"), [("inbound", "15.4"), ("relay", "KAFKA"),
+                                            ("nosuch", "views, supervision, relay, inbound")])
+def test_a_role_that_cannot_run_is_refused_with_one_line(settings, role, says, monkeypatch,
+                                                        capfd):
+    import structlog
+
+    from adapters.cli.errors import run_guarded
+    from adapters.cli.main import app
+
+    for name, value in petition_env(settings).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            run_guarded(app, ["worker", role])
+    finally:
+        structlog.reset_defaults()
+    out, err = capfd.readouterr()
+    assert exited.value.code == 2 and out == ""
+    assert err.count("\n") == 1 and says in err, err
     assert not os.path.exists(settings.store)  # refused before the store was opened

@@ -3,7 +3,9 @@
 ``/readyz`` is honest and quick: 503 when the store does not answer within a second, or when
 any loop of this process (a view, the supervision timer, the Kafka relay) is retrying or
 stalled — naming it, and for a stalled view the event position, the case and the error. It
-never answers 500: whatever goes wrong while checking is itself "not ready".
+never answers 500: whatever goes wrong while checking is itself "not ready". An API-only
+process (``serve --workers N``) shows the views' positions as stored but is ready whatever
+they are: they are followed by `petition worker`, whose own /readyz answers for them.
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ def _checks(eng: Engine) -> dict[str, Any]:
 
         body["projections"] = status(eng.app, runner.views, runner.health)
         body["not_ready"] += [h.summary() for h in runner.health.values() if not h.ok]
+    elif eng.views_elsewhere:  # `petition worker` follows them: shown, not this process's fault
+        from projections.runner import status
+
+        body["projections"] = status(eng.app)
     for name, loop in getattr(eng, "loops", {}).items():
         health = getattr(loop, "health", None)
         if health is not None:
