@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from projections.runner import READ_MODELS, catch_up, supervision_queue
@@ -59,7 +60,7 @@ def _views(root: Root) -> list[Part]:
     def start(name: str) -> Running:
         runner = root.projection_runner(names=[name]).start()
         return Started(runner.stop, lambda: list(runner.health.values()))
-    return [Part(f"views.{name}", lambda name=name: start(name)) for name in READ_MODELS]
+    return [Part(f"views.{name}", partial(start, name)) for name in READ_MODELS]
 
 
 def _supervision(root: Root) -> list[Part]:

@@ -66,7 +66,7 @@ def serve_processes(services: Root, workers: int, *, host: str, port: int) -> No
                 **server_options(services.settings))
 
 
-def server_config(api: object, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+def server_config(api: Any, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(api, host=host, port=port, **server_options(settings))
 
 
