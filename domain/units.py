@@ -1,4 +1,5 @@
-"""The organisation chart: responsible units in a city → district → street → community tree.
+"""The organisation chart: responsible units in a city → district → street → community → grid
+tree (a grid, 网格, is the smallest cell of grassroots governance: proxy agents serve grids).
 
 The operator supplies it as data (see adapters/org_file.py); escalation goes up this tree and
 delegation stays inside the holding unit's subtree.
@@ -18,6 +19,7 @@ class UnitLevel(StrEnum):
     DISTRICT = "district"  # 区/县
     STREET = "street"  # 街道/乡镇
     COMMUNITY = "community"  # 社区/村
+    GRID = "grid"  # 网格: a block of a community, served by grid workers and proxy agents
 
     @property
     def rank(self) -> int:

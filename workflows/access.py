@@ -30,6 +30,7 @@ class Principal:
     unit: str
     pii: bool = False
     proxy: bool = False
+    agent: str | None = None  # the registered proxy agent (代办员) who signs in with this token
 
     @property
     def actor(self) -> str:
@@ -90,15 +91,19 @@ def in_scope(principal: Principal, petition: Petition, org: OrgChart) -> bool:
     return scope is None or scope.covers(petition)
 
 
-def authorize(principal: Principal, action: str, petition: Petition, org: OrgChart) -> None:
+def authorize(principal: Principal, action: str, petition: Petition, org: OrgChart,
+              command: object | None = None) -> None:
     """CaseNotFound for a case out of reach (as for an unknown one: no hint that it exists);
-    AccessDenied when the role may not act."""
+    AccessDenied when the role may not act, or when an intake caller sends a command that names
+    a proxy agent (the declaration's ``acting_agent``) and is not that agent."""
     authorize_read(principal, petition, org)
     if principal.role not in ACTION_ROLES.get(action, frozenset()):
         raise AccessDenied(f"role '{principal.role}' may not {action}")
-    if (principal.role is Role.INTAKE and not principal.proxy and action in COMMANDS
-            and COMMANDS[action].intake_proxies_only):
-        raise AccessDenied(f"only proxy agents among intake users may {action}")
+    field = COMMANDS[action].acting_agent if action in COMMANDS else None
+    if principal.role is Role.INTAKE and field is not None:
+        named = getattr(command, field, None)
+        if principal.agent is None or principal.agent != named:
+            raise AccessDenied(f"only the proxy agent '{named}' may {action} as that agent")
 
 
 def authorize_read(principal: Principal, petition: Petition, org: OrgChart) -> None:

@@ -39,7 +39,7 @@ class CommandSpec:
     method: Callable[..., None]  # the Petition method that decides it
     unit_from_caller: frozenset[str] = frozenset()  # body may omit: the caller's unit
     approver: str | None = None  # method parameter that records the actor as approver
-    intake_proxies_only: bool = False  # among intake users, only proxy agents may send it
+    acting_agent: str | None = None  # the field naming a proxy agent: an intake caller must be it
     after: Callable[[Any, Any], None] | None = None  # (application, command) once decided
 
     @cached_property
@@ -69,7 +69,8 @@ class CommandSpec:
         unknown = supplied - parameters.keys()
         required = {n for n, p in parameters.items() if n != "self" and p.default is p.empty}
         missing = required - supplied
-        if unknown or missing or not self.unit_from_caller <= set(self.fields):
+        if unknown or missing or not self.unit_from_caller <= set(self.fields) \
+                or (self.acting_agent is not None and self.acting_agent not in self.fields):
             raise TypeError(f"declaration of '{self.action}' does not fit "
                             f"{self.method.__qualname__}: unknown {sorted(unknown)}, "
                             f"missing {sorted(missing)}")
@@ -94,12 +95,12 @@ class CommandTable:
 
     def declare(self, action: str, method: Callable[..., None], *, roles: Iterable[Role],
                 unit_from_caller: Iterable[str] = (), approver: str | None = None,
-                intake_proxies_only: bool = False,
+                acting_agent: str | None = None,
                 after: Callable[[Any, Any], None] | None = None) -> Callable[[C], C]:
         """Class decorator: declares the decorated command class under ``action``."""
         def declared(command: C) -> C:
             self.add(CommandSpec(action, command, frozenset(roles), method,
-                                 frozenset(unit_from_caller), approver, intake_proxies_only,
+                                 frozenset(unit_from_caller), approver, acting_agent,
                                  after))
             return command
         return declared

@@ -169,8 +169,8 @@ class AssignProxy(CaseCommand):
     agent: UnitId
 
 
-@declare("log-proxy-contact", Petition.log_proxy_contact, roles={R.INTAKE, R.HANDLER, R.ADMIN},
-         intake_proxies_only=True)
+@declare("log-proxy-contact", Petition.log_proxy_contact, roles={R.INTAKE, R.ADMIN},
+         acting_agent="agent")  # the agent itself, or an admin recording it from paper
 class LogProxyContact(CaseCommand):
     agent: UnitId
     mode: ContactMode

@@ -1,9 +1,8 @@
-"""Who may be named a proxy agent (代办员) of a case.
+"""Who may be named a proxy agent (代办员) of a case: an active agent of the roster.
 
-Until the proxy registry exists (issue 15), an agent is the holder of a proxy token: an intake
-token issued with ``--proxy`` and not revoked. The case names the agent by that token's id (as
-``petition token list`` shows it), so the name is checkable and a revoked agent cannot be
-named again; any other string is refused before anything is appended.
+The roster (``domain/proxy_roster.py``) is loaded with ``petition proxies load FILE``; a case
+names an agent by its code. Any other string is refused before anything is appended, and so is
+an agent whom a later load retired.
 """
 
 from __future__ import annotations
@@ -14,50 +13,83 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
-from domain.api_token import ApiToken
 from domain.errors import InvalidCommand
+from domain.proxy_roster import ROSTER_ID, ProxyAgent, ProxyRoster, check_agents
+from domain.units import OrgChart, UnitLevel
 
-GENERATED = "generated:"
-"""Prefix of the token hash of a generated agent: no bearer token hashes to it (SHA-256 hex),
-so such an agent is named in synthetic data but can never sign in."""
+GENERATED = "gen-"
+"""Prefix of a generated agent's code (demo, simulation and test data): it has no token, so
+such an agent is named in data but never signs in."""
+
+
+def roster(app: Application[UUID]) -> ProxyRoster | None:
+    try:
+        record: Any = app.repository.get(ROSTER_ID)
+    except AggregateNotFoundError:
+        return None
+    return record if isinstance(record, ProxyRoster) else None
+
+
+def registered_agent(app: Application[UUID], agent: str) -> ProxyAgent:
+    """The active agent with code ``agent``; InvalidCommand (422) for any other string."""
+    record = roster(app)
+    found = record.get(agent) if record is not None else None
+    if found is None:
+        raise InvalidCommand(f"proxy agent '{agent}' is not a registered agent "
+                             "(petition proxies list)")
+    if record is None or not record.is_active(agent):
+        raise InvalidCommand(f"proxy agent '{agent}' was retired from the roster")
+    return found
 
 
 def check_proxy_agent(app: Application[UUID], agent: str) -> None:
-    """Refuses an agent that is not the id of a live proxy token, in canonical form."""
-    try:
-        token_id = UUID(agent)
-    except ValueError:
-        token_id = None
-    if token_id is None or str(token_id) != agent:
-        raise InvalidCommand(
-            f"proxy agent '{agent}' must be the id of a proxy token (petition token list)")
-    record = _token(app, token_id)
-    if record is None or not record.proxy:
-        raise InvalidCommand(f"proxy agent '{agent}' is not a proxy token's id")
-    if record.revoked_at is not None:
-        raise InvalidCommand(f"proxy agent '{agent}': the token was revoked")
+    """Refuses a string that is not an active registered agent's code."""
+    registered_agent(app, agent)
 
 
-def _token(app: Application[UUID], token_id: UUID) -> ApiToken | None:
-    try:
-        record: Any = app.repository.get(token_id)
-    except AggregateNotFoundError:
-        return None
-    return record if isinstance(record, ApiToken) else None
+def agent_with_token(app: Application[UUID], token_id: str) -> str | None:
+    """The code of the active agent who signs in with this token, if any."""
+    record = roster(app)
+    found = record.with_token(token_id) if record is not None else None
+    return found.id if found is not None else None
+
+
+def load_roster(app: Application[UUID], agents: list[ProxyAgent], org: OrgChart,
+                source: str) -> ProxyRoster:
+    """Validates ``agents`` against the chart and puts them in force (one event)."""
+    rows = [a.row() for a in check_agents(agents, org)]
+    record = roster(app)
+    if record is None:
+        record = ProxyRoster(agents=rows, source=source)
+    else:
+        record.reload(agents=rows, source=source)
+    app.save(record)
+    return record
 
 
 def generated_agent_id(name: str) -> str:
-    """The agent id ``enrol_generated_agent`` gives ``name``: the same name, the same agent,
-    so a resumed run names the same one."""
-    return str(ApiToken.create_id(GENERATED + name))
+    """The code ``enrol_generated_agent`` gives ``name``: the same name, the same agent, so a
+    resumed run names the same one."""
+    return GENERATED + name
 
 
-def enrol_generated_agent(app: Application[UUID], name: str, unit: str, at: datetime) -> str:
-    """A proxy agent for demo, simulated and test data (once per name); returns its id."""
+def enrol_generated_agent(app: Application[UUID], name: str, unit: str, at: datetime,
+                          token: str | None = None) -> str:
+    """An agent for demo, simulated and test data serving the grids below ``unit`` (once per
+    name), signing in with ``token`` if given; returns its code. ``at`` is kept for callers:
+    the roster records no business time."""
+    del at
     agent = generated_agent_id(name)
-    try:
-        app.repository.get(UUID(agent))
-    except AggregateNotFoundError:
-        app.save(ApiToken(token_hash=GENERATED + name, role="intake", unit=unit, pii=False,
-                          proxy=True, label=f"generated proxy agent {name}", at=at))
+    record = roster(app)
+    if record is not None and record.is_active(agent):
+        return agent
+    org: OrgChart = app.org  # type: ignore[attr-defined]
+    grids = tuple(u for u in org.subtree(unit) if org.get(u).level is UnitLevel.GRID)
+    (row,) = [a.row() for a in check_agents(
+        [ProxyAgent(agent, f"generated proxy agent {name}", grids, token)], org)]
+    if record is None:
+        record = ProxyRoster(agents=[row], source="generated")
+    else:
+        record.enrol(agent=row)
+    app.save(record)
     return agent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -15,6 +15,7 @@ from domain.errors import InvalidCommand
 from domain.units import OrgChart
 from workflows.access import Principal, Role
 from workflows.clock import Clock
+from workflows.proxy_agents import agent_with_token
 
 PREFIX = "pt_"
 LONGEST_LIFETIME = timedelta(days=3650)
@@ -85,7 +86,10 @@ class TokenService:
             raise Unauthenticated("token revoked")
         if record.expired(self.clock.now()):
             raise Unauthenticated("token expired")
-        return self._principal(record)
+        principal = self._principal(record)
+        if record.proxy:  # a proxy token: which registered agent signs in with it
+            principal = replace(principal, agent=agent_with_token(self.app, principal.token_id))
+        return principal
 
     @staticmethod
     def _principal(record: ApiToken) -> Principal:

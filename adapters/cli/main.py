@@ -19,6 +19,7 @@ from adapters.cli import (
     key_commands,
     outbox_command,
     projection_commands,
+    proxy_commands,
     serve_command,
     simulate_command,
     supervise_command,
@@ -42,6 +43,7 @@ serve_command.register(app)
 projection_commands.register(app)
 supervise_command.register(app)
 unit_commands.register(app)
+proxy_commands.register(app)
 kafka_commands.register(app)
 key_commands.register(app)
 simulate_command.register(app)

@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from adapters.http import errors, openapi, request_log
 from adapters.http.body_limit import BodyLimit
 from adapters.http.engine import Engine
-from adapters.http.routes import analytics, audit, health, petitions, reads, status, supervision
+from adapters.http.routes import (
+    analytics,
+    audit,
+    health,
+    petitions,
+    proxies,
+    reads,
+    status,
+    supervision,
+)
 from adapters.settings import Settings
 from adapters.wiring import Root
 from workflows.clock import Clock
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                        responses=errors.responses(401, 403, 404, 409, 422, 503))
     api.include_router(status.router, responses=errors.responses(404, 409, 422, 429, 503))
     api.include_router(reads.router, responses=errors.responses(401, 403, 422, 503))
+    api.include_router(proxies.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))
     api.include_router(supervision.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(analytics.router, responses=errors.responses(401, 403, 422, 503))

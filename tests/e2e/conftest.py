@@ -52,9 +52,10 @@ def register_body(**overrides: Any) -> dict[str, Any]:
 PROXY_AGENT = generated_agent_id("e2e-proxy")  # a proxy agent, once ``enrol_proxy`` ran
 
 
-def enrol_proxy(api: FastAPI) -> str:
+def enrol_proxy(api: FastAPI, token: str | None = None) -> str:
+    """Enrols ``PROXY_AGENT`` in the roster, signing in with the token of id ``token``."""
     app = api.state.engine.app
-    return enrol_generated_agent(app, "e2e-proxy", STREET, app.clock.now())
+    return enrol_generated_agent(app, "e2e-proxy", STREET, app.clock.now(), token)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -16,8 +16,11 @@ from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
 from tests.e2e.conftest import CITY, DISTRICT, STREET, Staff, appended, register_body
+
+GRID = STREET + "-C01-G01"
 from tests.e2e.test_cli import run
-from workflows.access import Role
+from domain.proxy_roster import ProxyAgent
+from workflows.proxy_agents import enrol_generated_agent, load_roster
 from workflows.clock import ManualClock
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
@@ -79,27 +82,23 @@ def test_extend_records_the_approving_token_s_actor(api: FastAPI, client: TestCl
     assert extended.actor.startswith("supervisor:") and extended.actor.endswith("@QH")
 
 
-def test_assign_proxy_takes_only_a_live_proxy_token(api: FastAPI, client: TestClient,
-                                                    staff: Staff) -> None:
+def test_assign_proxy_takes_only_an_active_registered_agent(api: FastAPI, client: TestClient,
+                                                            staff: Staff) -> None:
     intake = staff.headers("intake", DISTRICT)
     case_id = in_handling(client, intake)
-    tokens = api.state.engine.tokens
-    plain = tokens.issue(Role.INTAKE, STREET)
-    revoked = tokens.issue(Role.INTAKE, STREET, proxy=True)
-    tokens.revoke(revoked.token_id)
-    proxy = tokens.issue(Role.INTAKE, STREET, proxy=True)
+    app = api.state.engine.app
+    retired = enrol_generated_agent(app, "retired", STREET, app.clock.now())
+    load_roster(app, [ProxyAgent("JY-001", "李红", (GRID,))], app.org, source="roster.csv")
     path = f"/petitions/{case_id}/assign-proxy"
 
-    for agent in ("市长 the mayor", str(plain.token_id), str(revoked.token_id),
-                  str(proxy.token_id).upper()):
+    for agent in ("市长 the mayor", retired, "jy-001"):
         out = refused(api, client, path, {"agent": agent}, intake)
-        assert out["error"] == "rule_violated" and "proxy" in out["message"]
+        assert out["error"] == "rule_violated" and "proxy agent" in out["message"]
     refused(api, client, "/petitions", register_body(proxy_agent="agent-1"), intake)
 
-    assert client.post(path, json={"agent": str(proxy.token_id)},
-                       headers=intake).status_code == 200
+    assert client.post(path, json={"agent": "JY-001"}, headers=intake).status_code == 200
     shown = client.get(f"/petitions/{case_id}", headers=intake).json()
-    assert shown["proxy_agent"] == str(proxy.token_id)
+    assert shown["proxy_agent"] == "JY-001"
 
 
 def test_cli_extend_needs_the_approver_and_refuses_a_free_text_one(

@@ -51,7 +51,7 @@ WRITES: dict[str, frozenset[str]] = {
     "review": frozenset({I, AD}),  # a review asked for in person or by letter
     "re-review": frozenset({I, AD}),
     "assign-proxy": frozenset({I, S, AD}),
-    "log-proxy-contact": frozenset({"proxy", H, AD}),  # proxy agents are flagged intake users
+    "log-proxy-contact": frozenset({"proxy", AD}),  # the named agent itself (an intake user)
     "answer": frozenset({H, AD}),
     "deliver": frozenset({H, S, AD}),  # 送达 by the answering unit or the reviewer
     "extend-request": frozenset({H, AD}),
@@ -74,6 +74,7 @@ READS: dict[str, frozenset[str]] = {
     "GET /supervision/due-soon?jurisdiction=": frozenset({S, AU, AD}),
     "GET /supervision/units?jurisdiction=": frozenset({S, AU, AD}),
     "GET /supervision/unsatisfied?jurisdiction=": frozenset({S, AU, AD}),
+    "GET /proxies?jurisdiction=": STAFF,
     "GET /events": frozenset({AU, AD}),
     "GET /audit/verify": frozenset({AU, AD}),
 }
@@ -165,7 +166,6 @@ class Matrix:
     def __init__(self, api: FastAPI, client: TestClient, staff: Staff, clock: ManualClock):
         self.api, self.client, self.clock = api, client, clock
         self.app = api.state.engine.app
-        enrol_proxy(api)
         self.headers: dict[str, dict[str, str]] = {}
         for caller in CALLERS:
             if caller.role is None:
@@ -175,6 +175,8 @@ class Matrix:
             else:
                 self.headers[caller.name] = staff.headers(caller.role, caller.unit,
                                                           proxy=caller.proxy)
+        agent_token = self.headers["proxy@D01"]["Authorization"].removeprefix("Bearer ")
+        enrol_proxy(api, api.state.engine.tokens.authenticate(agent_token).token_id)
         self.mismatches: list[str] = []
 
     def case(self, prep: Prep) -> UUID:
@@ -249,6 +251,8 @@ def test_read_routes(matrix: Matrix) -> None:
             "/supervision/units", params={"jurisdiction": STREET}, headers=h),
         "GET /supervision/unsatisfied?jurisdiction=": lambda h: matrix.client.get(
             "/supervision/unsatisfied", params={"jurisdiction": STREET}, headers=h),
+        "GET /proxies?jurisdiction=": lambda h: matrix.client.get(
+            "/proxies", params={"jurisdiction": STREET}, headers=h),
         "GET /events": lambda h: matrix.client.get("/events", headers=h),
         "GET /audit/verify": lambda h: matrix.client.get("/audit/verify", headers=h),
     }

@@ -72,7 +72,7 @@ def _action_route(spec: CommandSpec, body_type: type[BaseModel]) -> Callable[...
         command = command_type(**data, case_id=case_id, actor=principal.actor)
         result = eng.app.execute(
             command,
-            guard=lambda petition: authorize(principal, action, petition, eng.app.org),
+            guard=lambda petition: authorize(principal, action, petition, eng.app.org, command),
             idempotency=idempotency(principal, key),
         )
         return {"case": view(eng, principal, case_id, result.version),
