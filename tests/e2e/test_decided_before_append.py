@@ -15,13 +15,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
+from domain.proxy_roster import ProxyAgent
 from tests.e2e.conftest import CITY, DISTRICT, STREET, Staff, appended, register_body
+from tests.e2e.test_cli import run
+from workflows.clock import ManualClock
+from workflows.proxy_agents import enrol_generated_agent, load_roster
 
 GRID = STREET + "-C01-G01"
-from tests.e2e.test_cli import run
-from domain.proxy_roster import ProxyAgent
-from workflows.proxy_agents import enrol_generated_agent, load_roster
-from workflows.clock import ManualClock
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
