@@ -147,6 +147,10 @@ def regime(figures: list[Figure]) -> list[str]:
             per_commit = 1000 / f.detail["raw_single_insert_rows_per_s"]
             lines.append(f"{f.name}: a single-row INSERT transaction took {per_commit:.2f} ms "
                          "in this run")
+        if f.number == 1 and "cpu_ratio" in f.detail:
+            d = f.detail
+            lines.append(f"{f.name}: CPU per event {d['engine_cpu_us_per_event']:.0f} µs, bare "
+                         f"{d['bare_cpu_us_per_event']:.0f} µs: {d['cpu_ratio']:.2f}× by CPU")
         if f.number == 2 and "cpu_ceiling_ratio" in f.detail:
             d = f.detail
             lines.append(

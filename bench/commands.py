@@ -20,11 +20,14 @@ ROUNDS = 3
 
 def single_client(run: Run, backend: str, cases: int, tick: Tick) -> Figure:
     """Engine and bare application measured in alternating rounds, so a drift in the
-    machine's speed during the run falls on both sides of the ratio alike."""
+    machine's speed during the run falls on both sides of the ratio alike. Each side's own
+    CPU per event is recorded too: on a loaded machine wall time follows the neighbours,
+    CPU time much less (the CPU ratio is printed under the table)."""
     place = run.place(backend, f"cmd_{backend[:2]}")
     app = place.app()
     bare_app = b.BareApplication(place.library_env())
     timings = {"engine": 0.0, "bare": 0.0}
+    cpu = {"engine": 0.0, "bare": 0.0}
     events = {"engine": 0, "bare": 0}
     try:
         lifecycle(app, -1)  # warm up connections and prepared statements
@@ -32,12 +35,12 @@ def single_client(run: Run, backend: str, cases: int, tick: Tick) -> Figure:
         per_round = max(1, cases // ROUNDS)
         for r in range(ROUNDS):
             numbers = range(r * per_round, (r + 1) * per_round)
-            t0 = time.perf_counter()
-            events["engine"] += sum(lifecycle(app, n) for n in numbers)
-            timings["engine"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            events["bare"] += sum(b.bare_lifecycle(bare_app, n) for n in numbers)
-            timings["bare"] += time.perf_counter() - t0
+            for side, run_one, target in (("engine", lifecycle, app),
+                                          ("bare", b.bare_lifecycle, bare_app)):
+                c0, t0 = time.process_time(), time.perf_counter()
+                events[side] += sum(run_one(target, n) for n in numbers)
+                timings[side] += time.perf_counter() - t0
+                cpu[side] += time.process_time() - c0
     finally:
         app.close()
         bare_app.close()
@@ -49,9 +52,13 @@ def single_client(run: Run, backend: str, cases: int, tick: Tick) -> Figure:
     batched = b.raw_inserts(place, per_round * ROUNDS * 5, batch=500)
     tick()
     ratio = engine / bare
+    cpu_us = {side: cpu[side] / events[side] * 1e6 for side in cpu}
     return Figure(1, f"single-client commands, {backend}", engine, "events/s",
-                  "bare eventsourcing, 1 client", bare, "≥ 0.9×", ratio >= 0.9,
+                  "bare eventsourcing, 1 client", bare, "≥ 1.0×", ratio >= 1.0,
                   detail={"events": events["engine"], "rounds": ROUNDS,
+                          "engine_cpu_us_per_event": cpu_us["engine"],
+                          "bare_cpu_us_per_event": cpu_us["bare"],
+                          "cpu_ratio": cpu_us["bare"] / cpu_us["engine"],
                           "raw_single_insert_rows_per_s": single,
                           "raw_batched_insert_rows_per_s": batched,
                           "vs_raw_single": engine / single, "vs_raw_batched": engine / batched})

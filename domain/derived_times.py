@@ -6,15 +6,25 @@ calendar's years 1–9999, in local time or in UTC), each of those readers would
 stored event for ever. So a command is accepted only if every derived time of the state it
 leads to can be computed; otherwise it is refused like any other broken rule, before anything
 is appended.
+
+``derived_times`` computes every one of them (the reference); ``check_derivable`` runs on
+every command and reaches the same verdict with less work (docs/performance.md, figure 1):
+each deadline once, and of a ladder only its earliest and latest rung when both lie safely
+inside the calendar, since every rung between them then does too.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from domain.deadlines import CaseTimes, Deadline, DeadlinePolicy
+from domain.deadlines import CaseTimes, Deadline, DeadlineKind, DeadlinePolicy
 from domain.errors import InvalidCommand
 from domain.supervision_ladder import CHASED_KINDS, RUNGS, LadderRules
+
+_SAFE_LOW, _SAFE_HIGH = datetime(1, 1, 2), datetime(9999, 12, 30)
+"""Naive wall times at least a day from the calendar's ends: any UTC offset (less than 24 h
+by Python's rule) converts them without overflow."""
 
 
 def derived_times(case: CaseTimes, policy: DeadlinePolicy, ladder: LadderRules
@@ -35,11 +45,62 @@ def _times_of(deadline: Deadline, ladder: LadderRules) -> list[datetime]:
     return times
 
 
-def check_derivable(case: CaseTimes, policy: DeadlinePolicy, ladder: LadderRules) -> None:
-    """Refuses (InvalidCommand) a state whose deadlines or ladder dates leave the calendar."""
+def check_derivable(case: CaseTimes, policy: DeadlinePolicy, ladder: LadderRules
+                    ) -> Deadline | None:
+    """Refuses (InvalidCommand) a state whose deadlines or ladder dates leave the calendar;
+    returns the current deadline (the command's result reports it)."""
     try:
-        derived_times(case, policy, ladder)
+        current = policy.current(case)
+        for deadline in _deadlines(case, policy, current):
+            _check(deadline, ladder)
     except (OverflowError, ValueError):
         raise InvalidCommand(
             "business time leads to a deadline or supervision date outside the calendar "
             "(years 1–9999)") from None
+    return current
+
+
+_OTHERS = (
+    (DeadlineKind.ANSWER, "answer_deadline"),
+    (DeadlineKind.REVIEW_REQUEST, "review_window"),
+    (DeadlineKind.RE_REVIEW_REQUEST, "re_review_window"),
+    (DeadlineKind.PROXY_CONTACT, "proxy_contact"),
+)
+"""Each kind is computed by exactly one method: when the current deadline has that kind it
+*is* that method's result, so it is not computed twice."""
+
+
+def _deadlines(case: CaseTimes, policy: DeadlinePolicy, current: Deadline | None
+               ) -> list[Deadline]:
+    out = [] if current is None else [current]
+    kind = None if current is None else current.kind
+    for other_kind, method in _OTHERS:
+        if other_kind is not kind and (d := getattr(policy, method)(case)) is not None:
+            out.append(d)
+    return out
+
+
+def _check(deadline: Deadline, ladder: LadderRules) -> None:
+    deadline.starts_at.astimezone(UTC)
+    expires = deadline.expires_at
+    expires.astimezone(UTC)
+    if deadline.kind not in CHASED_KINDS:
+        return
+    span = _span(ladder)
+    if span is None:
+        return
+    first, last = expires + span[0], expires + span[1]  # raises as the rungs' own sums would
+    if first.replace(tzinfo=None) >= _SAFE_LOW and last.replace(tzinfo=None) <= _SAFE_HIGH:
+        return  # every rung lies between the two, a day or more inside the calendar
+    for rung in RUNGS:
+        trigger = ladder.trigger(rung, deadline)
+        if trigger is not None:
+            trigger.astimezone(UTC)
+
+
+@lru_cache(maxsize=16)
+def _span(ladder: LadderRules) -> tuple[timedelta, timedelta] | None:
+    """The earliest and latest enabled rung's offset (rungs are validated to be in order,
+    but the minimum and maximum do not rely on it)."""
+    offsets = ladder.offsets()
+    return (timedelta(days=min(offsets)), timedelta(days=max(offsets))) if offsets else None

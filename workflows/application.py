@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     JSONTranscoder,
+    Recording,
     Transcoder,
 )
 
@@ -35,6 +36,7 @@ from domain.units import OrgChart
 from domain.values import Location, Petitioner
 from workflows import commands as c
 from workflows.clock import Clock, SystemClock
+from workflows.collected import CollectedEvents
 from workflows.command_table import COMMANDS
 from workflows.decisions import decide
 from workflows.errors import (
@@ -122,6 +124,17 @@ class PetitionApplication(Application[UUID]):
             store.recorder = self.wrap_writes(self.recorder)
         return store
 
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's ``save`` (pinned by tests/unit/test_collected.py), collecting with
+        ``CollectedEvents``: the same events and aggregates, without the protocol checks."""
+        processing_event = CollectedEvents()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, kept as it does
+        return recordings
+
     # ------------------------------------------------------------------ commands
     def register(self, cmd: c.RegisterPetition, *, idempotency: Idempotency | None = None
                  ) -> Registration:
@@ -149,9 +162,10 @@ class PetitionApplication(Application[UUID]):
             query_code_hash=code_hash,
             org=self.org,
         )
-        check_derivable(petition, self.policy, self.ladder)
+        deadline = check_derivable(petition, self.policy, self.ladder)
         index = QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)
-        result = self._store(petition, index, cmd=cmd, idempotency=idempotency)
+        result = self._store(petition, index, cmd=cmd, idempotency=idempotency,
+                             deadline=deadline)
         return Registration(**vars(result), query_code=query_code)
 
     def execute(
@@ -182,11 +196,11 @@ class PetitionApplication(Application[UUID]):
         if guard is not None:
             guard(petition)
         at = self._business_time(cmd, max(self.clock.now(), petition.last_at))
-        decide(petition, cmd, at, self.org, self.policy, self.ladder)
+        deadline = decide(petition, cmd, at, self.org, self.policy, self.ladder)
         after = COMMANDS.of(type(cmd)).after
         if after is not None:  # e.g. a check that needs the store, after the case's rules
             after(self, cmd)
-        return self._store(petition, cmd=cmd, idempotency=idempotency)
+        return self._store(petition, cmd=cmd, idempotency=idempotency, deadline=deadline)
 
     # ------------------------------------------------------------------ queries
     def get_petition(self, case_id: UUID, version: int | None = None) -> Petition:
@@ -290,8 +304,9 @@ class PetitionApplication(Application[UUID]):
             self.repository.cache.put(petition.id, petition)
 
     def _store(self, petition: Petition, *others: Any, cmd: c.Command,
-               idempotency: Idempotency | None) -> CommandResult:
-        """Saves the case (and any companion aggregates) atomically; reports its new state."""
+               idempotency: Idempotency | None, deadline: Deadline | None) -> CommandResult:
+        """Saves the case (and any companion aggregates) atomically; reports its new state
+        with ``deadline``, its current deadline as the decision computed it."""
         aggregates: list[Any] = [petition, *others]
         if idempotency is not None:
             aggregates.append(IdempotentResponse(
@@ -311,5 +326,5 @@ class PetitionApplication(Application[UUID]):
             version=petition.version,
             position=max(r.notification.id for r in recordings),
             status=petition.status.value,
-            deadline=self.policy.current(petition),
+            deadline=deadline,
         )

@@ -24,16 +24,15 @@ class QueryCodes:
 
     @staticmethod
     def new() -> str:
-        raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-        return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
+        """60 bits from one call to the system's generator (twelve ``secrets.choice`` calls
+        cost ~10 µs each): each 5-bit group picks one of the 32 letters, uniformly."""
+        return _spelled(secrets.randbits(5 * LENGTH))
 
     def derive(self, scope: str, key: str) -> str:
         """A code determined by a caller's idempotency key and the server key: a retried
         registration shows the same code again although the code is never stored."""
         digest = hmac.new(self._key, f"derive\x00{scope}\x00{key}".encode(), hashlib.sha256)
-        number = int.from_bytes(digest.digest()[:8], "big")
-        raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(LENGTH))
-        return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
+        return _spelled(int.from_bytes(digest.digest()[:8], "big"))
 
     @staticmethod
     def normalise(code: str) -> str:
@@ -47,3 +46,9 @@ class QueryCodes:
     def matches(self, code: str, stored_hash: str) -> bool:
         """Constant-time comparison of a presented code with a stored hash."""
         return hmac.compare_digest(self.hash(code), stored_hash)
+
+
+def _spelled(number: int) -> str:
+    """The low 60 bits of ``number`` as ``XXXX-XXXX-XXXX``."""
+    raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))

@@ -104,3 +104,42 @@ def test_policy_day_numbers_are_bounded() -> None:
         PolicyRules(fast_tracks={"general": 10**6})
     with pytest.raises(InvalidCommand, match="escalation"):
         LadderRules.from_mapping({"escalation": 10**6})
+
+
+EDGES = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(1, 3, 1)),
+    st.datetimes(min_value=datetime(9999, 10, 1), max_value=datetime(9999, 12, 31)),
+    st.datetimes())
+LADDERS = st.builds(LadderRules, reminder=st.sampled_from([None, -3, -3650]),
+                    supervision_letter=st.sampled_from([None, 0]),
+                    accountability=st.sampled_from([None, 10]),
+                    interview=st.sampled_from([None, 20]),
+                    escalation=st.sampled_from([None, 30, 3650]))
+
+
+@given(start=EDGES, zone=st.sampled_from([UTC, PLUS14, MINUS14]),
+       status=st.sampled_from(list(Status)), extension=st.integers(0, 30), ladder=LADDERS,
+       requested=st.booleans())
+def test_check_reaches_the_reference_verdict(start: datetime, zone: timezone, status: Status,
+                                              extension: int, ladder: LadderRules,
+                                              requested: bool) -> None:
+    """The per-command check (each deadline once, a ladder by its two ends) refuses exactly
+    when computing every derived time one by one fails, near both ends of the calendar."""
+    start = start.replace(tzinfo=zone)
+    case = Case(status=status, received_at=start, speed_track=SpeedTrack.COMPLEX,
+                handling_started_at=start, extension_days=extension, answered_at=start,
+                review_decided_at=start, review_requested_at=start if requested else None,
+                re_review_requested_at=start if requested else None, proxy_agent="a",
+                proxy_contact_due_from=start)
+    policy = plain_policy()
+    try:
+        derived_times(case, policy, ladder)
+        reference_ok = True
+    except (OverflowError, ValueError):
+        reference_ok = False
+    try:
+        current = check_derivable(case, policy, ladder)
+    except InvalidCommand:
+        assert not reference_ok
+    else:
+        assert reference_ok and current == policy.current(case)
