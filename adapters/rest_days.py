@@ -17,8 +17,10 @@ unsettled years from this configuration, whatever was computed so far.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import date
+from importlib.metadata import version as package_version
 
 import chinese_calendar
 import structlog
@@ -30,6 +32,8 @@ log = structlog.get_logger("petition.calendar")
 PACKAGE_YEARS = range(min(d.year for d in chinese_calendar.holidays),
                       max(d.year for d in chinese_calendar.holidays) + 1)
 """The years whose published schedule the pinned ``chinese-calendar`` ships."""
+
+PACKAGE_VERSION = f"chinese-calendar {package_version('chinese-calendar')}"
 
 _warned_years: set[int] = set()  # per process: warn once per unsettled year
 
@@ -58,6 +62,11 @@ class ChineseRestDays:
         self.overrides = {**imported, **self.policy_days}
         self.operator_years = frozenset(d.year for d in self.overrides)
         self._known = {}
+        # Recorded with each deadline (``Deadline.calendar``): the package release and a digest
+        # of the operator's days, so an auditor can tell which calendar rolled a date.
+        days = ",".join(f"{d.isoformat()}={int(rest)}" for d, rest in sorted(self.overrides.items()))
+        self.version = PACKAGE_VERSION + (
+            f"+operator:{hashlib.sha256(days.encode()).hexdigest()[:12]}" if days else "")
 
     def __call__(self, day: date) -> bool:
         """Memoised: the package validates every date against its whole table (slow)."""

@@ -1,4 +1,11 @@
-"""Legal time limits (时限), derived from a case's facts by a policy that is data.
+"""Legal time limits (时限): computed by a policy that is data, recorded as facts.
+
+When an obligation starts (registration, acceptance, extension, reopening, answer, delivery,
+review), the command computes its deadline with the policy and calendar in force and records it
+in the event that starts it; every later read takes the recorded fact, so a later change of the
+policy or calendar only reaches new obligations (or open ones, through an explicit
+``DeadlineRevised``). Events written before deadlines were recorded (``DERIVED``) are read the
+way they always were: derived again from the case's facts with the current policy.
 
 Days are calendar days with the start day not counted (the day after the start is day 1); a
 deadline that falls on a statutory rest day rolls to the next working day. A deadline is met
@@ -38,7 +45,16 @@ RestDayCalendar = Callable[[date], bool]
 
 A calendar may also offer ``is_provisional(day) -> bool``: its answer for ``day`` still waits for
 the State Council's yearly arrangement. Deadlines that rolled on such days are provisional.
+And ``version: str``, naming its data (package release, operator's days), which is recorded
+with each deadline so an auditor can tell which calendar counted it.
 """
+
+DERIVED = "derived"
+"""An upcast event's ``deadline`` when it was written before deadlines were recorded (its
+class at version 1): the case derives that obligation's deadline with the current policy, as
+every release before did."""
+
+CalendarBeyond = (OverflowError, ValueError)
 
 
 def reject_unknown_keys(cls: Any, data: Mapping[str, Any], what: str) -> None:
@@ -86,9 +102,18 @@ class Deadline:
     due_on: date
     expires_at: datetime
     provisional: bool = False  # rolled on a calendar year whose 调休 arrangement is not yet known
+    days: int = 0  # the calendar days counted from ``starts_at`` (an extension adds to them)
+    calendar: str = ""  # the version of the rest-day calendar that rolled it
 
     def is_overdue(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+    def same_dates(self, other: Deadline | None) -> bool:
+        """Whether ``other`` tells the petitioner and the units the same thing."""
+        return other is not None and (self.kind, self.starts_at, self.due_on, self.expires_at,
+                                      self.provisional) == (other.kind, other.starts_at,
+                                                            other.due_on, other.expires_at,
+                                                            other.provisional)
 
 
 class CaseTimes(Protocol):
@@ -109,6 +134,7 @@ class CaseTimes(Protocol):
     re_review_decided_at: datetime | None
     proxy_agent: str | None
     proxy_contact_due_from: datetime | None
+    recorded_deadlines: Mapping[str, Deadline | None]  # by kind; a missing kind: derive it
 
 
 @dataclass(frozen=True)
@@ -164,12 +190,18 @@ class PolicyRules:
 
 
 class DeadlinePolicy:
-    """Computes every deadline of a case from its facts; never stored, always derived."""
+    """Computes a deadline when its obligation starts; reads the recorded one afterwards."""
 
     def __init__(self, rules: PolicyRules | None = None, rest_days: RestDayCalendar = weekends):
         self.rules = rules or PolicyRules()
         self.rest_days = rest_days
         self.zone = ZoneInfo(self.rules.timezone)
+
+    @property
+    def calendar_version(self) -> str:
+        version = getattr(self.rest_days, "version", None)
+        return version if isinstance(version, str) else getattr(self.rest_days, "__name__",
+                                                                "custom")
 
     def deadline(
         self, kind: DeadlineKind, start: datetime, days: int, *, roll: bool = True
@@ -180,61 +212,120 @@ class DeadlinePolicy:
             due += timedelta(days=1)
         expires = datetime.combine(due + timedelta(days=1), time(), tzinfo=self.zone)
         return Deadline(kind=kind, starts_at=start, due_on=due, expires_at=expires,
-                        provisional=roll and self._provisional(nominal, due))
+                        provisional=roll and self._provisional(nominal, due), days=days,
+                        calendar=self.calendar_version if roll else "")
 
     def _provisional(self, first: date, last: date) -> bool:
         """Did the roll read a day of a year whose arrangement is unknown? (Years are whole.)"""
         unknown = getattr(self.rest_days, "is_provisional", None)
         return unknown is not None and (unknown(first) or unknown(last))
 
-    def current(self, case: CaseTimes) -> Deadline | None:
-        """The deadline the case's present status runs against, if any."""
+    # ------------------------------------------------------------ when an obligation starts
+    def days_for(self, kind: DeadlineKind, speed_track: SpeedTrack | None = None) -> int:
+        """The policy's number of days for an obligation of ``kind``."""
         r = self.rules
+        return {
+            DeadlineKind.ACCEPTANCE: r.acceptance_days,
+            DeadlineKind.ANSWER: r.answer_days_for(speed_track),
+            DeadlineKind.REVIEW_REQUEST: r.review_request_days,
+            DeadlineKind.REVIEW_DECISION: r.review_decision_days,
+            DeadlineKind.RE_REVIEW_REQUEST: r.re_review_request_days,
+            DeadlineKind.RE_REVIEW_DECISION: r.re_review_decision_days,
+            DeadlineKind.PROXY_CONTACT: r.proxy_contact_days,
+        }[kind]
+
+    def starting(self, kind: DeadlineKind, start: datetime, days: int | None = None, *,
+                 speed_track: SpeedTrack | None = None) -> Deadline:
+        """The deadline to record for an obligation starting at ``start`` (``days``: the
+        policy's for ``kind``). One beyond the calendar (years 1–9999) refuses the command."""
+        try:
+            return self.deadline(kind, start, self.days_for(kind, speed_track)
+                                 if days is None else days)
+        except CalendarBeyond:
+            raise InvalidCommand(
+                "business time leads to a deadline or supervision date outside the calendar "
+                "(years 1–9999)") from None
+
+    def window_after(self, step: str, decided: datetime, track: HandlingTrack | None
+                     ) -> Deadline | None:
+        """The petitioner's window to ask for ``step`` (review, re_review) after a written
+        decision at ``decided``, deemed delivered (None: the track owes no such step)."""
+        if not self.rules.track_has(track, step):
+            return None
+        kind = DeadlineKind.REVIEW_REQUEST if step == "review" \
+            else DeadlineKind.RE_REVIEW_REQUEST
+        return self.starting(kind, self.delivered_at(decided, None))
+
+    # ------------------------------------------------------------ reading a case
+    def current(self, case: CaseTimes) -> Deadline | None:
+        """The deadline the case's present status runs against, if any (as recorded)."""
         s = case.status
         if s is Status.REGISTERED:
-            return self.deadline(DeadlineKind.ACCEPTANCE, case.received_at, r.acceptance_days)
+            return self._recorded(case, DeadlineKind.ACCEPTANCE)
         if s in (Status.ACCEPTED, Status.IN_HANDLING):
             return self.answer_deadline(case)
         if s is Status.ANSWERED:
             return self.review_window(case)
         if s is Status.UNDER_REVIEW and case.review_requested_at:
-            return self.deadline(
-                DeadlineKind.REVIEW_DECISION, case.review_requested_at, r.review_decision_days
-            )
+            return self._recorded(case, DeadlineKind.REVIEW_DECISION)
         if s is Status.REVIEWED:
             return self.re_review_window(case)
         if s is Status.UNDER_RE_REVIEW and case.re_review_requested_at:
-            return self.deadline(
-                DeadlineKind.RE_REVIEW_DECISION,
-                case.re_review_requested_at,
-                r.re_review_decision_days,
-            )
+            return self._recorded(case, DeadlineKind.RE_REVIEW_DECISION)
         return None
 
     def answer_deadline(self, case: CaseTimes) -> Deadline | None:
         """The answer deadline of the current handling round (also after the answer: was it met?)."""
         if case.handling_started_at is None:
             return None
-        days = self.rules.answer_days_for(case.speed_track) + case.extension_days
-        return self.deadline(DeadlineKind.ANSWER, case.handling_started_at, days)
+        return self._recorded(case, DeadlineKind.ANSWER)
 
     def review_window(self, case: CaseTimes) -> Deadline | None:
         """Until when the petitioner may ask for 复查 (only once, only after an answer)."""
-        if case.answered_at is None or case.review_requested_at is not None \
-                or not self.rules.track_has(case.handling_track, "review"):
+        if case.answered_at is None or case.review_requested_at is not None:
             return None
-        return self.deadline(DeadlineKind.REVIEW_REQUEST,
-                             self.delivered_at(case.answered_at, case.answer_delivered_at),
-                             self.rules.review_request_days)
+        return self._recorded(case, DeadlineKind.REVIEW_REQUEST)
 
     def re_review_window(self, case: CaseTimes) -> Deadline | None:
         """Until when the petitioner may ask for 复核 (only after a review decision)."""
-        if case.review_decided_at is None or case.re_review_requested_at is not None \
-                or not self.rules.track_has(case.handling_track, "re_review"):
+        if case.review_decided_at is None or case.re_review_requested_at is not None:
             return None
-        return self.deadline(DeadlineKind.RE_REVIEW_REQUEST,
-                             self.delivered_at(case.review_decided_at, case.opinion_delivered_at),
-                             self.rules.re_review_request_days)
+        return self._recorded(case, DeadlineKind.RE_REVIEW_REQUEST)
+
+    def _recorded(self, case: CaseTimes, kind: DeadlineKind) -> Deadline | None:
+        """The recorded fact; for an obligation started by an event of before version 2, what
+        this policy derives from the case's facts (how every earlier release computed it)."""
+        recorded = case.recorded_deadlines
+        return recorded[kind] if kind in recorded else self.derive(case, kind)
+
+    def derive(self, case: CaseTimes, kind: DeadlineKind) -> Deadline | None:
+        """The deadline of ``kind`` as this policy and calendar compute it from the case's facts
+        today: for events written before deadlines were recorded, and to compare with the
+        recorded one when revising (``DeadlineRevised``)."""
+        r = self.rules
+        if kind is DeadlineKind.ACCEPTANCE:
+            return self.deadline(kind, case.received_at, r.acceptance_days)
+        if kind is DeadlineKind.ANSWER:
+            if case.handling_started_at is None:
+                return None
+            days = r.answer_days_for(case.speed_track) + case.extension_days
+            return self.deadline(kind, case.handling_started_at, days)
+        if kind is DeadlineKind.REVIEW_REQUEST:
+            if case.answered_at is None or not r.track_has(case.handling_track, "review"):
+                return None
+            return self.deadline(kind, self.delivered_at(case.answered_at,
+                                                         case.answer_delivered_at),
+                                 r.review_request_days)
+        if kind is DeadlineKind.RE_REVIEW_REQUEST:
+            if case.review_decided_at is None or not r.track_has(case.handling_track,
+                                                                  "re_review"):
+                return None
+            return self.deadline(kind, self.delivered_at(case.review_decided_at,
+                                                         case.opinion_delivered_at),
+                                 r.re_review_request_days)
+        start = case.review_requested_at if kind is DeadlineKind.REVIEW_DECISION \
+            else case.re_review_requested_at if kind is DeadlineKind.RE_REVIEW_DECISION else None
+        return None if start is None else self.deadline(kind, start, self.days_for(kind))
 
     def delivered_at(self, decided: datetime, recorded: datetime | None) -> datetime:
         """送达: the recorded delivery, else the deemed one ``deemed_delivery_days`` after the

@@ -1,7 +1,9 @@
 """Every time a case's state implies, computed once while the command is being decided.
 
-Deadlines and ladder dates are never stored: views, the supervision process and every read
-derive them again from the events. If one of them could not be computed (a date beyond the
+Deadlines are recorded by the events that start them (and computed then, by the command:
+``DeadlinePolicy.starting`` refuses one beyond the calendar), but ladder dates, the proxy's
+contact date and the deadlines of events written before version 2 are derived again by every
+read: views, the supervision process, the pages. If one of them could not be computed (a date beyond the
 calendar's years 1–9999, in local time or in UTC), each of those readers would fail on the
 stored event for ever. So a command is accepted only if every derived time of the state it
 leads to can be computed; otherwise it is refused like any other broken rule, before anything

@@ -14,7 +14,22 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.deadlines import DERIVED, Deadline
 from domain.values import Location, Petitioner
+
+RecordedDeadline = Deadline | str | None
+"""The deadline an event starts: a ``Deadline``; None when it starts none (e.g. an answer on a
+track without review); ``DERIVED`` when the event was written before version 2."""
+
+
+class StartsDeadline:
+    """Mixin of the events that start an obligation and, from version 2, record its deadline."""
+
+    class_version = 2  # 2: deadline
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["deadline"] = DERIVED  # not recorded before version 2: derived when read
 
 
 class PetitionEvent(Aggregate.Event):
@@ -27,7 +42,7 @@ class PetitionEvent(Aggregate.Event):
         aggregate.fold(self)
 
 
-class Registered(PetitionEvent, Aggregate.Created):
+class Registered(StartsDeadline, PetitionEvent, Aggregate.Created):
     """登记: the petition was received and registered."""
 
     channel: str
@@ -40,13 +55,15 @@ class Registered(PetitionEvent, Aggregate.Created):
     received_by: str
     proxy_agent: str | None
     query_code_hash: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
-class Accepted(PetitionEvent):
+class Accepted(StartsDeadline, PetitionEvent):
     """受理: the petition is a petition matter and will be handled."""
 
     handling_track: str
     speed_track: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
 class Declined(PetitionEvent):
@@ -87,12 +104,13 @@ class ExtensionRequested(PetitionEvent):
     reason: str
 
 
-class DeadlineExtended(PetitionEvent):
+class DeadlineExtended(StartsDeadline, PetitionEvent):
     """延期: the answer deadline was extended, once per handling round."""
 
     days: int
     reason: str
     approved_by: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
 class SupervisionIssued(PetitionEvent):
@@ -125,19 +143,21 @@ class ProxyContactLogged(PetitionEvent):
     note: str
 
 
-class Answered(PetitionEvent):
+class Answered(StartsDeadline, PetitionEvent):
     """答复: the responsible unit gave its written answer."""
 
     unit: str
     answer: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
-class Delivered(PetitionEvent):
+class Delivered(StartsDeadline, PetitionEvent):
     """送达: the written answer (``document`` answer) or review opinion (review_opinion)
     reached the petitioner; the petitioner's window to ask for the next step runs from it."""
 
     document: str
     channel: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
 class Rated(PetitionEvent):
@@ -155,24 +175,27 @@ class AnswerConfirmed(PetitionEvent):
     reason: str
 
 
-class ReviewRequested(PetitionEvent):
+class ReviewRequested(StartsDeadline, PetitionEvent):
     """复查申请: the petitioner asked the higher level to review the answer."""
 
     reason: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
-class ReviewDecided(PetitionEvent):
+class ReviewDecided(StartsDeadline, PetitionEvent):
     """复查意见: the reviewing unit decided."""
 
     unit: str
     outcome: str
     opinion: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
-class ReReviewRequested(PetitionEvent):
+class ReReviewRequested(StartsDeadline, PetitionEvent):
     """复核申请: the petitioner asked for a re-review of the review decision."""
 
     reason: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
 class ReReviewDecided(PetitionEvent):
@@ -189,9 +212,19 @@ class Closed(PetitionEvent):
     summary: str
 
 
-class Reopened(PetitionEvent):
+class Reopened(StartsDeadline, PetitionEvent):
     """The case went back to its responsible unit with a new answer deadline."""
 
+    reason: str
+    deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
+
+
+class DeadlineRevised(PetitionEvent):
+    """An open obligation's recorded deadline replaced by what the policy in force gives
+    (``petition deadlines revise``): the operator's explicit decision, with its reason."""
+
+    deadline: Deadline
+    previous: Deadline  # the recorded deadline it replaces
     reason: str
 
 
@@ -223,4 +256,5 @@ ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
     Closed,
     Reopened,
     Withdrawn,
+    DeadlineRevised,
 )

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import events as ev
-from domain.deadlines import Deadline, DeadlinePolicy
+from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy
 from domain.errors import IllegalTransition, InvalidCommand
 from domain.lifecycle import ALLOWED, allowed_commands
 from domain.petition_state import PetitionState
@@ -73,6 +73,10 @@ def check_location(org: OrgChart, location: Location) -> None:
         raise InvalidCommand("longitude must be within [-180, 180]")
 
 
+_DEFAULT_POLICY = DeadlinePolicy()  # for callers (tests, tools) that name no policy; the
+# application always passes its own
+
+
 class Petition(PetitionState, Aggregate):
     """A citizen's petition, from registration to closure, review and re-review: the rules of
     each command here, the state its events build in ``PetitionState``."""
@@ -98,6 +102,7 @@ class Petition(PetitionState, Aggregate):
         proxy_agent: str | None,
         query_code_hash: str,
         org: OrgChart,
+        policy: DeadlinePolicy = _DEFAULT_POLICY,
     ) -> Petition:
         org.get(received_by)
         check_location(org, location)
@@ -120,10 +125,12 @@ class Petition(PetitionState, Aggregate):
             received_by=received_by,
             proxy_agent=proxy_agent.strip() if proxy_agent and proxy_agent.strip() else None,
             query_code_hash=_text("query_code_hash", query_code_hash),
+            deadline=policy.starting(DeadlineKind.ACCEPTANCE, _aware(at)),
         )
 
     def accept(
-        self, *, at: datetime, actor: str, handling_track: HandlingTrack, speed_track: SpeedTrack
+        self, *, at: datetime, actor: str, handling_track: HandlingTrack, speed_track: SpeedTrack,
+        policy: DeadlinePolicy = _DEFAULT_POLICY,
     ) -> None:
         self._check("accept", at)
         self._emit(
@@ -132,6 +139,7 @@ class Petition(PetitionState, Aggregate):
             actor,
             handling_track=HandlingTrack(handling_track).value,
             speed_track=SpeedTrack(speed_track).value,
+            deadline=policy.starting(DeadlineKind.ANSWER, at, speed_track=SpeedTrack(speed_track)),
         )
 
     def decline(
@@ -220,6 +228,7 @@ class Petition(PetitionState, Aggregate):
             days=days,
             reason=_text("reason", reason),
             approved_by=_text("approved_by", approved_by),
+            deadline=self._extended(days, policy),
         )
 
     def supervise(
@@ -256,23 +265,30 @@ class Petition(PetitionState, Aggregate):
         self._emit(ev.ProxyContactLogged, at, actor, agent=agent, mode=ContactMode(mode).value,
                    note=note)
 
-    def answer_petition(self, *, at: datetime, actor: str, unit: str, answer: str) -> None:
+    def answer_petition(self, *, at: datetime, actor: str, unit: str, answer: str,
+                        policy: DeadlinePolicy = _DEFAULT_POLICY) -> None:
         self._check("answer", at)
         if unit != self.responsible_unit:
             raise InvalidCommand(
                 f"only the responsible unit '{self.responsible_unit}' may answer, not '{unit}'"
             )
-        self._emit(ev.Answered, at, actor, unit=unit, answer=_text("answer", answer))
+        self._emit(ev.Answered, at, actor, unit=unit, answer=_text("answer", answer),
+                   deadline=policy.window_after("review", at, self.handling_track))
 
-    def deliver(self, *, at: datetime, actor: str, channel: DeliveryChannel) -> None:
+    def deliver(self, *, at: datetime, actor: str, channel: DeliveryChannel,
+                policy: DeadlinePolicy = _DEFAULT_POLICY) -> None:
         """Records that the latest written decision (answer or review opinion) reached the
         petitioner: the review or re-review window runs from this moment (Art. 35)."""
         self._check("deliver", at)
         document = self.undelivered_document
         if document is None:
             self._refuse("deliver", "the answer and any review opinion were already delivered")
+        step, kind = ("review", DeadlineKind.REVIEW_REQUEST) if document == "answer" \
+            else ("re_review", DeadlineKind.RE_REVIEW_REQUEST)
+        window = policy.starting(kind, at) \
+            if policy.rules.track_has(self.handling_track, step) else None
         self._emit(ev.Delivered, at, actor, document=document,
-                   channel=DeliveryChannel(channel).value)
+                   channel=DeliveryChannel(channel).value, deadline=window)
 
     def rate(
         self, *, at: datetime, actor: str, attitude: Satisfaction, efficiency: Satisfaction,
@@ -309,16 +325,18 @@ class Petition(PetitionState, Aggregate):
         if window is None:
             self._refuse("review", "a review was already requested or there is no answer")
         self._check_window("review", window, at)
-        self._emit(ev.ReviewRequested, at, actor, reason=_text("reason", reason))
+        self._emit(ev.ReviewRequested, at, actor, reason=_text("reason", reason),
+                   deadline=policy.starting(DeadlineKind.REVIEW_DECISION, at))
 
     def decide_review(
         self, *, at: datetime, actor: str, unit: str, outcome: ReviewOutcome, opinion: str,
-        org: OrgChart,
+        org: OrgChart, policy: DeadlinePolicy = _DEFAULT_POLICY,
     ) -> None:
         self._check("review-decision", at)
         self._check_decider("review", unit, self.answered_by, org)
         self._emit(ev.ReviewDecided, at, actor, unit=unit, outcome=ReviewOutcome(outcome).value,
-                   opinion=_text("opinion", opinion))
+                   opinion=_text("opinion", opinion),
+                   deadline=policy.window_after("re_review", at, self.handling_track))
 
     def request_re_review(
         self, *, at: datetime, actor: str, reason: str, policy: DeadlinePolicy
@@ -329,7 +347,8 @@ class Petition(PetitionState, Aggregate):
         if window is None:
             self._refuse("re-review", "there is no review decision to re-review, or it was asked")
         self._check_window("re-review", window, at)
-        self._emit(ev.ReReviewRequested, at, actor, reason=_text("reason", reason))
+        self._emit(ev.ReReviewRequested, at, actor, reason=_text("reason", reason),
+                   deadline=policy.starting(DeadlineKind.RE_REVIEW_DECISION, at))
 
     def decide_re_review(
         self, *, at: datetime, actor: str, unit: str, outcome: ReviewOutcome, opinion: str,
@@ -344,15 +363,41 @@ class Petition(PetitionState, Aggregate):
         self._check("close", at)
         self._emit(ev.Closed, at, actor, summary=_text("summary", summary))
 
-    def reopen(self, *, at: datetime, actor: str, reason: str) -> None:
+    def reopen(self, *, at: datetime, actor: str, reason: str,
+               policy: DeadlinePolicy = _DEFAULT_POLICY) -> None:
         self._check("reopen", at)
         if self.re_review_decided_at is not None:
             self._refuse("reopen", "the matter was concluded by re-review (终结)")
-        self._emit(ev.Reopened, at, actor, reason=_text("reason", reason))
+        self._emit(ev.Reopened, at, actor, reason=_text("reason", reason),
+                   deadline=policy.starting(DeadlineKind.ANSWER, at,
+                                            speed_track=self.speed_track))
 
     def withdraw(self, *, at: datetime, actor: str, reason: str) -> None:
         self._check("withdraw", at)
         self._emit(ev.Withdrawn, at, actor, reason=_text("reason", reason))
+
+    def revise_deadline(self, *, at: datetime, actor: str, reason: str,
+                        policy: DeadlinePolicy) -> None:
+        """Replaces the running obligation's recorded deadline with what ``policy`` gives now
+        (the operator's ``petition deadlines revise``); refused when there is nothing to
+        revise: a closed case, no running deadline, a derived one (it follows the policy
+        already) or the same dates."""
+        _aware(at)
+        if at < self.last_at:
+            raise InvalidCommand(f"business time {at.isoformat()} is before the case's last "
+                                 f"event ({self.last_at.isoformat()})")
+        current = policy.current(self) if self.is_open else None
+        recorded = self.recorded_deadlines.get(current.kind) if current else None
+        if current is None or recorded is None:
+            raise self._refusal("revise-deadline", "no recorded deadline runs on this case")
+        try:
+            revised = policy.derive(self, current.kind)
+        except (OverflowError, ValueError):
+            raise InvalidCommand("the revised deadline falls outside the calendar") from None
+        if revised is None or revised.same_dates(recorded):
+            self._refuse("revise-deadline", "the policy in force gives the same deadline")
+        self._emit(ev.DeadlineRevised, at, actor, deadline=revised, previous=recorded,
+                   reason=_text("reason", reason))
 
     # ------------------------------------------------------------------ queries
     @property
@@ -398,6 +443,15 @@ class Petition(PetitionState, Aggregate):
                 f"({self.last_at.isoformat()})"
             )
 
+    def _extended(self, days: int, policy: DeadlinePolicy) -> Deadline:
+        """The round's answer deadline ``days`` longer: counted from the same start over the
+        recorded number of days plus the extension, rolled by the calendar in force."""
+        current = policy.answer_deadline(self)
+        if current is None or self.handling_started_at is None:
+            raise InvalidCommand("no answer deadline runs to extend")
+        return policy.starting(DeadlineKind.ANSWER, self.handling_started_at,
+                               current.days + days)
+
     @staticmethod
     def _check_extension_days(days: int, policy: DeadlinePolicy) -> None:
         limit = policy.rules.max_extension_days
@@ -428,7 +482,10 @@ class Petition(PetitionState, Aggregate):
                                   "(policy [tracks])")
 
     def _refuse(self, command: str, detail: str) -> None:
-        raise IllegalTransition(command, self.status.value, self.allowed_commands, detail)
+        raise self._refusal(command, detail)
+
+    def _refusal(self, command: str, detail: str) -> IllegalTransition:
+        return IllegalTransition(command, self.status.value, self.allowed_commands, detail)
 
     def _check_window(self, command: str, window: Deadline | None, at: datetime) -> None:
         if window is not None and window.is_overdue(at):

@@ -7,14 +7,17 @@ where the meaning of each stored event is written down.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from copy import deepcopy
 from datetime import date, datetime
 from enum import Enum
 from functools import singledispatchmethod
+from types import MappingProxyType
 from typing import Any, Self
 from uuid import UUID
 
 from domain import events as ev
+from domain.deadlines import DERIVED, Deadline, DeadlineKind
 from domain.supervision_ladder import ESCALATION, rank
 from domain.values import (
     Channel,
@@ -49,6 +52,10 @@ class PetitionState:
     extension_reason: str | None = None  # told to the petitioner (告知信访人延期理由)
     extended_at: datetime | None = None
     extension_granted_days = 0  # the matter's one extension, kept after a reopening
+    # Each obligation's deadline as recorded by the event that started it, by kind (None: that
+    # event owed none). A kind absent here is derived by the policy (events before version 2,
+    # and snapshots taken before deadlines were recorded). Replaced whole, never changed in place.
+    recorded_deadlines: Mapping[str, Deadline | None] = MappingProxyType({})
 
     @property
     def current_obligation(self) -> str | None:
@@ -71,6 +78,13 @@ class PetitionState:
 
     def _moved(self, event: ev.PetitionEvent) -> None:
         self.last_at = event.at
+
+    def _record(self, kind: DeadlineKind, deadline: ev.RecordedDeadline) -> None:
+        """Keeps the deadline an event recorded for ``kind``; forgets it for a v1 event."""
+        recorded = {k: d for k, d in self.recorded_deadlines.items() if k != kind}
+        if deadline != DERIVED:
+            recorded[kind.value] = deadline if isinstance(deadline, Deadline) else None
+        self.recorded_deadlines = recorded
 
     @when.register(ev.Registered)
     def _(self, e: ev.Registered) -> None:
@@ -107,6 +121,8 @@ class PetitionState:
         self.re_review_outcome: ReviewOutcome | None = None
         self.closed_at: datetime | None = None
         self.reopen_count = 0
+        self.recorded_deadlines = {}
+        self._record(DeadlineKind.ACCEPTANCE, e.deadline)
 
     def _clear_answer(self) -> None:
         self.answer: str | None = None
@@ -122,6 +138,7 @@ class PetitionState:
         self.handling_track = HandlingTrack(e.handling_track)
         self.speed_track = SpeedTrack(e.speed_track)
         self.accepted_at = self.handling_started_at = e.at
+        self._record(DeadlineKind.ANSWER, e.deadline)
         self._moved(e)
 
     @when.register(ev.Declined)
@@ -157,6 +174,7 @@ class PetitionState:
         self.extension_reason, self.extended_at = e.reason, e.at
         self.extension_granted_days = e.days
         self.extension_requested_days = None
+        self._record(DeadlineKind.ANSWER, e.deadline)
         self._moved(e)
 
     def _climbed(self, rung_rank: int) -> None:
@@ -186,14 +204,17 @@ class PetitionState:
     def _(self, e: ev.Answered) -> None:
         self.status = Status.ANSWERED
         self.answer, self.answered_by, self.answered_at = e.answer, e.unit, e.at
+        self._record(DeadlineKind.REVIEW_REQUEST, e.deadline)
         self._moved(e)
 
     @when.register(ev.Delivered)
     def _(self, e: ev.Delivered) -> None:
         if e.document == "answer":
             self.answer_delivered_at = e.at
+            self._record(DeadlineKind.REVIEW_REQUEST, e.deadline)
         else:
             self.opinion_delivered_at = e.at
+            self._record(DeadlineKind.RE_REVIEW_REQUEST, e.deadline)
         self._moved(e)
 
     @when.register(ev.Rated)
@@ -214,6 +235,7 @@ class PetitionState:
     def _(self, e: ev.ReviewRequested) -> None:
         self.status = Status.UNDER_REVIEW
         self.review_requested_at = e.at
+        self._record(DeadlineKind.REVIEW_DECISION, e.deadline)
         self._moved(e)
 
     @when.register(ev.ReviewDecided)
@@ -221,12 +243,14 @@ class PetitionState:
         self.status = Status.REVIEWED
         self.review_decided_at, self.review_outcome = e.at, ReviewOutcome(e.outcome)
         self.reviewed_by = e.unit
+        self._record(DeadlineKind.RE_REVIEW_REQUEST, e.deadline)
         self._moved(e)
 
     @when.register(ev.ReReviewRequested)
     def _(self, e: ev.ReReviewRequested) -> None:
         self.status = Status.UNDER_RE_REVIEW
         self.re_review_requested_at = e.at
+        self._record(DeadlineKind.RE_REVIEW_DECISION, e.deadline)
         self._moved(e)
 
     @when.register(ev.ReReviewDecided)
@@ -251,6 +275,13 @@ class PetitionState:
         self.reopen_count += 1
         self.unsatisfied_pending = False
         self._clear_answer()
+        self._record(DeadlineKind.ANSWER, e.deadline)
+        self._record(DeadlineKind.REVIEW_REQUEST, None)  # the new answer records its own
+        self._moved(e)
+
+    @when.register(ev.DeadlineRevised)
+    def _(self, e: ev.DeadlineRevised) -> None:
+        self._record(DeadlineKind(e.deadline.kind), e.deadline)
         self._moved(e)
 
     @when.register(ev.Withdrawn)

@@ -15,19 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, Snapshot
 
 from domain import values as v
+from domain.deadlines import Deadline, DeadlineKind
 
 VOCABULARY: dict[str, type] = {cls.__name__: cls for cls in (
     v.Channel, v.HandlingTrack, v.SpeedTrack, v.DelegationMode, v.SupervisionLevel,
     v.Satisfaction, v.ReviewOutcome, v.RedirectChannel, v.ContactMode, v.Status,
-    v.Location, v.Petitioner, v.Ratings,
+    v.Location, v.Petitioner, v.Ratings, Deadline, DeadlineKind,
 )}
-PLAIN = (str, int, float, bool, type(None), datetime, date, UUID)
+PLAIN = (str, int, float, bool, type(None), datetime, UUID)
 
 
 def encode(value: Any) -> Any:
@@ -36,10 +38,12 @@ def encode(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {"_value": _name(type(value)),
                 "fields": {f.name: encode(getattr(value, f.name)) for f in fields(value)}}
-    if isinstance(value, dict):
+    if isinstance(value, dict | MappingProxyType):
         return {"_dict": [[encode(k), encode(item)] for k, item in value.items()]}
     if isinstance(value, (list, tuple)):
         return {"_list" if isinstance(value, list) else "_tuple": [encode(i) for i in value]}
+    if type(value) is date:  # the library's transcoder knows datetimes only
+        return {"_date": value.isoformat()}
     if type(value) in PLAIN:
         return value
     raise TypeError(f"a Petition snapshot cannot hold a {type(value).__name__}")
@@ -58,6 +62,8 @@ def decode(value: Any) -> Any:
         return [decode(i) for i in value["_list"]]
     if "_tuple" in value:
         return tuple(decode(i) for i in value["_tuple"])
+    if "_date" in value:
+        return date.fromisoformat(value["_date"])
     raise ValueError(f"not an encoded snapshot value: {sorted(value)}")
 
 

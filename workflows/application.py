@@ -161,6 +161,7 @@ class PetitionApplication(Application[UUID]):
             proxy_agent=cmd.proxy_agent,
             query_code_hash=code_hash,
             org=self.org,
+            policy=self.policy,
         )
         deadline = check_derivable(petition, self.policy, self.ladder)
         index = QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)

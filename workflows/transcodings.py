@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import date
 from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
+from domain.deadlines import Deadline, DeadlineKind
 from domain.values import Location, Petitioner
 
 
@@ -25,7 +27,25 @@ class FlatDataclassAsDict(Transcoding):
         return self.type(**data)
 
 
+class DeadlineAsDict(Transcoding):
+    """A recorded deadline: its kind as the enum's value, its due date as an ISO date (the
+    library has no transcoding for ``date``); the times go through the library's own."""
+
+    type = Deadline
+    name = "deadline"
+
+    def encode(self, obj: Deadline) -> dict[str, Any]:
+        return {"kind": obj.kind.value, "starts_at": obj.starts_at,
+                "due_on": obj.due_on.isoformat(), "expires_at": obj.expires_at,
+                "provisional": obj.provisional, "days": obj.days, "calendar": obj.calendar}
+
+    def decode(self, data: dict[str, Any]) -> Deadline:
+        return Deadline(**{**data, "kind": DeadlineKind(data["kind"]),
+                           "due_on": date.fromisoformat(data["due_on"])})
+
+
 TRANSCODINGS = (
     FlatDataclassAsDict(Location, "location"),
     FlatDataclassAsDict(Petitioner, "petitioner"),
+    DeadlineAsDict(),
 )

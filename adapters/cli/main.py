@@ -14,6 +14,7 @@ from adapters.cli import (
     analytics_commands,
     calendar_commands,
     case_commands,
+    deadline_commands,
     demo_command,
     kafka_commands,
     key_commands,
@@ -48,6 +49,7 @@ kafka_commands.register(app)
 key_commands.register(app)
 simulate_command.register(app)
 calendar_commands.register(app)
+deadline_commands.register(app)
 analytics_commands.register(app)
 outbox_command.register(app)
 worker_command.register(app)

@@ -175,7 +175,8 @@ class DemoDistrict:
             return
         track = rng.choices(list(SpeedTrack), [25, 45, 30])[0]
         s.do(lambda at: p.accept(at=at, actor=f"intake:{p.received_by}",
-                                 handling_track=rng.choice(list(HandlingTrack)), speed_track=track))
+                                 handling_track=rng.choice(list(HandlingTrack)), speed_track=track,
+                                 policy=self.app.policy))
         target = p.location.street if p.received_by != self.city else p.location.district
         if not s.step(rng.uniform(0, 0.5), lambda at: p.delegate(
                 at=at, actor=f"intake:{p.received_by}", unit=target,
@@ -210,7 +211,8 @@ class DemoDistrict:
             p.handling_started_at else 0
         if not s.step(max(took - elapsed, 0.01), lambda at: p.answer_petition(
                 at=at, actor=f"handler:{p.responsible_unit}", unit=p.responsible_unit,
-                answer="经调查核实，已责成相关单位整改，并将结果书面告知信访人。")):
+                answer="经调查核实，已责成相关单位整改，并将结果书面告知信访人。",
+                policy=self.app.policy)):
             return
         self._after_answer(s)
 
@@ -252,10 +254,12 @@ class DemoDistrict:
             return True
         unit = p.responsible_unit
         return (s.step(x.uniform(1, 4), lambda at: p.reopen(
-                    at=at, actor=f"supervisor:{p.holder}", reason="群众不满意，重新办理"))
+                    at=at, actor=f"supervisor:{p.holder}", reason="群众不满意，重新办理",
+                    policy=self.app.policy))
                 and s.step(x.uniform(3, 15), lambda at: p.answer_petition(
                     at=at, actor=f"handler:{unit}", unit=unit,
-                    answer="经重新调查，问题已实际解决，并当面向信访人说明。"))
+                    answer="经重新调查，问题已实际解决，并当面向信访人说明。",
+                    policy=self.app.policy))
                 and s.step(x.uniform(0.5, 4), lambda at: p.rate(
                     at=at, actor="petitioner", attitude=Satisfaction.SATISFIED,
                     efficiency=Satisfaction.BASICALLY_SATISFIED,
@@ -272,7 +276,8 @@ class DemoDistrict:
         if not s.step(rng.uniform(5, 25), lambda at: p.decide_review(
                 at=at, actor=f"reviewer:{reviewer}", unit=reviewer,
                 outcome=rng.choice(list(ReviewOutcome)),
-                opinion="经复查，原处理意见正确，予以维持。", org=self.org)):
+                opinion="经复查，原处理意见正确，予以维持。", org=self.org,
+                policy=self.app.policy)):
             return
         s.step(rng.uniform(3, 10), lambda at: p.close(at=at, actor=f"reviewer:{reviewer}",
                                                       summary="复查后办结"))

@@ -69,7 +69,8 @@ OUTCOMES: Counter[str] = Counter()  # what the runs did, to check they reach dee
 Apply = Callable[[Petition, Any, datetime, Any, Any], None]
 DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
     c.AcceptPetition: ("accept", lambda p, m, at, org, pol: p.accept(
-        at=at, actor=m.actor, handling_track=m.handling_track, speed_track=m.speed_track)),
+        at=at, actor=m.actor, handling_track=m.handling_track, speed_track=m.speed_track,
+        policy=pol)),
     c.DeclinePetition: ("decline", lambda p, m, at, org, pol: p.decline(
         at=at, actor=m.actor, reason=m.reason, redirect_to=m.redirect_to)),
     c.DelegatePetition: ("delegate", lambda p, m, at, org, pol: p.delegate(
@@ -88,9 +89,9 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
     c.LogProxyContact: ("log-proxy-contact", lambda p, m, at, org, pol: p.log_proxy_contact(
         at=at, actor=m.actor, agent=m.agent, mode=m.mode, note=m.note)),
     c.AnswerPetition: ("answer", lambda p, m, at, org, pol: p.answer_petition(
-        at=at, actor=m.actor, unit=m.unit, answer=m.answer)),
+        at=at, actor=m.actor, unit=m.unit, answer=m.answer, policy=pol)),
     c.DeliverDecision: ("deliver", lambda p, m, at, org, pol: p.deliver(
-        at=at, actor=m.actor, channel=m.channel)),
+        at=at, actor=m.actor, channel=m.channel, policy=pol)),
     c.RatePetition: ("rate", lambda p, m, at, org, pol: p.rate(
         at=at, actor=m.actor, attitude=m.attitude, efficiency=m.efficiency, quality=m.quality,
         comment=m.comment)),
@@ -99,7 +100,8 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
     c.RequestReview: ("review", lambda p, m, at, org, pol: p.request_review(
         at=at, actor=m.actor, reason=m.reason, policy=pol)),
     c.DecideReview: ("review-decision", lambda p, m, at, org, pol: p.decide_review(
-        at=at, actor=m.actor, unit=m.unit, outcome=m.outcome, opinion=m.opinion, org=org)),
+        at=at, actor=m.actor, unit=m.unit, outcome=m.outcome, opinion=m.opinion, org=org,
+        policy=pol)),
     c.RequestReReview: ("re-review", lambda p, m, at, org, pol: p.request_re_review(
         at=at, actor=m.actor, reason=m.reason, policy=pol)),
     c.DecideReReview: ("re-review-decision", lambda p, m, at, org, pol: p.decide_re_review(
@@ -107,7 +109,7 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
     c.ClosePetition: ("close", lambda p, m, at, org, pol: p.close(
         at=at, actor=m.actor, summary=m.summary)),
     c.ReopenPetition: ("reopen", lambda p, m, at, org, pol: p.reopen(
-        at=at, actor=m.actor, reason=m.reason)),
+        at=at, actor=m.actor, reason=m.reason, policy=pol)),
     c.WithdrawPetition: ("withdraw", lambda p, m, at, org, pol: p.withdraw(
         at=at, actor=m.actor, reason=m.reason)),
 }
@@ -225,7 +227,8 @@ class PetitionMachine(RuleBasedStateMachine):
             category=cmd.category, location=Location(district, street),
             petitioner=Petitioner("Li Si", "11010519491231002X", "13800000000"),
             co_petitioners=0, received_by=received_by, proxy_agent=proxy,
-            query_code_hash=self.app.query_codes.hash(reg.query_code), org=CHART)
+            query_code_hash=self.app.query_codes.hash(reg.query_code), org=CHART,
+            policy=self.app.policy)
         model.collect_events()
         return reg.case_id
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
@@ -57,7 +57,7 @@ def plain_policy(**rules: Any) -> DeadlinePolicy:
 
 
 def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
-             proxy_agent: str | None = None) -> Petition:
+             proxy_agent: str | None = None, policy: DeadlinePolicy | None = None) -> Petition:
     petition = Petition.register(
         case_id=uuid4(),
         at=at,
@@ -73,6 +73,7 @@ def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
         proxy_agent=proxy_agent,
         query_code_hash="hash",
         org=org,
+        policy=policy or DeadlinePolicy(),
     )
     petition.collect_events()
     return petition
@@ -99,18 +100,19 @@ def step(p: Petition, org: OrgChart, policy: DeadlinePolicy, status: Status) -> 
         p.withdraw(at=at, actor="petitioner", reason="solved")
     elif s is Status.REGISTERED:
         p.accept(at=at, actor="clerk", handling_track=HandlingTrack.CLAIM,
-                 speed_track=SpeedTrack.COMPLEX)
+                 speed_track=SpeedTrack.COMPLEX, policy=policy)
     elif s is Status.ACCEPTED:
         p.delegate(at=at, actor="clerk", unit="S11", mode="assign", note="", org=org)
     elif s is Status.IN_HANDLING:
-        p.answer_petition(at=at, actor="officer", unit="S11", answer="Lamp repaired.")
+        p.answer_petition(at=at, actor="officer", unit="S11", answer="Lamp repaired.",
+                          policy=policy)
     elif s is Status.ANSWERED and status is Status.CLOSED:
         p.close(at=at, actor="clerk", summary="done")
     elif s is Status.ANSWERED:
         p.request_review(at=at, actor="petitioner", reason="not fixed", policy=policy)
     elif s is Status.UNDER_REVIEW:
         p.decide_review(at=at, actor="reviewer", unit="D1", outcome=ReviewOutcome.UPHELD,
-                        opinion="The answer stands.", org=org)
+                        opinion="The answer stands.", org=org, policy=policy)
     elif s is Status.REVIEWED:
         p.request_re_review(at=at, actor="petitioner", reason="still not fixed", policy=policy)
     elif s is Status.UNDER_RE_REVIEW:
@@ -128,7 +130,7 @@ PATH_ORDER = [
 
 def reach(org: OrgChart, policy: DeadlinePolicy, status: Status, **kw: Any) -> Petition:
     """A petition in ``status`` via the shortest canonical path, pending events collected."""
-    p = register(org, **kw)
+    p = register(org, policy=policy, **kw)
     while p.status is not status:
         step(p, org, policy, status)
     p.collect_events()
@@ -158,3 +160,5 @@ class Case:
     re_review_decided_at: datetime | None = None
     proxy_agent: str | None = None
     proxy_contact_due_from: datetime | None = None
+    # nothing recorded: every deadline is derived, as for a case written before version 2
+    recorded_deadlines: dict[str, Any] = field(default_factory=dict)

@@ -143,7 +143,8 @@ def test_is_overdue_from_expiry_on() -> None:
 def test_deadline_is_a_value() -> None:
     one = plain_policy().deadline(DeadlineKind.ANSWER, T0, 3)
     assert one == Deadline(DeadlineKind.ANSWER, T0, date(2026, 3, 5),
-                           datetime(2026, 3, 6, tzinfo=SHANGHAI))
+                           datetime(2026, 3, 6, tzinfo=SHANGHAI), days=3,
+                           calendar="no_rest_days")
 
 
 # ------------------------------------------------------------------ rolling on the real calendar

@@ -33,7 +33,7 @@ def test_review_window_runs_from_delivery(org, deemed, delivered, last_day) -> N
     p = _answered(org, policy)
     if delivered is not None:
         p.deliver(at=p.answered_at + timedelta(days=delivered), actor="h",
-                  channel=DeliveryChannel.POST)
+                  channel=DeliveryChannel.POST, policy=policy)
         assert p.answer_delivered_at == p.answered_at + timedelta(days=delivered)
     assert policy.review_window(p).due_on == last_day
     assert policy.current(p).due_on == last_day
@@ -44,17 +44,17 @@ def test_re_review_window_runs_from_the_opinion_delivery(org) -> None:
     p = reach(org, policy, Status.REVIEWED)
     decided = p.review_decided_at
     assert policy.re_review_window(p).starts_at == decided + timedelta(days=5)
-    p.deliver(at=later(p, days=1), actor="s", channel=DeliveryChannel.IN_PERSON)
+    p.deliver(at=later(p, days=1), actor="s", channel=DeliveryChannel.IN_PERSON, policy=policy)
     assert p.opinion_delivered_at == decided + timedelta(days=1)
     assert policy.re_review_window(p).starts_at == decided + timedelta(days=1)
 
 
 def test_each_document_is_delivered_once(org, policy) -> None:
     p = _answered(org, policy)
-    p.deliver(at=later(p), actor="h", channel=DeliveryChannel.POST)
+    p.deliver(at=later(p), actor="h", channel=DeliveryChannel.POST, policy=policy)
     p.collect_events()
     with pytest.raises(IllegalTransition, match="already delivered"):
-        p.deliver(at=later(p), actor="h", channel=DeliveryChannel.ONLINE)
+        p.deliver(at=later(p), actor="h", channel=DeliveryChannel.ONLINE, policy=policy)
     assert not p.collect_events()
 
 
@@ -62,10 +62,10 @@ def test_after_a_review_the_opinion_is_delivered_and_after_a_reopening_the_new_a
         org, policy) -> None:
     p = reach(org, policy, Status.REVIEWED)
     assert p.undelivered_document == "review_opinion"
-    p.deliver(at=later(p), actor="s", channel=DeliveryChannel.POST)
+    p.deliver(at=later(p), actor="s", channel=DeliveryChannel.POST, policy=policy)
     assert p.undelivered_document is None
-    p.reopen(at=later(p), actor="s", reason="new facts")
-    p.answer_petition(at=later(p), actor="h", unit="S11", answer="again")
+    p.reopen(at=later(p), actor="s", reason="new facts", policy=policy)
+    p.answer_petition(at=later(p), actor="h", unit="S11", answer="again", policy=policy)
     assert p.undelivered_document == "answer" and p.answer_delivered_at is None
 
 

@@ -45,8 +45,13 @@ def test_the_envelope_has_the_documented_fields(events):
                                               "address": None, "lat": None, "lon": None}
     assert registered["data"]["actor"] == "clerk"
     accepted = envelope(events[1], position=42)
+    deadline = accepted["data"].pop("deadline")  # the answer deadline acceptance started
     assert accepted["data"] == {"actor": "clerk", "handling_track": "claim",
                                 "speed_track": "general"}
+    assert (deadline["kind"], deadline["starts_at"], deadline["days"]) == (
+        "answer", events[1].at.isoformat(), 10)
+    assert set(deadline) == {"kind", "starts_at", "due_on", "expires_at", "provisional", "days",
+                             "calendar"}
 
 
 def test_personal_data_and_the_query_code_hash_never_leave(events):

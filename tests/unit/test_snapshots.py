@@ -4,7 +4,7 @@ event type — so loading from snapshots can never change a decision."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from datetime import timedelta
 from enum import Enum
 from typing import Any
@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
 )
 
 from domain import events as ev
+from domain.deadlines import DeadlinePolicy
 from domain.petition import Petition
 from domain.snapshots import PetitionSnapshot, decode, encode
 from domain.values import (
@@ -64,6 +65,9 @@ S: dict[str, Step] = {
     "confirm_answer": lambda p, org, pol: p.confirm_answer(at=later(p), actor="h", reason="r"),
     "review": lambda p, org, pol: p.request_review(at=later(p), actor="p", reason="r",
                                                    policy=pol),
+    "revise": lambda p, org, pol: p.revise_deadline(  # as if the policy changed meanwhile
+        at=later(p), actor="operator", reason="policy 2027",
+        policy=DeadlinePolicy(replace(pol.rules, review_decision_days=45), pol.rest_days)),
     "decide_review": lambda p, org, pol: p.decide_review(
         at=later(p), actor="a", unit=decider(org, p.answered_by), outcome=ReviewOutcome.REVISED,
         opinion="o", org=org),
@@ -80,7 +84,7 @@ S: dict[str, Step] = {
 SCRIPTS = {
     "long": ["assign_proxy", "log_proxy_contact", "accept", "supervise", "delegate",
              "request_extension", "extend", "escalate", "answer", "deliver", "rate_unsatisfied",
-             "confirm_answer", "review", "decide_review", "re_review", "decide_re_review"],
+             "confirm_answer", "review", "revise", "decide_review", "re_review", "decide_re_review"],
     "reopened": ["accept", "delegate", "answer", "close", "reopen", "withdraw"],
     "declined": ["decline"],
 }

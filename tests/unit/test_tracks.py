@@ -14,9 +14,9 @@ from tests.unit.builders import later, plain_policy, register
 
 def _answered(org, policy, track: HandlingTrack):
     p = register(org)
-    p.accept(at=later(p), actor="i", handling_track=track, speed_track=SpeedTrack.GENERAL)
+    p.accept(at=later(p), actor="i", handling_track=track, speed_track=SpeedTrack.GENERAL, policy=policy)
     p.delegate(at=later(p), actor="i", unit="S11", mode="assign", note="", org=org)
-    p.answer_petition(at=later(p), actor="h", unit="S11", answer="答复")
+    p.answer_petition(at=later(p), actor="h", unit="S11", answer="答复", policy=policy)
     p.collect_events()
     return p
 
@@ -45,7 +45,7 @@ def test_a_track_without_re_review_stops_after_the_review(org):
                                   "claim": ("answer", "review")})
     p = _answered(org, policy, HandlingTrack.CLAIM)
     p.request_review(at=later(p), actor="p", reason="不服", policy=policy)
-    p.decide_review(at=later(p), actor="r", unit="D1", outcome="upheld", opinion="维持", org=org)
+    p.decide_review(at=later(p), actor="r", unit="D1", outcome="upheld", opinion="维持", org=org, policy=policy)
     p.collect_events()
     assert policy.re_review_window(p) is None
     with pytest.raises(IllegalTransition, match="track has no re-review"):
