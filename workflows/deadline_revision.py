@@ -58,7 +58,7 @@ def all_cases(app: PetitionApplication) -> Iterator[UUID]:
         page = app.recorder.select_notifications(start=start, limit=PAGE,
                                                  topics=[REGISTERED_TOPIC],
                                                  inclusive_of_start=start is None)
-        yield from (n.originator_id for n in page)
+        yield from (UUID(str(n.originator_id)) for n in page)
         if len(page) < PAGE:
             return
         start = page[-1].id

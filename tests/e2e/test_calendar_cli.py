@@ -1,5 +1,6 @@
 """`petition calendar import` end to end: deadlines in a year the package lacks are provisional
-until the operator imports that year's arrangement; `petition info` lists such years from the
+until the operator imports that year's arrangement and revises the recorded ones
+(`petition deadlines revise`); `petition info` lists such years from the
 configuration alone, in a fresh process that has computed nothing."""
 
 from __future__ import annotations
@@ -60,6 +61,21 @@ def test_import_settles_a_year_for_every_later_process(settings: Settings, tmp_p
     done = run(settings, policy, "calendar", "import", str(arrangement))
     assert f"1 days off and 1 working days for {year}" in done.stdout
 
+    shown = json.loads(run(settings, policy, "show", case, "--json").stdout)
+    assert shown["deadline"]["provisional"] is True  # recorded: the import alone changes nothing
+    dry = json.loads(run(settings, policy, "deadlines", "revise", "--reason", "arrangement",
+                         "--dry-run", "--json").stdout)
+    assert [r["case_id"] for r in dry["revised"]] == [case] and dry["dry_run"] is True
+    done = json.loads(run(settings, policy, "deadlines", "revise", "--reason",
+                          f"{year} arrangement imported", "--json").stdout)
+    assert [(r["case_id"], r["due_on"], r["provisional"]) for r in done["revised"]] == [
+        (case, f"{year}-03-10", False)]
+    again = json.loads(run(settings, policy, "deadlines", "revise", "--reason", "again",
+                           "--json").stdout)
+    assert again["revised"] == []
+    history = json.loads(run(settings, policy, "history", case, "--json").stdout)
+    assert [h["type"] for h in history][-1] == "DeadlineRevised"
+    assert run(settings, policy, "deadlines", "revise", "--reason", " ", expect=2).stderr
     shown = json.loads(run(settings, policy, "show", case, "--json").stdout)
     assert shown["deadline"]["provisional"] is False
     assert shown["deadline"]["due_on"] == f"{year}-03-10"

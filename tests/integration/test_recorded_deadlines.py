@@ -21,7 +21,6 @@ from tests.integration.helpers import DISTRICT, STREET, register_sample, run_ste
 from tests.integration.test_upcasting import _stored_as_v1
 from workflows import commands as c
 from workflows.application import PetitionApplication
-from workflows.clock import ManualClock
 from workflows.deadline_revision import revise_deadlines
 
 
