@@ -15,6 +15,7 @@ from adapters.holidays.holiday_file import parse_holidays
 from adapters.holidays.stored_arrangement import import_arrangement
 from tests.e2e.conftest import DISTRICT, Staff, register_body
 from workflows.clock import ManualClock
+from workflows.deadline_revision import revise_deadlines
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -52,7 +53,13 @@ def test_deadlines_in_an_uncovered_year_are_provisional_everywhere(
         "date,kind,name\n2027-01-04,holiday,元旦\n"), source="2027.csv")
     assert ok(client.get("/readyz"))["calendar_years_not_covered"] == []
     mine = ok(client.post("/status", json={"query_code": code}))
+    assert mine["deadline"]["provisional"] is True  # recorded: told to the petitioner, kept
+    assert mine["deadline"]["due_on"] == "2027-01-04"
+    revise_deadlines(api.state.engine.app, reason="2027 arrangement imported")
+    mine = ok(client.post("/status", json={"query_code": code}))
     assert mine["deadline"]["provisional"] is False and mine["deadline"]["due_on"] == "2027-01-05"
+    history = ok(client.get(f"/petitions/{case_id}/history", headers=intake))["entries"]
+    assert history[-1]["type"] == "DeadlineRevised"
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
