@@ -5,21 +5,19 @@ the stored event exactly as recorded: topic, originator id, version and the stor
 encrypted — state). The bytes are read from the events table inside the same transaction
 that writes the entry. ``verify`` re-reads the event store, recomputes every chain and names
 each altered, removed, inserted or moved stored event with its case, version and position.
-Payloads are redacted: the petitioner, the free-text content and the address never enter
-this table (a reader allowed to see them reads the case from the application).
+Payloads are the AUDITOR audience's (``workflows/privacy.py``): the petitioner, the free-text
+content, the address and the query code's hash never enter this table (a reader allowed to
+see the petitioner has it put back from the case).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -29,11 +27,11 @@ from domain import events as ev
 from projections.batching import BatchProjection, Item
 from projections.case_states import case_key
 from projections.view import PostgresView, Row, SQLiteView, View
+from workflows.case_summary import event_data
+from workflows.privacy import Audience
 
 GENESIS = "0" * 64
 CASE_TOPIC_PREFIX = "domain.events:"
-REDACTED = "<redacted>"
-_PERSONAL_FIELDS = ("petitioner", "content")  # free text may name people
 ENTRY_COLUMNS = ("case_id", "version", "position", "type", "at", "recorded_at", "actor",
                  "payload", "prev_hash", "entry_hash")
 
@@ -50,26 +48,10 @@ def chain(previous_hash: str, canonical: bytes) -> str:
 
 
 def redacted_payload(event: ev.PetitionEvent) -> str:
-    data = {k: v for k, v in vars(event).items()
-            if k not in ("originator_id", "originator_version", "originator_topic", "timestamp",
-                         "at", "actor")}
-    for name in _PERSONAL_FIELDS:
-        if name in data:
-            data[name] = REDACTED
-    if "location" in data:  # the address and the point can locate a person's home
-        loc = data["location"]
-        data["location"] = {"district": loc.district, "street": loc.street}
-    return json.dumps(data, default=_plain, sort_keys=True, ensure_ascii=False)
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return str(value)
+    data = event_data(event, Audience.AUDITOR)
+    for own_column in ("at", "actor"):
+        data.pop(own_column, None)
+    return json.dumps(data, default=str, sort_keys=True, ensure_ascii=False)
 
 
 class Heads:
@@ -103,6 +85,7 @@ class Finding:
 class AuditTrail(View, ABC):
     name = "audit_trail"
     tables = ("audit_trail",)
+    schema_version = 2  # 2: payloads without the query code's hash
 
     def entries_for(self, items: Sequence[Item], heads: Heads | None = None
                     ) -> list[tuple[Any, ...]]:

@@ -1,6 +1,6 @@
 """Plain-data views of one case and its events, for the CLI, HTTP and exports.
 
-Personal data is replaced by ``REDACTED`` unless the caller is allowed to see it.
+What of them a reader sees is decided by its audience (``workflows/privacy.py``).
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from uuid import UUID
 
 from domain.deadlines import Deadline, DeadlinePolicy
 from domain.petition import Petition
+from workflows.privacy import REDACTED, Audience, disclose, staff_audience
 
-REDACTED = "<redacted>"
-PERSONAL_FIELDS = frozenset({"petitioner"})
-HIDDEN_FIELDS = frozenset({"query_code_hash"})  # the petitioner's credential, hashed: no reader's
-
-
+__all__ = ["REDACTED", "case_summary", "deadline_dict", "event_data", "event_record", "plain"]
+_EVENT_META = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 def plain(value: Any) -> Any:
     """JSON-ready: enums to values, times to ISO strings, dataclasses to dicts."""
@@ -47,30 +45,33 @@ def deadline_dict(deadline: Deadline | None, now: datetime | None = None) -> dic
 
 
 def case_summary(
-    petition: Petition, policy: DeadlinePolicy, now: datetime, *, pii: bool = False
+    petition: Petition, policy: DeadlinePolicy, now: datetime, *, pii: bool = False,
+    audience: Audience | None = None,
 ) -> dict[str, Any]:
-    state = {k: v for k, v in vars(petition).items()
-             if not k.startswith("_") and k not in HIDDEN_FIELDS}
-    state["petitioner"] = petition.petitioner if pii else REDACTED
-    return {
+    """The case for staff (``pii``: with the pii scope), or for another ``audience``."""
+    state = {k: plain(v) for k, v in vars(petition).items() if not k.startswith("_")}
+    return disclose(audience or staff_audience(pii), {
         "case_id": str(petition.id),
         "version": petition.version,
-        **{k: plain(v) for k, v in state.items()},
+        **state,
         "obligated_unit": petition.obligated_unit,
         "allowed_commands": list(petition.allowed_commands),
         "deadline": deadline_dict(policy.current(petition), now),
         "open_deadlines": [deadline_dict(d, now) for d in policy.open_deadlines(petition)],
-    }
+    })
+
+
+def event_data(event: Any, audience: Audience) -> dict[str, Any]:
+    """An event's own fields (not its place in the log), as ``audience`` may see them."""
+    data = {k: plain(v) for k, v in vars(event).items() if k not in _EVENT_META}
+    return disclose(audience, data, type(event).__name__)
 
 
 def event_record(event: Any, *, pii: bool = False) -> dict[str, Any]:
     """One event as the history shows it: type, version, business and recorded time, data."""
-    data = {
-        k: (REDACTED if k in PERSONAL_FIELDS and not pii else plain(v))
-        for k, v in vars(event).items()
-        if k not in {"originator_id", "originator_version", "timestamp", "originator_topic",
-                     "at", "actor", *HIDDEN_FIELDS}
-    }
+    data = event_data(event, staff_audience(pii))
+    data.pop("at", None)
+    data.pop("actor", None)
     return {
         "version": event.originator_version,
         "type": type(event).__name__,

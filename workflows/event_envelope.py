@@ -1,9 +1,10 @@
 """The versioned envelope in which a case event leaves the engine (Kafka, the ``/events`` feed).
 
 A pure function of the domain event, its position in the log and its case: no I/O, no clock.
-Personal data never leaves: the ``petitioner`` is replaced by a marker, and the query code's
-keyed hash is dropped. ``event_id`` is a ``uuid5`` of (case id, case version), so a redelivered
-event carries the same id and a subscriber can recognise the duplicate.
+What a subscriber may see is the SUBSCRIBER audience's (``workflows/privacy.py``): the
+``petitioner`` is replaced by a marker, and the query code's keyed hash is dropped.
+``event_id`` is a ``uuid5`` of (case id, case version), so a redelivered event carries the
+same id and a subscriber can recognise the duplicate.
 docs/envelope.schema.json is the contract; docs/subscribers.md has the versioning rules.
 """
 
@@ -12,14 +13,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid5
 
-from workflows.case_summary import PERSONAL_FIELDS, REDACTED, plain
+from workflows.case_summary import event_data, plain
+from workflows.privacy import Audience
 
 SCHEMA_VERSION = 1
 EVENT_ID_NAMESPACE = UUID("5f0c4f3e-7a51-5c2e-9a43-0d6b1e2f4a11")
-DROPPED_FIELDS = frozenset({"query_code_hash"})
-_ENVELOPE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "originator_topic", "timestamp", "at"}
-)
 
 
 def event_id(case_id: UUID, case_version: int) -> UUID:
@@ -45,8 +43,6 @@ def envelope(event: Any, position: int, case_id: UUID | None = None) -> dict[str
 
 
 def _data(event: Any) -> dict[str, Any]:
-    return {
-        key: (REDACTED if key in PERSONAL_FIELDS else plain(value))
-        for key, value in vars(event).items()
-        if key not in _ENVELOPE_FIELDS and key not in DROPPED_FIELDS
-    }
+    data = event_data(event, Audience.SUBSCRIBER)
+    data.pop("at", None)  # the envelope's own field
+    return data

@@ -1,7 +1,8 @@
 """What a petitioner may see of their case: the public steps, deadline, answer and windows.
 
-Built from the case's events, with an allow-list: internal notes, actors, supervision letters,
-proxy contacts and every person's data stay out. Each step names its date and unit.
+Built from the case's events through the PETITIONER audience's allow-list
+(``workflows/privacy.py``): internal notes, actors, supervision letters, proxy contacts and
+every person's data stay out. Each step names its date and unit.
 """
 
 from __future__ import annotations
@@ -13,28 +14,10 @@ from typing import Any
 from domain.deadlines import Deadline
 from domain.petition import Petition
 from workflows.application import PetitionApplication
+from workflows.privacy import PUBLIC_STEPS, Audience, disclose, is_public_step
 
 CHINA = timezone(timedelta(hours=8))
 
-# event type → the fields shown beside its date (unit fields are shown by name)
-PUBLIC_STEPS: dict[str, tuple[str, ...]] = {
-    "Registered": ("received_by",),
-    "Accepted": (),
-    "Declined": ("reason", "redirect_to"),
-    "Delegated": ("unit",),
-    "Escalated": ("to_unit",),
-    "DeadlineExtended": ("days", "reason"),
-    "Answered": ("unit", "answer"),
-    "Delivered": ("document",),
-    "Rated": ("attitude", "efficiency", "quality"),
-    "ReviewRequested": (),
-    "ReviewDecided": ("unit", "outcome", "opinion"),
-    "ReReviewRequested": (),
-    "ReReviewDecided": ("unit", "outcome", "opinion"),
-    "Closed": (),
-    "Reopened": (),
-    "Withdrawn": (),
-}
 UNIT_FIELDS = frozenset({"received_by", "unit", "to_unit"})
 
 
@@ -88,13 +71,17 @@ def case_view(app: PetitionApplication, petition: Petition) -> CaseView:
 
 
 def steps(app: PetitionApplication, events: list[Any]) -> list[Step]:
+    """The public steps, each with the fields the PETITIONER audience sees (in the order
+    ``workflows/privacy.PUBLIC_STEPS`` lists them)."""
     out = []
     for event in events:
-        shown = PUBLIC_STEPS.get(type(event).__name__)
-        if shown is None:
+        kind = type(event).__name__
+        if not is_public_step(kind):
             continue
-        fields = {name: _value(app, name, getattr(event, name)) for name in shown}
-        out.append(Step(type(event).__name__, china_day(event.at), fields))
+        data = disclose(Audience.PETITIONER, vars(event), kind)
+        fields = {name: _value(app, name, data[name]) for name in PUBLIC_STEPS[kind]
+                  if name in data}
+        out.append(Step(kind, china_day(event.at), fields))
     return out
 
 

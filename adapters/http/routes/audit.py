@@ -11,8 +11,9 @@ from adapters.http.auth import Eng, Staff
 from adapters.http.params import INSTANT_HELP, Instant, instant_query
 from workflows.access import Role, authorize_read
 from workflows.as_of import petition_as_of
-from workflows.case_summary import REDACTED, case_summary, plain
+from workflows.case_summary import case_summary, plain
 from workflows.errors import AccessDenied
+from workflows.privacy import Audience, reveal, trail_audience
 
 router = APIRouter(tags=["audit"])
 AsOf = instant_query("Only what was recorded by then.")
@@ -30,26 +31,24 @@ def history(case_id: UUID, principal: Staff, eng: Eng, as_of: AsOf = None
     entries = trail.entries(case_id)
     if as_of is not None:
         entries = [e for e in entries if e["recorded_at"] <= as_of]
-    petitioner = None
-    if principal.pii:
-        petitioner = plain(eng.app.get_petition(case_id).petitioner)
+    audience = trail_audience(principal.pii)
+    originals = {}
+    if audience is Audience.AUDITOR_PII:
+        originals["petitioner"] = plain(eng.app.get_petition(case_id).petitioner)
     findings = trail.verify(case_id, application_name=eng.app.name)
     return {
         "case_id": str(case_id),
         "chain_valid": not findings,
         "findings": [plain(f) for f in findings],
-        "entries": [_entry(e, petitioner) for e in entries],
+        "entries": [_entry(e, audience, originals) for e in entries],
     }
 
 
-def _entry(entry: dict[str, Any], petitioner: Any) -> dict[str, Any]:
+def _entry(entry: dict[str, Any], audience: Audience, originals: dict[str, Any]
+           ) -> dict[str, Any]:
     out = {k: plain(v) for k, v in entry.items()}
-    if isinstance(out.get("payload"), dict):  # the code's hash is a credential's: never shown
-        out["payload"] = {k: v for k, v in out["payload"].items() if k != "query_code_hash"}
-    if petitioner is not None and out.get("type") == "Registered":
-        out["payload"] = {**out["payload"], "petitioner": petitioner}
-    elif out.get("type") == "Registered":
-        out["payload"] = {**out["payload"], "petitioner": REDACTED}
+    if isinstance(out.get("payload"), dict):  # stored as the AUDITOR's; older rows had more
+        out["payload"] = reveal(audience, out["payload"], originals)
     return out
 
 

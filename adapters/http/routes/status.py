@@ -21,6 +21,7 @@ from workflows.application import Idempotency
 from workflows.case_summary import deadline_dict, plain
 from workflows.commands import DeliverDecision, RatePetition, RequestReReview, RequestReview
 from workflows.errors import ConcurrentModification, QueryCodeNotFound
+from workflows.privacy import Audience, disclose
 
 router = APIRouter(tags=["petitioner"])
 PETITIONER = "petitioner"
@@ -57,7 +58,7 @@ def _case_for(eng: Eng, request: Request, code: str) -> UUID:
 def petitioner_view(eng: Eng, petition: Petition) -> dict[str, Any]:
     org = eng.app.org
     unit = petition.responsible_unit or petition.holder
-    return {
+    return disclose(Audience.PETITIONER, {
         "case_id": str(petition.id),
         "status": petition.status.value,
         "subject": petition.subject,
@@ -73,7 +74,7 @@ def petitioner_view(eng: Eng, petition: Petition) -> dict[str, Any]:
         "extension": _extension(petition),
         "decline_reason": petition.decline_reason,
         "redirect_to": plain(petition.redirect_to),
-    }
+    })
 
 
 def _extension(petition: Petition) -> dict[str, Any] | None:
