@@ -42,10 +42,13 @@ from workflows.supervision.timer import SupervisionTimer
 from workflows.tokens import TokenService
 
 if TYPE_CHECKING:
+    from adapters.kafka.inbound import InboundConsumer
+    from adapters.kafka.inbound_status import InboundStatus
     from adapters.kafka.relay import Relay, RelayStatus
     from adapters.leadership import Leader
     from adapters.persistence.leader_lock import LeaderLock
     from adapters.roles import Part, Role
+    from workflows.inbound.mapping import InboundMap
 
 log = structlog.get_logger("petition.wiring")
 
@@ -158,6 +161,53 @@ class Root:
         config = RelayConfig(bootstrap_servers=self.settings.kafka_bootstrap_servers or "",
                              topic=self.settings.kafka_topic)
         return Relay(self.app, config).status()
+
+    # ------------------------------------------------------------------ inbound work orders
+    def inbound_map(self) -> InboundMap:
+        """The operator's map (PETITION_INBOUND_MAP); InvalidCommand when unset or bad."""
+        from adapters.inbound_map_file import load_inbound_map
+        from domain.errors import InvalidCommand
+
+        if self.settings.inbound_map is None:
+            raise InvalidCommand("set PETITION_INBOUND_MAP to the inbound map file (TOML)")
+        return load_inbound_map(self.settings.inbound_map)
+
+    @property
+    def runs_inbound(self) -> bool:
+        """Whether ``serve`` runs the inbound loops: a broker and a map are configured."""
+        return bool(self.settings.kafka_bootstrap_servers and self.settings.inbound_map)
+
+    def inbound(self, **overrides: Any) -> InboundConsumer:
+        """The consumer of external work orders, with its own application instance."""
+        from adapters.kafka.inbound import InboundConfig, InboundConsumer
+
+        return InboundConsumer(build_application(self.settings), self.inbound_map(),
+                               InboundConfig.from_settings(self.settings, **overrides))
+
+    def inbound_replies(self, **overrides: Any) -> Relay:
+        """The relay of replies to the source systems, with its own application instance."""
+        from adapters.kafka.inbound_replies import REPLY_TOPICS, replies_of, reply_publishers
+        from adapters.kafka.relay import Relay, RelayConfig
+        from adapters.kafka.tracking import relay_tracking
+
+        rules, app = self.inbound_map(), build_application(self.settings)
+        topics = ",".join(sorted(set(rules.reply_topics.values())))
+        return Relay(app, RelayConfig.from_settings(self.settings, **{"topic": topics, **overrides}),
+                     tracking=relay_tracking(app.factory.datastore, replies=True),  # type: ignore[attr-defined]
+                     publisher_factory=reply_publishers(rules), outgoing=replies_of(app, rules),
+                     topics=REPLY_TOPICS, name="inbound replies")
+
+    def inbound_loops(self) -> dict[str, Any]:
+        """The inbound component, as ``serve`` and a worker run it: the consumer and the reply
+        relay, each with ``start``/``stop``/``close``/``run`` and a ``health`` (/readyz)."""
+        return {"inbound": self.inbound(), "inbound_replies": self.inbound_replies()}
+
+    def inbound_status(self) -> InboundStatus:
+        from adapters.kafka.inbound_status import inbound_status
+
+        s = self.settings
+        return inbound_status(s.kafka_bootstrap_servers or "", s.inbound_topic, s.inbound_group,
+                              s.inbound_dead_letter_topic)
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None,

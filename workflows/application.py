@@ -8,7 +8,7 @@ the case's version surfaces as ``ConcurrentModification``, never as a lost updat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
 from domain.business_time import BusinessTimeRules
 from domain.deadlines import Deadline, DeadlinePolicy
 from domain.derived_times import check_derivable
+from domain.errors import DomainError
 from domain.events import Registered
 from domain.org_chart_record import ORG_CHART_ID, OrgChartRecord, rows_of
 from domain.petition import Petition
@@ -46,6 +47,7 @@ from workflows.errors import (
     QueryCodeNotFound,
 )
 from workflows.idempotency import IdempotentResponse, fingerprint, record_id
+from workflows.inbound.origin import ExternalRef, InboundOrigin
 from workflows.proxy_agents import check_proxy_agent
 from workflows.query_codes import QueryCodes
 from workflows.transcodings import TRANSCODINGS
@@ -71,6 +73,9 @@ class Idempotency:
 
     scope: str
     key: str
+
+
+IdempotentRegistration = tuple[c.RegisterPetition, Idempotency, ExternalRef | None]
 
 
 class PetitionApplication(Application[UUID]):
@@ -136,12 +141,71 @@ class PetitionApplication(Application[UUID]):
         return recordings
 
     # ------------------------------------------------------------------ commands
-    def register(self, cmd: c.RegisterPetition, *, idempotency: Idempotency | None = None
-                 ) -> Registration:
-        codes = self._codes()
+    def register(self, cmd: c.RegisterPetition, *, idempotency: Idempotency | None = None,
+                 origin: ExternalRef | None = None) -> Registration:
+        """Registers a case; ``origin`` (an inbound work order's id) is saved with it."""
         replayed = self._replay(cmd, idempotency)
         if replayed is not None:
             return Registration(**replayed, query_code=self._query_code(idempotency))
+        petition, companions, query_code, deadline = self._new_case(cmd, idempotency, origin)
+        result = self._store(petition, *companions, cmd=cmd, idempotency=idempotency,
+                             deadline=deadline)
+        return Registration(**vars(result), query_code=query_code)
+
+    def register_all(self, orders: Sequence[IdempotentRegistration]
+                     ) -> list[Registration | DomainError]:
+        """Registers several orders in ONE save (an inbound consumer's poll: one commit and no
+        lookups, not one of each per order); each is decided on its own first. Optimistic: a
+        key seen before makes the save fail on its record's id (IntegrityError); the orders
+        whose key is recorded then go the one-by-one way of ``register``, which replays them,
+        and the rest are saved together again (if that fails too, one by one). So do a key
+        repeated within the batch and an order refused here (it may be a replay: a replay is
+        never refused). A refused order comes back as its error and appends nothing."""
+        results: list[Registration | DomainError | None] = [None] * len(orders)
+        keys = {(o[1].scope, o[1].key): i for i, o in reversed(list(enumerate(orders)))}
+        pending = list(keys.values())  # the first order of each key
+        later = [i for i in range(len(orders)) if i not in set(pending)]
+        for attempt in range(2):
+            fresh: list[tuple[int, Petition, list[Any], str, Deadline | None]] = []
+            for i in sorted(pending):
+                cmd, idempotency, origin = orders[i]
+                try:
+                    petition, companions, code, deadline = self._new_case(cmd, idempotency,
+                                                                          origin)
+                except DomainError:
+                    later.append(i)
+                    continue
+                record = self._idempotency_record(petition, cmd, idempotency)
+                fresh.append((i, petition, [*companions, record], code, deadline))
+            if not fresh:
+                break
+            try:
+                recordings = self.save(*(a for _, p, more, *_ in fresh for a in (p, *more)))
+            except IntegrityError:  # keys seen before: those are replayed one by one
+                pending = [i for i, _, more, *_ in fresh
+                           if not attempt and not self._recorded(more[-1].id)]
+                later += [i for i, *_ in fresh if i not in pending]
+                continue
+            position = max(r.notification.id for r in recordings)
+            for i, petition, _, code, deadline in fresh:
+                self._remember(petition)
+                results[i] = Registration(petition.id, petition.version, position,
+                                          petition.status.value, deadline, code)
+            break
+        for i in sorted(later):
+            cmd, idempotency, origin = orders[i]
+            try:
+                results[i] = self.register(cmd, idempotency=idempotency, origin=origin)
+            except DomainError as error:
+                results[i] = error
+        return [r for r in results if r is not None]
+
+    def _new_case(self, cmd: c.RegisterPetition, idempotency: Idempotency | None,
+                  origin: ExternalRef | None
+                  ) -> tuple[Petition, list[Any], str, Deadline | None]:
+        """The decided new case, its companion aggregates, its query code and its deadline
+        (nothing saved)."""
+        codes = self._codes()
         query_code = self._query_code(idempotency)
         code_hash = codes.hash(query_code)
         if cmd.proxy_agent is not None:
@@ -164,10 +228,11 @@ class PetitionApplication(Application[UUID]):
             policy=self.policy,
         )
         deadline = check_derivable(petition, self.policy, self.ladder)
-        index = QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)
-        result = self._store(petition, index, cmd=cmd, idempotency=idempotency,
-                             deadline=deadline)
-        return Registration(**vars(result), query_code=query_code)
+        companions: list[Any] = [QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)]
+        if origin is not None:
+            companions.append(InboundOrigin(case_id=petition.id, source=origin.source,
+                                            external_id=origin.external_id))
+        return petition, companions, query_code, deadline
 
     def execute(
         self,
@@ -304,16 +369,25 @@ class PetitionApplication(Application[UUID]):
         if self.repository.cache is not None:
             self.repository.cache.put(petition.id, petition)
 
+    def _recorded(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    @staticmethod
+    def _idempotency_record(petition: Petition, cmd: c.Command, idempotency: Idempotency
+                ) -> IdempotentResponse:
+        """The idempotency record of the command that brought the case to this version."""
+        return IdempotentResponse(
+            scope=idempotency.scope, key=idempotency.key, fingerprint=fingerprint(cmd),
+            result={"case_id": str(petition.id), "version": petition.version,
+                    "status": petition.status.value})
+
     def _store(self, petition: Petition, *others: Any, cmd: c.Command,
                idempotency: Idempotency | None, deadline: Deadline | None) -> CommandResult:
         """Saves the case (and any companion aggregates) atomically; reports its new state
         with ``deadline``, its current deadline as the decision computed it."""
         aggregates: list[Any] = [petition, *others]
         if idempotency is not None:
-            aggregates.append(IdempotentResponse(
-                scope=idempotency.scope, key=idempotency.key, fingerprint=fingerprint(cmd),
-                result={"case_id": str(petition.id), "version": petition.version,
-                        "status": petition.status.value}))
+            aggregates.append(self._idempotency_record(petition, cmd, idempotency))
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:

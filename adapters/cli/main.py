@@ -16,6 +16,7 @@ from adapters.cli import (
     case_commands,
     deadline_commands,
     demo_command,
+    inbound_commands,
     kafka_commands,
     key_commands,
     outbox_command,
@@ -53,6 +54,7 @@ deadline_commands.register(app)
 analytics_commands.register(app)
 outbox_command.register(app)
 worker_command.register(app)
+inbound_commands.register(app)
 
 
 def main() -> None:

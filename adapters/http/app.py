@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         timer = relay = None
+        inbound: dict[str, Any] = {}
         if run_projections and engine.runner is None:
             runner = engine.runner = services.projection_runner().start()
             if engine.settings.supervision_interval > 0:
@@ -64,8 +66,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                 relay = services.relay()
                 relay.start()
                 engine.loops["relay"] = relay
+            if services.runs_inbound:  # 12345 / 一网通办 work orders (adapters/kafka/inbound.py)
+                inbound = services.inbound_loops()
+                for name, loop in inbound.items():
+                    loop.start()
+                    engine.loops[name] = loop
         yield
         engine.loops.clear()
+        for loop in inbound.values():
+            loop.close()
         if relay is not None:
             relay.close()
         if timer is not None:

@@ -44,18 +44,25 @@ def encode(envelope: dict[str, Any]) -> tuple[bytes, bytes, list[tuple[str, byte
     return envelope["case_id"].encode(), value, headers
 
 
+Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]  # topic, key, value, headers
+
+
 class Publisher:
-    """One producer; replaced by a fresh one after any failure (see ``Relay``)."""
+    """One producer; replaced by a fresh one after any failure (see ``Relay``).
+
+    ``route`` says where one message goes and how it is encoded: by default a case envelope to
+    ``topic``; the inbound replies and dead letters route their own (``adapters/kafka/inbound``).
+    """
 
     def __init__(self, bootstrap_servers: str, topic: str,
-                 timeouts: ProducerTimeouts | None = None):
+                 timeouts: ProducerTimeouts | None = None, *, client_id: str = "petition-relay"):
         t = timeouts or ProducerTimeouts()
         self.topic = topic
         self._flush_timeout = (t.delivery_ms + t.request_ms) / 1000
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=split_servers(bootstrap_servers),
-                client_id="petition-relay",
+                client_id=client_id,
                 acks="all",
                 enable_idempotence=True,
                 linger_ms=t.linger_ms,
@@ -68,12 +75,15 @@ class Publisher:
         except KafkaError as error:
             raise BrokerUnavailable(f"cannot connect: {error!r}") from error
 
+    def route(self, message: dict[str, Any]) -> Record:
+        return (self.topic, *encode(message))
+
     def publish(self, envelopes: Sequence[dict[str, Any]]) -> None:
         """Sends every envelope and waits until all are acknowledged (or raises)."""
         try:
             futures = [
-                self._producer.send(self.topic, key=key, value=value, headers=headers)
-                for key, value, headers in map(encode, envelopes)
+                self._producer.send(topic, key=key, value=value, headers=headers)
+                for topic, key, value, headers in map(self.route, envelopes)
             ]
             self._producer.flush(timeout=self._flush_timeout)
             for future in futures:

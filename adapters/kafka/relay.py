@@ -110,17 +110,22 @@ class Relay:
         *,
         tracking: TrackingRecorder | None = None,
         publisher_factory: Callable[[RelayConfig], Publisher] | None = None,
+        outgoing: Callable[[Any, int], list[dict[str, Any]]] | None = None,
+        topics: frozenset[str] | None = None,
+        name: str = "kafka relay",
     ):
         self.app = app
         self.config = config
         self.tracking = tracking or relay_tracking(app.factory.datastore)  # type: ignore[attr-defined]
         self._new_publisher = publisher_factory or _connect
+        self._outgoing = outgoing or case_envelopes
+        self._topics = topics  # only these stored events can be outgoing (None: any)
         self._publisher: Publisher | None = None
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
-        self.health = LoopHealth("kafka relay")
+        self.health = LoopHealth(name)
 
     # ------------------------------------------------------------------ position and lag
     @property
@@ -146,14 +151,15 @@ class Relay:
         envelopes: list[dict[str, Any]] = []
         stalled: RelayStalled | None = None
         for index, notification in enumerate(notifications):
+            if self._topics is not None and notification.topic not in self._topics:
+                continue  # not decoded: nothing to publish
             try:
                 event = decode(self.app, notification)
             except Exception as error:  # noqa: BLE001 - named, never skipped
                 stalled = RelayStalled(notification.id, str(notification.originator_id), error)
                 notifications = notifications[:index]
                 break
-            if isinstance(event, PetitionEvent):  # not e.g. the query-code index
-                envelopes.append(envelope(event, notification.id))
+            envelopes.extend(self._outgoing(event, notification.id))
         if envelopes:
             self._connected().publish(envelopes)
         if notifications:
@@ -312,6 +318,12 @@ class Relay:
     def wait_for(self, position: int, timeout: float = 10.0) -> None:
         """Blocks until the relay has recorded ``position`` (TimeoutError if not)."""
         self.tracking.wait(self.app.name, position, timeout=timeout)
+
+
+def case_envelopes(event: Any, position: int) -> list[dict[str, Any]]:
+    """What the relay publishes for one stored event: a case event's envelope (not e.g. the
+    query-code index's)."""
+    return [envelope(event, position)] if isinstance(event, PetitionEvent) else []
 
 
 def _connect(config: RelayConfig) -> Publisher:

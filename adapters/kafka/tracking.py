@@ -23,12 +23,21 @@ class PostgresRelayTracking(PostgresView):
     name = "kafka_relay"
 
 
-def relay_tracking(datastore: Any) -> TrackingRecorder:
-    """The relay's tracking recorder on the given datastore (table created)."""
+class SQLiteReplyTracking(SQLiteView):
+    name = "inbound_replies"
+
+
+class PostgresReplyTracking(PostgresView):
+    name = "inbound_replies"
+
+
+def relay_tracking(datastore: Any, *, replies: bool = False) -> TrackingRecorder:
+    """The relay's tracking recorder on the given datastore (table created); ``replies``: the
+    inbound reply relay's, a table of its own (``inbound_replies_tracking``)."""
     recorder: TrackingRecorder
     if isinstance(datastore, PostgresDatastore):
-        recorder = PostgresRelayTracking(datastore)
+        recorder = (PostgresReplyTracking if replies else PostgresRelayTracking)(datastore)
     else:
-        recorder = SQLiteRelayTracking(datastore)
+        recorder = (SQLiteReplyTracking if replies else SQLiteRelayTracking)(datastore)
     recorder.create_table()
     return recorder

@@ -15,7 +15,7 @@ from workflows.clock import ManualClock
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("adapters", "workflows", "projections")
 SERVICES = {"PetitionApplication", "TokenService", "ProjectionRunner", "SupervisionTimer",
-            "SupervisionProcess", "Relay", "Simulation"}
+            "SupervisionProcess", "Relay", "Simulation", "InboundConsumer"}
 
 
 def sources() -> dict[str, ast.Module]:
