@@ -3,8 +3,7 @@
 A role is a name and a function from the composition root to its parts; a part is what one
 leader lock guards (``adapters/leadership.py``): each view's runner, the supervision timer, the
 relay. ``petition worker all`` runs every role that can run with this configuration. Another
-package adds a role with ``register_role`` (the inbound consumer, issue 15.4, replaces the
-placeholder below when it lands).
+package adds a role with ``register_role``.
 """
 
 from __future__ import annotations
@@ -86,9 +85,18 @@ def _relay(root: Root) -> list[Part]:
     return [Part("relay", start)]
 
 
-def _inbound(_: Root) -> list[Part]:
-    raise RoleUnavailable("inbound is not available in this build: the inbound Kafka "
-                          "consumer (issue 15.4) has not landed")
+def _inbound(root: Root) -> list[Part]:
+    """The work-order consumer and its reply relay (docs/inbound.md). The consumer group
+    would share partitions among instances anyway; under one leader it is simply one."""
+    if not root.runs_inbound:
+        raise RoleUnavailable("inbound needs KAFKA_BOOTSTRAP_SERVERS and PETITION_INBOUND_MAP")
+
+    def start(make: Callable[[], Any]) -> Running:
+        loop = make()
+        loop.start()
+        return Started(loop.close, lambda: [loop.health])
+    return [Part("inbound", partial(start, root.inbound)),
+            Part("inbound.replies", partial(start, root.inbound_replies))]
 
 
 for _role in (

@@ -5,7 +5,7 @@
   waits for the worker's view to reach the log's end); an API process killed with SIGKILL is
   replaced and the API keeps answering.
 - On SQLite more than one API process is refused before anything is opened: exit 2, one line;
-  so is a `petition worker` role that cannot run (inbound until issue 15.4 lands, the relay
+  so is a `petition worker` role that cannot run (inbound without PETITION_INBOUND_MAP, the relay
   without Kafka, a name that is no role).
 """
 
@@ -114,7 +114,7 @@ def test_more_than_one_worker_on_sqlite_is_refused_with_one_line(settings, monke
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-@pytest.mark.parametrize(("role", "says"), [("inbound", "15.4"), ("relay", "KAFKA"),
+@pytest.mark.parametrize(("role", "says"), [("inbound", "PETITION_INBOUND_MAP"), ("relay", "KAFKA"),
                                             ("nosuch", "views, supervision, relay, inbound")])
 def test_a_role_that_cannot_run_is_refused_with_one_line(settings, role, says, monkeypatch,
                                                         capfd):

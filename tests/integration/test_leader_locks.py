@@ -98,7 +98,7 @@ def test_roles_that_cannot_run_here_say_why(settings):
                                     supervision_interval=0))
     assert set(root.roles) >= {"views", "supervision", "relay", "inbound"}
     for name, why in (("relay", "KAFKA_BOOTSTRAP_SERVERS"), ("supervision", "=0"),
-                      ("inbound", "15.4")):
+                      ("inbound", "PETITION_INBOUND_MAP")):
         with pytest.raises(RoleUnavailable, match=why):
             root.role_parts(name)
     assert [p.name for p in root.role_parts("all")] == [
