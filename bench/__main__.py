@@ -9,7 +9,9 @@ with raw single-row and batched INSERTs alongside; (2) 8 concurrent clients with
 vs the bare single-client figure; (3) projection catch-up vs raw batched INSERT; (4) overdue
 query p50/p99 at 10k and 1M open cases (rows built directly in the view table); (5) loading a
 1,000-event case from snapshots vs bare replay; (6) peak RSS of ``petition serve``; (7)
-precision@5 of similar-case search on families of near-duplicate petitions. Prints the
+precision@5 of similar-case search on families of near-duplicate petitions; (8) Kafka relay
+throughput vs a bare kafka-python producer and (9) commit → subscriber latency p99 vs bare
+produce → consume, on a Tansu broker started for the run. Prints the
 table and writes it as JSON (bench/results/latest.json unless --out). See docs/performance.md.
 """
 
@@ -31,13 +33,15 @@ from rich.table import Table
 
 from bench import catch_up as cu
 from bench import commands as cmd
-from bench import memory, queue, replay, similar
+from bench import kafka_relay, memory, queue, replay, similar
 from bench.common import Figure, Run, postgres_url
 
 FULL = {"cases": 300, "clients": 8, "cases_each": 25, "events": 100_000,
-        "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200, "per_family": 8}
+        "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200, "per_family": 8,
+        "kafka_events": 5000, "latency_events": 300}
 SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200,400",
-         "queries": 5, "replay_events": 60, "rss_queries": 4, "per_family": 2}
+         "queries": 5, "replay_events": 60, "rss_queries": 4, "per_family": 2,
+         "kafka_events": 30, "latency_events": 10}
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -46,7 +50,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=postgres_url(),
                         help="PostgreSQL (default: PETITION_TEST_POSTGRES, as the tests)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="figures to run, e.g. 1,4")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="figures to run, e.g. 1,4")
     parser.add_argument("--sizes", help="open cases for figure 4, e.g. 10000,1000000")
     parser.add_argument("--queries", type=int, help="queries per latency figure")
     parser.add_argument("--events", type=int, help="events for the catch-up figure")
@@ -105,6 +109,11 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                 task = progress.add_task("7. similar cases", total=2)
                 figures.append(similar.precision_at_5(run, size["per_family"],
                                                       lambda: progress.advance(task)))
+            if only & {8, 9}:
+                task = progress.add_task("8–9. Kafka relay and latency", total=3)
+                figures += [f for f in kafka_relay.figures(
+                    run, size["kafka_events"], size["latency_events"],
+                    lambda: progress.advance(task)) if f.number in only]
     finally:
         run.close()
     figures.sort(key=lambda f: f.number)
@@ -151,6 +160,11 @@ def regime(figures: list[Figure]) -> list[str]:
             d = f.detail
             lines.append(f"{f.name}: CPU per event {d['engine_cpu_us_per_event']:.0f} µs, bare "
                          f"{d['bare_cpu_us_per_event']:.0f} µs: {d['cpu_ratio']:.2f}× by CPU")
+        if f.number == 8 and "cpu_ratio" in f.detail:
+            d = f.detail
+            lines.append(f"figure 8: CPU per event {d['relay_cpu_us_per_event']:.0f} µs, bare "
+                         f"producer {d['bare_cpu_us_per_event']:.0f} µs: {d['cpu_ratio']:.2f}× "
+                         "by CPU")
         if f.number == 2 and "cpu_ceiling_ratio" in f.detail:
             d = f.detail
             lines.append(

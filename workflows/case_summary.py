@@ -5,7 +5,7 @@ What of them a reader sees is decided by its audience (``workflows/privacy.py``)
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -18,8 +18,16 @@ from workflows.privacy import REDACTED, Audience, disclose, staff_audience
 __all__ = ["REDACTED", "case_summary", "deadline_dict", "event_data", "event_record", "plain"]
 _EVENT_META = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
-    """JSON-ready: enums to values, times to ISO strings, dataclasses to dicts."""
+    """JSON-ready: enums to values, times to ISO strings, dataclasses to dicts.
+
+    Called for every field of every event the relay sends: plain values return first, and a
+    dataclass is walked once (``asdict`` would copy it, then this walked the copy)."""
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -27,7 +35,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if is_dataclass(value) and not isinstance(value, type):
-        return {k: plain(v) for k, v in asdict(value).items()}
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

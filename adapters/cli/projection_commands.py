@@ -87,20 +87,32 @@ def rebuild_command(
     all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=r.MAX_CATCH_UP_BATCH,
                                             help="Events per transaction.")] = r.CATCH_UP_BATCH,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue an interrupted rebuild from each view's position.")] = False,
 ) -> None:
-    """Drops a view and its position and rebuilds it from the log (stop runners first)."""
+    """Drops a view and its position and rebuilds it from the log (stop runners first).
+
+    Every batch commits its rows with the view's position, so a rebuild that was killed
+    left each view consistent at some position: ``--resume`` goes on from there instead of
+    starting again (docs/operations.md)."""
     names = list(r.READ_MODELS) if all_ else [name] if name else []
     if not names or any(n not in r.READ_MODELS for n in names):
         raise typer.BadParameter(f"give one of {', '.join(r.READ_MODELS)} or --all")
     app = open_app()
     try:
+        if not resume:  # all emptied first: a kill in any view leaves the rest to --resume
+            for n in names:
+                r.open_view(app, n).reset()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn()) as bar:
             for n in names:
-                task = bar.add_task(n, total=app.recorder.max_notification_id() or 0)
-                r.rebuild(app, n, batch_size=batch_size,
-                          progress=lambda done, total, t=task: bar.update(t, completed=done,
-                                                                          total=total))
+                start = r.open_view(app, n).max_tracking_id(app.name) or 0
+                task = bar.add_task(f"{n} (from {start:,})" if start else n,
+                                    total=app.recorder.max_notification_id() or 0,
+                                    completed=start)
+                r.catch_up(app, n, batch_size=batch_size,
+                           progress=lambda done, total, t=task: bar.update(t, completed=done,
+                                                                           total=total))
                 bar.update(task, completed=bar.tasks[task].total)
     finally:
         app.close()
