@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 DEFAULT_STORE = "./data/petitions.db"
 DEFAULT_KAFKA_TOPIC = "petition.events"
 DEFAULT_INBOUND_TOPIC = "petition.inbound"
+FORM_FIELDS_BYTES = 256 * 1024  # a citizens' form without files
+PART_OVERHEAD_BYTES = 4096  # a multipart part's boundary and headers, generously
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,21 @@ class Settings:
     def inbound_dead_letter_topic(self) -> str:
         """Orders that cannot be registered, with the reason (never block the partition)."""
         return f"{self.inbound_topic}.dead-letter"
+
+    blob_store: str = "folder"  # attachments' bytes: the folder, or module:factory (e.g. S3)
+    blob_dir: Path | None = None  # the folder's place; None: <data_dir>/blobs
+    attachment_max_bytes: int = 5 << 20  # one attachment of the citizens' filing form
+    attachment_max_count: int = 5  # attachments per petition; 0 turns uploads off
+
+    @property
+    def blob_folder(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def filing_form_bytes(self) -> int:
+        """The body limit of the filing form: its text fields plus every attachment at most."""
+        return FORM_FIELDS_BYTES + self.attachment_max_count * (self.attachment_max_bytes
+                                                                + PART_OVERHEAD_BYTES)
 
     @property
     def is_postgres(self) -> bool:
@@ -95,6 +112,11 @@ class Settings:
             inbound_map=_path(env.get("PETITION_INBOUND_MAP")),
             inbound_topic=env.get("PETITION_INBOUND_TOPIC") or DEFAULT_INBOUND_TOPIC,
             inbound_group=env.get("PETITION_INBOUND_GROUP") or "petition-inbound",
+            blob_store=_plugin(env.get("PETITION_BLOB_STORE"), "folder",
+                               "PETITION_BLOB_STORE"),
+            blob_dir=_path(env.get("PETITION_BLOB_DIR")),
+            attachment_max_bytes=_positive(env, "PETITION_ATTACHMENT_MAX_BYTES", 5 << 20),
+            attachment_max_count=_whole(env, "PETITION_ATTACHMENT_MAX_COUNT", 5),
         )
 
 
@@ -123,9 +145,14 @@ def _seconds_or_off(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def _notifier(value: str | None) -> str:
-    value = (value or "outbox").strip()
-    if value != "outbox" and not re.fullmatch(r"[\w.]+:\w+", value):
-        raise InvalidSetting(f"PETITION_NOTIFIER must be 'outbox' or module:factory, got {value!r}")
+    return _plugin(value, "outbox", "PETITION_NOTIFIER")
+
+
+def _plugin(value: str | None, embedded: str, name: str) -> str:
+    """The embedded implementation's name, or module:factory of another one."""
+    value = (value or embedded).strip()
+    if value != embedded and not re.fullmatch(r"[\w.]+:\w+", value):
+        raise InvalidSetting(f"{name} must be '{embedded}' or module:factory, got {value!r}")
     return value
 
 

@@ -58,6 +58,16 @@ class Registered(StartsDeadline, PetitionEvent, Aggregate.Created):
     deadline: RecordedDeadline  # v2: the deadline this event starts (see StartsDeadline)
 
 
+class AttachmentAdded(PetitionEvent):
+    """附件: a file (image or PDF) was handed in with the petition; the bytes live in the blob
+    store under ``sha256``, the name is personal data (redacted like the petitioner)."""
+
+    sha256: str
+    media_type: str
+    size: int
+    file_name: str
+
+
 class Accepted(StartsDeadline, PetitionEvent):
     """受理: the petition is a petition matter and will be handled."""
 
@@ -236,6 +246,7 @@ class Withdrawn(PetitionEvent):
 
 ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
     Registered,
+    AttachmentAdded,
     Accepted,
     Declined,
     Delegated,

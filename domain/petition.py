@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import events as ev
+from domain.attachments import check_attachments
 from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy
 from domain.errors import IllegalTransition, InvalidCommand
 from domain.lifecycle import ALLOWED, allowed_commands
@@ -22,6 +23,7 @@ from domain.petition_state import PetitionState
 from domain.snapshots import PetitionSnapshot
 from domain.units import OrgChart, UnitLevel
 from domain.values import (
+    Attachment,
     Channel,
     ContactMode,
     DelegationMode,
@@ -103,14 +105,18 @@ class Petition(PetitionState, Aggregate):
         query_code_hash: str,
         org: OrgChart,
         policy: DeadlinePolicy = _DEFAULT_POLICY,
+        attachments: tuple[Attachment, ...] = (),
     ) -> Petition:
+        """A new case; each attachment handed in with it is recorded by an AttachmentAdded
+        after the Registered event, in the same save."""
         org.get(received_by)
         check_location(org, location)
         if co_petitioners < 0:
             raise InvalidCommand("co_petitioners must not be negative")
         for name, value in vars(petitioner).items():
             _text(f"petitioner {name}", value)
-        return cls._create(
+        files = check_attachments(attachments)
+        petition = cls._create(
             ev.Registered,
             id=case_id,
             at=_aware(at),
@@ -127,6 +133,10 @@ class Petition(PetitionState, Aggregate):
             query_code_hash=_text("query_code_hash", query_code_hash),
             deadline=policy.starting(DeadlineKind.ACCEPTANCE, _aware(at)),
         )
+        for item in files:
+            petition._emit(ev.AttachmentAdded, petition.received_at, actor, sha256=item.sha256,
+                           media_type=item.media_type, size=item.size, file_name=item.file_name)
+        return petition
 
     def accept(
         self, *, at: datetime, actor: str, handling_track: HandlingTrack, speed_track: SpeedTrack,

@@ -20,6 +20,7 @@ from domain import events as ev
 from domain.deadlines import DERIVED, Deadline, DeadlineKind
 from domain.supervision_ladder import ESCALATION, rank
 from domain.values import (
+    Attachment,
     Channel,
     DelegationMode,
     HandlingTrack,
@@ -36,7 +37,7 @@ from domain.values import (
 
 # Values a Petition holds that never change in place (frozen dataclasses hold only such values).
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Location,
-                        Petitioner, Ratings})
+                        Petitioner, Ratings, Attachment})
 
 
 class PetitionState:
@@ -56,6 +57,7 @@ class PetitionState:
     # event owed none). A kind absent here is derived by the policy (events before version 2,
     # and snapshots taken before deadlines were recorded). Replaced whole, never changed in place.
     recorded_deadlines: Mapping[str, Deadline | None] = MappingProxyType({})
+    attachments: tuple[Attachment, ...] = ()  # files handed in (附件), in the order added
 
     @property
     def current_obligation(self) -> str | None:
@@ -131,6 +133,11 @@ class PetitionState:
         self.ratings: Ratings | None = None
         self.rated_at: datetime | None = None
         self.answer_delivered_at = None
+
+    @when.register(ev.AttachmentAdded)
+    def _(self, e: ev.AttachmentAdded) -> None:
+        self.attachments = (*self.attachments,
+                            Attachment(e.sha256, e.media_type, e.size, e.file_name))
 
     @when.register(ev.Accepted)
     def _(self, e: ev.Accepted) -> None:

@@ -129,6 +129,21 @@ class Petitioner:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the petitioner handed in (附件): stored once by its SHA-256 in the blob store;
+    the case records only its hash, media type, size and original name. The name may say
+    whose it is ("张三身份证.jpg"), so it is personal data like the petitioner's."""
+
+    sha256: str
+    media_type: str
+    size: int
+    file_name: str
+
+    def __repr__(self) -> str:  # keeps the name out of tracebacks and logs
+        return f"Attachment({self.sha256[:12]}…, {self.media_type}, {self.size} B)"
+
+
+@dataclass(frozen=True)
 class Ratings:
     """The petitioner's 网上评: three dimensions, as in the seeds' satisfaction surveys."""
 

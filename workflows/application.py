@@ -34,7 +34,7 @@ from domain.petition import Petition
 from domain.query_code_index import QueryCodeIndex
 from domain.supervision_ladder import LadderRules
 from domain.units import OrgChart
-from domain.values import Location, Petitioner
+from domain.values import Attachment, Location, Petitioner
 from workflows import commands as c
 from workflows.clock import Clock, SystemClock
 from workflows.collected import CollectedEvents
@@ -142,12 +142,16 @@ class PetitionApplication(Application[UUID]):
 
     # ------------------------------------------------------------------ commands
     def register(self, cmd: c.RegisterPetition, *, idempotency: Idempotency | None = None,
-                 origin: ExternalRef | None = None) -> Registration:
-        """Registers a case; ``origin`` (an inbound work order's id) is saved with it."""
+                 origin: ExternalRef | None = None,
+                 attachments: tuple[Attachment, ...] = ()) -> Registration:
+        """Registers a case; ``origin`` (an inbound work order's id) is saved with it, and the
+        ``attachments`` whose bytes the caller has already stored (by their SHA-256) are
+        recorded with it: they are not part of the command's JSON shape."""
         replayed = self._replay(cmd, idempotency)
         if replayed is not None:
             return Registration(**replayed, query_code=self._query_code(idempotency))
-        petition, companions, query_code, deadline = self._new_case(cmd, idempotency, origin)
+        petition, companions, query_code, deadline = self._new_case(cmd, idempotency, origin,
+                                                                    attachments)
         result = self._store(petition, *companions, cmd=cmd, idempotency=idempotency,
                              deadline=deadline)
         return Registration(**vars(result), query_code=query_code)
@@ -201,7 +205,7 @@ class PetitionApplication(Application[UUID]):
         return [r for r in results if r is not None]
 
     def _new_case(self, cmd: c.RegisterPetition, idempotency: Idempotency | None,
-                  origin: ExternalRef | None
+                  origin: ExternalRef | None, attachments: tuple[Attachment, ...] = ()
                   ) -> tuple[Petition, list[Any], str, Deadline | None]:
         """The decided new case, its companion aggregates, its query code and its deadline
         (nothing saved)."""
@@ -226,6 +230,7 @@ class PetitionApplication(Application[UUID]):
             query_code_hash=code_hash,
             org=self.org,
             policy=self.policy,
+            attachments=attachments,
         )
         deadline = check_derivable(petition, self.policy, self.ladder)
         companions: list[Any] = [QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)]

@@ -37,7 +37,11 @@ A, T = Audience, Treatment
 _ADDRESS = {A.PETITIONER: T.REMOVED, A.STAFF: T.SHOWN, A.STAFF_PII: T.SHOWN,
             A.AUDITOR: T.REMOVED, A.AUDITOR_PII: T.REMOVED, A.SUBSCRIBER: T.SHOWN}
 
-# field (a dotted path into the plain data) → audience → treatment
+_FILE_NAME = {A.PETITIONER: T.SHOWN, A.STAFF: T.REDACTED, A.STAFF_PII: T.SHOWN,
+              A.AUDITOR: T.REDACTED, A.AUDITOR_PII: T.REDACTED, A.SUBSCRIBER: T.REDACTED}
+
+# field (a dotted path into the plain data; a list's items share its path) → audience →
+# treatment
 PERSONAL_DATA: dict[str, dict[Audience, Treatment]] = {
     # name, ID number and phone of the petitioner (encrypted at rest)
     "petitioner": {A.PETITIONER: T.REMOVED, A.STAFF: T.REDACTED, A.STAFF_PII: T.SHOWN,
@@ -49,6 +53,10 @@ PERSONAL_DATA: dict[str, dict[Audience, Treatment]] = {
     "location.address": _ADDRESS,
     "location.lat": _ADDRESS,
     "location.lon": _ADDRESS,
+    # the name an attachment was uploaded under (AttachmentAdded, a case's attachments): it
+    # may name its owner ("张三身份证.jpg"); the petitioner sees their own files' names
+    "file_name": _FILE_NAME,
+    "attachments.file_name": _FILE_NAME,
     # the keyed hash of the petitioner's credential: no reader's
     "query_code_hash": dict.fromkeys(Audience, T.REMOVED),
 }
@@ -58,7 +66,7 @@ PERSONAL_DATA: dict[str, dict[Audience, Treatment]] = {
 PETITIONER_CASE_FIELDS = frozenset({
     "case_id", "status", "subject", "received_at", "registered_at", "unit", "deadline",
     "answer", "answered_at", "answer_delivered_at", "ratings", "review_window",
-    "re_review_window", "extension", "decline_reason", "redirect_to",
+    "re_review_window", "extension", "decline_reason", "redirect_to", "attachments",
 })
 PUBLIC_STEPS: dict[str, tuple[str, ...]] = {
     "Registered": ("received_by",),
@@ -121,11 +129,18 @@ def _apply(audience: Audience, data: dict[str, Any], prefix: str, event_type: st
             continue
         if how is Treatment.REDACTED:
             out[key] = REDACTED
-        elif isinstance(value, dict) and any(p.startswith(path + ".") for p in PERSONAL_DATA):
+        elif isinstance(value, dict) and _nested(path):
             out[key] = _apply(audience, value, path + ".", event_type)
+        elif isinstance(value, list) and _nested(path):
+            out[key] = [_apply(audience, item, path + ".", event_type)
+                        if isinstance(item, dict) else item for item in value]
         else:
             out[key] = value
     return out
+
+
+def _nested(path: str) -> bool:
+    return any(p.startswith(path + ".") for p in PERSONAL_DATA)
 
 
 def reveal(audience: Audience, data: dict[str, Any], originals: dict[str, Any]

@@ -8,11 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from adapters.blobs.config import build_blob_store
 from adapters.http import errors, openapi, request_log
 from adapters.http.body_limit import BodyLimit
 from adapters.http.engine import Engine
 from adapters.http.routes import (
     analytics,
+    attachments,
     audit,
     health,
     petitions,
@@ -25,6 +27,8 @@ from adapters.settings import Settings
 from adapters.wiring import Root
 from workflows.clock import Clock
 from workflows.notifier import Notifier
+
+FILING_PATH = "/citizen/file"  # the one form that carries files: its own, larger body limit
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -48,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         engine = Engine(settings=root.settings, app=root.app, tokens=root.tokens)
     services = root or Root(engine.settings, app=engine.app, tokens=engine.tokens)
     engine.views_elsewhere = views_elsewhere
+    if engine.blobs is None:
+        engine.blobs = build_blob_store(engine.settings, engine.app.mapper.cipher)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -91,7 +97,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     )
     api.state.engine = engine
     errors.install(api)
-    api.add_middleware(BodyLimit, max_bytes=engine.settings.max_body_bytes)
+    api.add_middleware(BodyLimit, max_bytes=engine.settings.max_body_bytes,
+                       larger={FILING_PATH: engine.settings.filing_form_bytes})
     request_log.install(api)  # outermost: ids, logs and answers whatever happens inside
     api.include_router(health.router)
     api.include_router(petitions.build_router(),
@@ -100,6 +107,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.include_router(reads.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(proxies.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))
+    api.include_router(attachments.router,
+                       responses=errors.responses(401, 403, 404, 422, 503))
     api.include_router(supervision.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(analytics.router, responses=errors.responses(401, 403, 422, 503))
     if pages:

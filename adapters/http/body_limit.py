@@ -2,7 +2,8 @@
 
 A declared ``Content-Length`` over the limit is refused before any byte of the body is read; a
 body without one (chunked, streamed) is counted as it arrives and cut at the limit. Either way
-the answer is 413 in the error shape, and the route never sees the body.
+the answer is 413 in the error shape, and the route never sees the body. A path named in
+``larger`` (the citizens' filing form, which carries attachments) has its own limit instead.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 larger: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.larger = app, max_bytes, dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         seen = {"bytes": 0, "over": False, "started": False}
 
@@ -36,7 +39,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen["bytes"] += len(message.get("body", b""))
-                if seen["bytes"] > self.max_bytes:
+                if seen["bytes"] > limit:
                     seen["over"] = True
                     raise BodyTooLarge
             return message
@@ -53,11 +56,11 @@ class BodyLimit:
             if not seen["over"] or seen["started"]:
                 raise
         if seen["over"] and not seen["started"]:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
             {"error": "body_too_large",
-             "message": f"the request body is over the limit of {self.max_bytes} bytes"},
+             "message": f"the request body is over the limit of {limit} bytes"},
             status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)

@@ -27,6 +27,7 @@ class Engine:
     loops: dict[str, Any] = field(default_factory=dict)  # other loops with a `health` (readyz)
     # API-only process (`serve --workers N`): the views are followed by `petition worker`
     views_elsewhere: bool = False
+    blobs: Any = None  # adapters.blobs.port.BlobStore: the attachments' bytes
     _views: dict[str, Any] = field(default_factory=dict)
 
     def view(self, name: str, *, settle: float = 2.0) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from adapters.blobs.uploads import Limits
 from adapters.outbox import build_notifier
 from adapters.pages import routes, security
 from adapters.pages.filing import Filing
@@ -22,8 +23,11 @@ STATIC = Path(__file__).parent / "static"
 def install(api: FastAPI, notifier: Notifier | None = None) -> None:
     engine = api.state.engine
     api.state.pages_guard = security.Guard()
+    settings = engine.settings
     api.state.pages_filing = Filing(
-        engine.app, notifier or build_notifier(engine.settings, engine.app.mapper.cipher))
+        engine.app, notifier or build_notifier(settings, engine.app.mapper.cipher),
+        blobs=engine.blobs,
+        limits=Limits(settings.attachment_max_bytes, settings.attachment_max_count))
     api.middleware("http")(security.headers)
     api.mount("/citizen/static", StaticFiles(directory=STATIC), name="citizen-static")
     api.include_router(routes.router)

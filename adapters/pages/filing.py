@@ -5,6 +5,8 @@ Until then the petition is a draft in bounded server memory (ten minutes, five t
 is registered by ``PetitionApplication.register`` — the command staff intake uses — with channel
 ``online`` and actor ``citizen:<keyed phone hash>``, so every rule, deadline and read model
 applies. The same person filing the same text again within a day gets the existing case back.
+Attachments are checked by content with the rest of the form and stored (content-addressed)
+before the code is sent, so the draft holds only their records, never their bytes.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from pydantic import ValidationError
 
+from adapters.blobs.port import BlobStore
+from adapters.blobs.uploads import Limits, Upload, UploadRefused, check, store
 from adapters.pages.bounded import BoundedMap, Limit
 from adapters.pages.timeline import china_day
 from domain.units import UnitLevel
+from domain.values import Attachment
 from workflows.application import Idempotency, PetitionApplication
 from workflows.commands import LocationIn, PetitionerIn, RegisterPetition
 from workflows.errors import IdempotencyKeyReused
@@ -40,10 +45,11 @@ CATEGORIES = ("urban_management", "housing", "labour_wages", "land_requisition",
 
 
 class FormErrors(Exception):
-    """Field → message key; the page shows each next to its field."""
+    """Field → message key; the page shows each next to its field (``file_name``: the
+    attachment the ``attachments`` error is about)."""
 
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
+    def __init__(self, errors: dict[str, str], file_name: str | None = None):
+        self.errors, self.file_name = errors, file_name
         super().__init__(", ".join(errors))
 
 
@@ -58,6 +64,7 @@ class Draft:
     code_hash: str
     tries: int = 0
     values: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
     def __repr__(self) -> str:
         return "Draft(<redacted>)"
@@ -82,8 +89,12 @@ def places(app: PetitionApplication) -> list[tuple[str, str, list[tuple[str, str
 
 class Filing:
     def __init__(self, app: PetitionApplication, notifier: Notifier, *,
+                 blobs: BlobStore | None = None, limits: Limits | None = None,
                  capacity: int = 10_000):
         self.app, self.notifier = app, notifier
+        self.blobs = blobs
+        limits = limits or Limits(5 << 20, 5)
+        self.limits = limits if blobs is not None else Limits(limits.max_bytes, 0)
         self.drafts: BoundedMap[Draft] = BoundedMap(capacity, CODE_TTL)
         self.per_phone = Limit(5, 3600, capacity * 10)
         self.per_id = Limit(5, 3600, capacity * 10)
@@ -91,20 +102,40 @@ class Filing:
         self._secret = secrets.token_bytes(32)
 
     # ---------------------------------------------------------------- step 1: the form
-    def start(self, session_id: str, client: str, form: dict[str, str]) -> str:
-        """Checks the form, sends the code; returns the draft's id (raises FormErrors/TooMany)."""
-        command = self.command(form)
+    def start(self, session_id: str, client: str, form: dict[str, str],
+              uploads: list[Upload] | None = None) -> str:
+        """Checks the form and its files, stores the files, sends the code; returns the
+        draft's id (raises FormErrors/TooMany, having stored nothing)."""
+        command, accepted = self._checked(form, uploads or [])
         phone = command.petitioner.phone
         if not (self.per_client.allow(client) and self.per_phone.allow(self._key(phone))
                 and self.per_id.allow(self._key(command.petitioner.id_number))):
             raise TooMany()
+        attachments = store(accepted, self.blobs) if self.blobs is not None else ()
         code = f"{secrets.randbelow(10**6):06d}"
         draft_id = secrets.token_urlsafe(24)
         self.drafts.put(draft_id, Draft(session_id, command, self._key(code),
-                                        values=dict(form)))
+                                        values=dict(form), attachments=attachments))
         self.notifier.send(phone, f"【信访】您的验证码是 {code}，10 分钟内有效。"
                                   f" Your verification code is {code}.")
         return draft_id
+
+    def _checked(self, form: dict[str, str], uploads: list[Upload]
+                 ) -> tuple[RegisterPetition, list[tuple[Upload, str]]]:
+        """The command and the accepted files; every field's error at once."""
+        errors: dict[str, str] = {}
+        command, accepted, file_name = None, [], None
+        try:
+            command = self.command(form)
+        except FormErrors as error:
+            errors.update(error.errors)
+        try:
+            accepted = check(uploads, self.limits)
+        except UploadRefused as refused:
+            errors["attachments"], file_name = refused.reason, refused.name
+        if errors or command is None:
+            raise FormErrors(errors, file_name)
+        return command, accepted
 
     def command(self, form: dict[str, str]) -> RegisterPetition:
         errors: dict[str, str] = {}
@@ -157,20 +188,22 @@ class Filing:
                 raise LookupError("too many wrong codes")
             raise WrongCode(CODE_TRIES - draft.tries)
         self.drafts.pop(draft_id)
-        return self.register(draft.command)
+        return self.register(draft.command, draft.attachments)
 
     def draft(self, session_id: str, draft_id: str) -> Draft | None:
         draft = self.drafts.get(draft_id)
         return draft if draft and draft.session_id == session_id else None
 
-    def register(self, command: RegisterPetition) -> Receipt:
+    def register(self, command: RegisterPetition, attachments: tuple[Attachment, ...] = ()
+                 ) -> Receipt:
         scope, now = command.actor, self.app.clock.now()
         found = self.existing(command, now)
         if found is not None:
             return found
         key = self._duplicate_key(command, now)
         try:
-            result = self.app.register(command, idempotency=Idempotency(scope, key))
+            result = self.app.register(command, idempotency=Idempotency(scope, key),
+                                       attachments=attachments)
         except IdempotencyKeyReused:  # same text today, other details: still the same case
             found = self.existing(command, now, within=timedelta(days=2))
             if found is None:

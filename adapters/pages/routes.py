@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
+from adapters.blobs.uploads import Upload, safe_name
 from adapters.http.engine import Engine
 from adapters.http.routes.status import _opens_undelivered as opens_undelivered
 from adapters.http.throttle import Throttled
@@ -31,6 +33,8 @@ from workflows.errors import ConcurrentModification, QueryCodeNotFound
 
 router = APIRouter(prefix="/citizen", include_in_schema=False)
 MAX_FORM_BYTES = 256 * 1024
+MAX_FILE_PARTS = 50  # parsed at most; more than the limit allows is refused with a message
+ATTACHMENTS = "attachments"  # the filing form's file field
 PETITIONER = "petitioner"
 
 
@@ -45,16 +49,31 @@ def _client(request: Request) -> str:
 
 async def _form(request: Request, guard: Guard, session: Session) -> dict[str, str] | None:
     """The posted fields as text, or None when the CSRF token is missing, forged or spent."""
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+    posted = await _posted(request, guard, session, max_bytes=MAX_FORM_BYTES, max_files=0)
+    return posted[0] if posted else None
+
+
+async def _posted(request: Request, guard: Guard, session: Session, *, max_bytes: int,
+                  max_files: int, file_bytes: int = 0
+                  ) -> tuple[dict[str, str], list[Upload]] | None:
+    """Fields and files (each read to at most ``file_bytes`` + 1, enough to see it is too
+    large), or None for a body over ``max_bytes``, a malformed one or a bad CSRF token."""
+    if int(request.headers.get("content-length") or 0) > max_bytes:
         return None
     try:
-        raw = await request.form(max_files=0, max_fields=50)
+        raw = await request.form(max_files=max_files, max_fields=50)
     except Exception:  # noqa: BLE001 - a malformed body is a refused form, never a 500
         return None
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    if not guard.spend(session, form.get("csrf", "")):
-        return None
-    return form
+    try:
+        form = {k: v for k, v in raw.items() if isinstance(v, str)}
+        if not guard.spend(session, form.get("csrf", "")):
+            return None
+        uploads = [Upload(safe_name(item.filename or ""), await item.read(file_bytes + 1))
+                   for item in raw.getlist(ATTACHMENTS)
+                   if isinstance(item, UploadFile) and (item.filename or item.size)]
+        return form, uploads
+    finally:
+        await raw.close()
 
 
 def _refused(request: Request, guard: Guard, session: Session) -> HTMLResponse:
@@ -89,8 +108,10 @@ def _file_page(request: Request, guard: Guard, session: Session, eng: Engine, st
                **context: Any) -> HTMLResponse:
     context.setdefault("values", {})
     context.setdefault("errors", {})
+    limits = request.app.state.pages_filing.limits
     return page(request, guard, session, "file.html", status=status, places=places(eng.app),
-                categories=CATEGORIES, **context)
+                categories=CATEGORIES, max_files=limits.max_count,
+                max_file_mb=round(limits.max_bytes / (1 << 20), 1), **context)
 
 
 @router.get("/file", response_class=HTMLResponse)
@@ -102,14 +123,16 @@ def file_form(request: Request) -> HTMLResponse:
 @router.post("/file", response_class=HTMLResponse)
 async def file_submit(request: Request) -> HTMLResponse:
     eng, guard, filing, session = _parts(request)
-    form = await _form(request, guard, session)
-    if form is None:
+    posted = await _posted(request, guard, session, max_bytes=eng.settings.filing_form_bytes,
+                           max_files=MAX_FILE_PARTS, file_bytes=filing.limits.max_bytes)
+    if posted is None:
         return _refused(request, guard, session)
+    form, uploads = posted
     try:
-        draft_id = filing.start(session.id, _client(request), form)
+        draft_id = filing.start(session.id, _client(request), form, uploads)
     except FormErrors as error:
         return _file_page(request, guard, session, eng, status=422, values=form,
-                          errors=error.errors)
+                          errors=error.errors, bad_file=error.file_name)
     except TooMany:
         return _file_page(request, guard, session, eng, status=429, values=form,
                           errors={"form": "too_many"})

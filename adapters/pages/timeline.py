@@ -41,6 +41,7 @@ class CaseView:
     review_kind: str | None  # "review" or "re-review" while its window is open
     review_days_left: int | None
     can_withdraw: bool
+    attachments: list[tuple[str, str, int]]  # the petitioner's own files: name, type, size
 
 
 def china_day(moment: datetime) -> date:
@@ -67,6 +68,7 @@ def case_view(app: PetitionApplication, petition: Petition) -> CaseView:
         review_kind=review_kind,
         review_days_left=(window.due_on - china_day(now)).days if window else None,
         can_withdraw="withdraw" in allowed,
+        attachments=[(a.file_name, a.media_type, a.size) for a in petition.attachments],
     )
 
 

@@ -1,5 +1,6 @@
-"""The whole citizen story in a real browser: file, verify the phone (code read from the
-outbox), keep the query code, staff accept → delegate → answer over the API, follow the
+"""The whole citizen story in a real browser: file (a disguised program refused beside the
+field, then a real photo attached), verify the phone (code read from the outbox), keep the
+query code, staff accept → delegate → answer over the API, follow the
 timeline, rate, ask for review. On SQLite with a phone's viewport and on PostgreSQL with a
 desktop one; every page passes an axe-core scan with no serious or critical violation.
 
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 
 from tests.e2e.conftest import DISTRICT, STREET, Staff
 from tests.e2e.pages_client import FORM, latest_code
+from tests.sample_files import png, windows_exe
 from workflows.clock import ManualClock
 
 AXE = (Path(__file__).parent / "axe.min.js").read_text(encoding="utf-8")
@@ -104,6 +106,9 @@ def test_citizen_story_in_chromium(api: FastAPI, live_url: str, browser: Any,
     shots = Path(os.environ.get("PETITION_SCREENSHOTS") or tmp_path / "screenshots")
     pages = Pages(browser, live_url, run[1], shots)
 
+    disguised, photo = tmp_path / "photo.jpg", tmp_path / "lamp-photo.png"
+    disguised.write_bytes(windows_exe())
+    photo.write_bytes(png(16, 12))
     pages.open("/citizen")
     pages.check("1-home")
     pages.click("a.button[href='/citizen/file']")
@@ -113,10 +118,14 @@ def test_citizen_story_in_chromium(api: FastAPI, live_url: str, browser: Any,
                 "id_number": FORM["id_number"][:17] + ("1" if FORM["id_number"][17] != "1"
                                                        else "2"),
                 "phone": FORM["phone"]})
+    pages.by_css("#attachments").send_keys(str(disguised))
     pages.submit()
     assert "身份证号码不正确" in pages.by_css("#id_number-error").text
+    refused = pages.by_css("#attachments-error").text
+    assert "photo.jpg" in refused and "内容不是" in refused
     pages.check("2-file-errors")
     pages.fill({**FORM, "category": "environment"})
+    pages.by_css("#attachments").send_keys(str(photo))
     pages.submit()
 
     assert "验证码已发送至" in pages.by_css("main").text
@@ -151,6 +160,9 @@ def test_citizen_story_in_chromium(api: FastAPI, live_url: str, browser: Any,
     for step in ("登记", "受理", "交办至责任单位", "答复"):
         assert step in timeline
     assert "内部备注" not in browser.page_source and code not in browser.current_url
+    assert "lamp-photo.png" in pages.by_css("section#attachments").text
+    stored = api.state.engine.app.get_petition(case_id).attachments
+    assert [(a.file_name, a.media_type) for a in stored] == [("lamp-photo.png", "image/png")]
     pages.check("5-case-answered")
 
     for dimension, level in (("attitude", "satisfied"), ("efficiency", "basically_satisfied"),

@@ -17,17 +17,29 @@ from uuid import UUID, uuid5
 import pytest
 from eventsourcing.utils import Environment
 
+from adapters.blobs.folder import FolderBlobs
+from adapters.blobs.port import BlobDamaged
 from adapters.cipher import KeyringCipher
 from adapters.keys import KeyMismatch
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from domain.query_code_index import NAMESPACE, QueryCodeIndex
-from tests.integration.helpers import dump_bytes, dump_store, id_number, register_sample
+from domain.values import Attachment
+from tests.integration.helpers import (
+    dump_bytes,
+    dump_store,
+    id_number,
+    register_command,
+    register_sample,
+)
+from tests.sample_files import jpeg_header
 from workflows.query_codes import QueryCodes
 
 NAME = "欧阳紫霞Quixotica"
 ID_NUMBER = id_number("44030519870623941")
 PHONE = "+86 139-7531-8642"
+FILE_NAME = "身份证正面Zyxwvutsr.jpg"  # an attachment's name: personal data too
+PHOTO = jpeg_header() + "欧阳紫霞 身份证 Quixotica".encode() * 4  # the file's own bytes
 
 
 def _secrets(code: str) -> dict[str, bytes]:
@@ -41,12 +53,22 @@ def _secrets(code: str) -> dict[str, bytes]:
         "phone digits": b"13975318642",
         "query code": code.encode(),
         "query code normalised": QueryCodes.normalise(code).encode(),
+        "attachment name": FILE_NAME.encode(),
+        "attachment name (latin part)": b"Zyxwvutsr",
     }
+
+
+def _register(app):
+    """The sample petition with an attachment (its bytes: see the blob folder's test)."""
+    digest = hashlib.sha256(PHOTO).hexdigest()
+    return app.register(
+        register_command(petitioner={"name": NAME, "id_number": ID_NUMBER, "phone": PHONE}),
+        attachments=(Attachment(digest, "image/jpeg", len(PHOTO), FILE_NAME),))
 
 
 @pytest.fixture
 def registered(app):
-    return register_sample(app, petitioner={"name": NAME, "id_number": ID_NUMBER, "phone": PHONE})
+    return _register(app)
 
 
 def _stored_id(uuid: UUID, raw: bytes) -> bool:
@@ -74,8 +96,7 @@ def test_sqlite_file_holds_no_personal_data_after_close(tmp_path, clock):
     })
     app = build_application(settings, clock=clock)
     try:
-        registration = register_sample(
-            app, petitioner={"name": NAME, "id_number": ID_NUMBER, "phone": PHONE})
+        registration = _register(app)
     finally:
         app.close()
     files = sorted(tmp_path.glob("petitions.db*"))
@@ -94,12 +115,31 @@ def test_the_search_would_find_plain_text(app, settings):
     assert "文昌路 12 号".encode() not in raw  # the address is inside the encrypted event too
 
 
+def test_attachment_bytes_are_sealed_in_a_private_folder(app, tmp_path):
+    blobs = FolderBlobs(tmp_path / "blobs", app.mapper.cipher)
+    digest = blobs.put(PHOTO)
+    assert blobs.put(PHOTO) == digest == hashlib.sha256(PHOTO).hexdigest()  # stored once
+    files = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+    assert [p.name for p in files] == [digest]
+    raw = files[0].read_bytes()
+    assert "欧阳紫霞".encode() not in raw and b"Quixotica" not in raw and PHOTO[:4] not in raw
+    assert blobs.get(digest) == PHOTO
+    stranger = FolderBlobs(tmp_path / "blobs", KeyringCipher(Environment(
+        env={"CIPHER_KEY": _new_key()})))
+    with pytest.raises(BlobDamaged):
+        stranger.get(digest)
+    files[0].write_bytes(app.mapper.cipher.encrypt(b"something else"))
+    with pytest.raises(BlobDamaged, match="does not hash"):
+        blobs.get(digest)
+
+
 def test_the_application_decrypts_what_it_stored(registered, app):
     petition = app.get_petition(registered.case_id)
     assert petition.petitioner.name == NAME
     assert petition.petitioner.id_number == ID_NUMBER
     assert petition.petitioner.phone == PHONE
     assert app.events_of(registered.case_id)[0].petitioner.name == NAME
+    assert app.events_of(registered.case_id)[1].file_name == FILE_NAME
 
 
 def test_query_code_hash_is_an_hmac_under_the_server_key(registered, app, settings):

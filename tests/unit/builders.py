@@ -11,6 +11,7 @@ from domain.deadlines import DeadlinePolicy, PolicyRules
 from domain.petition import Petition
 from domain.units import OrgChart, Unit, UnitLevel
 from domain.values import (
+    Attachment,
     Channel,
     HandlingTrack,
     Location,
@@ -57,7 +58,8 @@ def plain_policy(**rules: Any) -> DeadlinePolicy:
 
 
 def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
-             proxy_agent: str | None = None, policy: DeadlinePolicy | None = None) -> Petition:
+             proxy_agent: str | None = None, policy: DeadlinePolicy | None = None,
+             attachments: tuple[Attachment, ...] = ()) -> Petition:
     petition = Petition.register(
         case_id=uuid4(),
         at=at,
@@ -74,6 +76,7 @@ def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
         query_code_hash="hash",
         org=org,
         policy=policy or DeadlinePolicy(),
+        attachments=attachments,
     )
     petition.collect_events()
     return petition

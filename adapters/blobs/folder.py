@@ -1,0 +1,72 @@
+"""Blobs in a private folder: ``<root>/ab/abcdef…`` named by SHA-256, encrypted at rest.
+
+Attachments are often photos of papers that name people, so they get the protection of the
+events: the folder is 0700, each file 0600, and the bytes are sealed with the events' cipher
+(AES-GCM with the key id in front, so rotated keys still open old blobs). A file is written
+under a temporary name and renamed into place, so a crash never leaves half a blob under a
+real name; a second writer of the same bytes finds it there and writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+from adapters.blobs.port import BlobDamaged, sha256_of
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class Sealer(Protocol):
+    def encrypt(self, plaintext: bytes) -> bytes: ...
+
+    def decrypt(self, ciphertext: bytes) -> bytes: ...
+
+
+class FolderBlobs:
+    def __init__(self, root: Path, cipher: Sealer):
+        self.root, self.cipher = root, cipher
+
+    def put(self, data: bytes) -> str:
+        digest = sha256_of(data)
+        path = self._path(digest)
+        if path.exists():
+            return digest  # stored once
+        _private_dirs(self.root, path.parent)
+        temporary = path.with_name(f".{digest}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(self.cipher.encrypt(data))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return digest
+
+    def get(self, sha256: str) -> bytes | None:
+        if not SHA256.fullmatch(sha256):
+            return None
+        try:
+            sealed = self._path(sha256).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data = self.cipher.decrypt(sealed)
+        except ValueError as error:
+            raise BlobDamaged(f"blob {sha256[:12]}…: {error}") from None
+        if sha256_of(data) != sha256:
+            raise BlobDamaged(f"blob {sha256[:12]}… does not hash to its name")
+        return data
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+
+def _private_dirs(root: Path, leaf: Path) -> None:
+    for folder in (root, leaf):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
