@@ -25,6 +25,13 @@ from projections import queries
 from projections import runner as r
 from projections.hotspots import geojson, hotspots
 from projections.periods import parse_period
+from projections.place_clusters import (
+    MAX_RADIUS_M,
+    MIN_RADIUS_M,
+    RADIUS_M,
+    clusters,
+    geojson_clusters,
+)
 from projections.similar_cases import similar_cases_of
 from workflows.application import PetitionApplication
 
@@ -123,6 +130,31 @@ def hot(period: PeriodOpt, unit: UnitOpt = None,
     columns = ("place_name", "category", "count", "previous", "trailing_mean",
                "same_period_last_year", "p_value", "rising")
     print_table(f"hotspots {found['period']} — {found['rule']}", columns,
+                ([i[c] for c in columns] for i in found["items"]))
+
+
+@analytics.command("clusters")
+def place_clusters(period: PeriodOpt, unit: UnitOpt = None,
+                   radius_m: Annotated[float, typer.Option(
+                       "--radius-m", min=MIN_RADIUS_M, max=MAX_RADIUS_M,
+                       help="Largest distance that links two petitions' points.")] = RADIUS_M,
+                   geojson_file: Annotated[Path | None, typer.Option(
+                       "--geojson", help="Also write the clusters as GeoJSON to this file.")
+                   ] = None,
+                   as_json: JsonOpt = False) -> None:
+    """Petitions about the same place (within a radius, or the same street) and matter."""
+    chosen = parse_period(period)
+    application, view, _ = _ready(None)
+    found = clusters(application.org, view, chosen, unit, radius_m=radius_m)
+    if geojson_file is not None:
+        geojson_file.write_text(json.dumps(geojson_clusters(found), ensure_ascii=False,
+                                           indent=1), encoding="utf-8")
+    if as_json:
+        print_json(found)
+        return
+    columns = ("basis", "place_name", "category", "count", "centre", "extent_m", "first",
+               "last")
+    print_table(f"clusters {found['period']} — {found['rule']}", columns,
                 ([i[c] for c in columns] for i in found["items"]))
 
 

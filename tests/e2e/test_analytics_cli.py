@@ -71,6 +71,16 @@ def test_hotspots_geojson_and_similar_from_the_cli(settings, tmp_path):
     features = json.loads(geo.read_text(encoding="utf-8"))
     assert features["type"] == "FeatureCollection"
     assert len(features["features"]) == len(found["items"])
+    clusters_geo = tmp_path / "clusters.geojson"
+    clusters = json.loads(run(settings, "analytics", "clusters", "--period", month,
+                              "--radius-m", "3000", "--geojson", str(clusters_geo),
+                              "--json").stdout)
+    assert clusters["items"] and "3000 m" in clusters["rule"]
+    assert all(i["count"] >= 2 for i in clusters["items"])
+    assert len(json.loads(clusters_geo.read_text(encoding="utf-8"))["features"]) == len(
+        clusters["items"])
+    assert run(settings, "analytics", "clusters", "--period", month, "--radius-m", "1",
+               expect=2).stderr
     similar = json.loads(run(settings, "analytics", "similar", "物业公司长期不维修电梯",
                              "--json").stdout)
     assert similar and all(item["answer"] for item in similar)

@@ -88,3 +88,31 @@ def test_hotspots_and_similar_over_http(client, staff):
     assert refused.status_code == 403
     assert client.post("/analytics/similar", json={"text": ""},
                        headers=staff.headers("handler", STREET)).status_code == 422
+
+
+def test_clusters_over_http_with_geojson_and_bounds(client, staff):
+    near = {"district": DISTRICT, "street": STREET, "lat": 36.651, "lon": 117.012}
+    ids = _register(client, staff, 3, category="噪音", location=near)
+    _register(client, staff, 1, category="物业", location=near)  # another matter: alone
+    headers = staff.headers("supervisor", DISTRICT)
+    reply = client.get("/analytics/hotspots/clusters", params={"period": "2026-03"},
+                       headers=headers)
+    assert reply.status_code == 200, reply.text
+    (cluster,) = reply.json()["items"]
+    assert (cluster["basis"], cluster["category"], set(cluster["cases"])) == (
+        "coordinates", "噪音", set(ids))
+    geo = client.get("/analytics/hotspots/clusters",
+                     params={"period": "2026-03", "format": "geojson", "radius_m": 50},
+                     headers=headers).json()
+    assert geo["type"] == "FeatureCollection" and geo["properties"]["radius_m"] == 50
+    assert geo["features"][0]["geometry"] == {"type": "Point",
+                                              "coordinates": [117.012, 36.651]}
+    for bad in ({"period": "2026-03", "radius_m": 10}, {"period": "2026-03", "radius_m": 1e9},
+                {"period": "2026-13"}):
+        assert client.get("/analytics/hotspots/clusters", params=bad,
+                          headers=headers).status_code == 422
+    assert client.get("/analytics/hotspots/clusters", params={"period": "2026-03"},
+                      headers=staff.headers("handler", STREET)).status_code == 403
+    outside = client.get("/analytics/hotspots/clusters",
+                         params={"period": "2026-03", "unit": OTHER_DISTRICT}, headers=headers)
+    assert outside.status_code == 403

@@ -20,6 +20,13 @@ from domain.units import UnitLevel
 from projections import analysis_queries as aq
 from projections.hotspots import geojson, hotspots
 from projections.periods import parse_period
+from projections.place_clusters import (
+    MAX_RADIUS_M,
+    MIN_RADIUS_M,
+    RADIUS_M,
+    clusters,
+    geojson_clusters,
+)
 from projections.similar_cases import similar_cases_of
 from workflows.access import Principal, Role, reach
 from workflows.errors import AccessDenied
@@ -96,6 +103,21 @@ def hot(principal: Staff, eng: Eng, period: str = _period(), unit: str | None = 
     root = _reach(eng, principal, unit)
     found = hotspots(eng.app.org, eng.view("analysis_facts"), parse_period(period), root)
     return geojson(found) if form == "geojson" else found
+
+
+@router.get("/hotspots/clusters", summary="Petitions about the same place and matter in a "
+                                          "period: radius or street clusters; GeoJSON on request")
+def place_clusters(principal: Staff, eng: Eng, period: str = _period(),
+                   unit: str | None = _unit(),
+                   radius_m: float = Query(default=RADIUS_M, ge=MIN_RADIUS_M, le=MAX_RADIUS_M,
+                                           description="Largest distance that links two "
+                                                       "petitions' points, in metres."),
+                   form: Literal["json", "geojson"] = Query(default="json", alias="format")
+                   ) -> dict[str, Any]:
+    root = _reach(eng, principal, unit)
+    found = clusters(eng.app.org, eng.view("analysis_facts"), parse_period(period), root,
+                     radius_m=radius_m)
+    return geojson_clusters(found) if form == "geojson" else found
 
 
 class SimilarQuery(BaseModel):
