@@ -62,6 +62,7 @@ def case_summary(
         "case_id": str(petition.id),
         "version": petition.version,
         **state,
+        "attachments": plain(petition.attachments),  # a class default until one is added
         "obligated_unit": petition.obligated_unit,
         "allowed_commands": list(petition.allowed_commands),
         "deadline": deadline_dict(policy.current(petition), now),
