@@ -11,7 +11,8 @@ query p50/p99 at 10k and 1M open cases (rows built directly in the view table); 
 1,000-event case from snapshots vs bare replay; (6) peak RSS of ``petition serve``; (7)
 precision@5 of similar-case search on families of near-duplicate petitions; (8) Kafka relay
 throughput vs a bare kafka-python producer and (9) commit → subscriber latency p99 vs bare
-produce → consume, on a Tansu broker started for the run. Prints the
+produce → consume, on a Tansu broker started for the run; (10) every view rebuilt from
+1M events (``--only 10``; ~15 min on the loaded 2-core machine) vs raw batched INSERT. Prints the
 table and writes it as JSON (bench/results/latest.json unless --out). See docs/performance.md.
 """
 
@@ -33,15 +34,15 @@ from rich.table import Table
 
 from bench import catch_up as cu
 from bench import commands as cmd
-from bench import kafka_relay, memory, queue, replay, similar
+from bench import kafka_relay, memory, queue, rebuild, replay, similar
 from bench.common import Figure, Run, postgres_url
 
 FULL = {"cases": 300, "clients": 8, "cases_each": 25, "events": 100_000,
         "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200, "per_family": 8,
-        "kafka_events": 5000, "latency_events": 300}
+        "kafka_events": 5000, "latency_events": 300, "rebuild_events": 1_000_000}
 SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200,400",
          "queries": 5, "replay_events": 60, "rss_queries": 4, "per_family": 2,
-         "kafka_events": 30, "latency_events": 10}
+         "kafka_events": 30, "latency_events": 10, "rebuild_events": 300}
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -50,10 +51,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=postgres_url(),
                         help="PostgreSQL (default: PETITION_TEST_POSTGRES, as the tests)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="figures to run, e.g. 1,4")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10", help="figures to run, e.g. 1,4")
     parser.add_argument("--sizes", help="open cases for figure 4, e.g. 10000,1000000")
     parser.add_argument("--queries", type=int, help="queries per latency figure")
     parser.add_argument("--events", type=int, help="events for the catch-up figure")
+    parser.add_argument("--rebuild-events", type=int, help="events for the rebuild figure")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON file to write")
     return parser.parse_args(argv)
 
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     args = parse(argv)
     size = dict(SMOKE if args.smoke else FULL)
     size.update({k: v for k, v in (("sizes", args.sizes), ("queries", args.queries),
-                                   ("events", args.events)) if v is not None})
+                                   ("events", args.events), ("rebuild_events", args.rebuild_events))
+                 if v is not None})
     only = {int(n) for n in args.only.split(",")}
     console = Console()
     figures: list[Figure] = []
@@ -114,6 +117,10 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                 figures += [f for f in kafka_relay.figures(
                     run, size["kafka_events"], size["latency_events"],
                     lambda: progress.advance(task)) if f.number in only]
+            if 10 in only:
+                task = progress.add_task("10. rebuild of every view", total=4)
+                figures.append(rebuild.rebuild_all(run, size["rebuild_events"],
+                                                   lambda n: progress.advance(task, n)))
     finally:
         run.close()
     figures.sort(key=lambda f: f.number)

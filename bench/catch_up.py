@@ -65,7 +65,7 @@ def catch_up(run: Run, events: int, tick: Tick) -> Figure:
     try:
         total = record_events(app, events, tick)
         rates = {}
-        for name in ("case_view", "supervision_queue", "audit_trail"):
+        for name in ("case_view", "supervision_queue", "audit_trail", "analysis_facts"):
             t0 = time.perf_counter()
             applied = r.catch_up(app, name)
             rates[name] = applied / (time.perf_counter() - t0)

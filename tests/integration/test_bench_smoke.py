@@ -13,8 +13,9 @@ def test_bench_smoke_prints_every_figure_and_writes_json(tmp_path, capsys):
     require_postgres()
     out = tmp_path / "latest.json"
     figures = main(["--url", PG_URL, "--smoke", "--out", str(out)])
-    assert sorted({f.number for f in figures}) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert sorted({f.number for f in figures}) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert all(f.ratio is not None and f.ratio > 0 for f in figures)
+    assert "analysis_facts_events_per_s" in next(f for f in figures if f.number == 3).detail
     document = json.loads(out.read_text())
     assert document["smoke"] is True and len(document["figures"]) == len(figures)
     printed = capsys.readouterr().out
