@@ -154,7 +154,9 @@ def test_orders_survive_kills_exactly_once_with_dead_letters_and_replies(
             assert "王" not in json.dumps(reply, ensure_ascii=False)  # no caller's name
 
         final = status()
-        assert final.lag == 0 and final.dead_letters >= len(bad)
+        assert final.lag == 0 and final.dead_letters > 0  # the count is the broker's end
+        # offsets, which Tansu was once seen to under-report at 10,000 orders: the proof is the
+        # topic's content
         dead = {}
         for _, letter in read_topic(kafka_broker.bootstrap, DEAD, at_least=len(bad)):
             dead[letter["dead_letter_id"]] = letter
