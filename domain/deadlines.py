@@ -36,6 +36,9 @@ DEFAULT_TRACKS: Mapping[str, tuple[str, ...]] = {
     "claim": ("answer", "review", "re_review"),  # 申诉求决 handled with a written opinion
 }
 
+GROUP_LIMITS = ("acceptance_days", "answer_days")
+"""What the policy's ``[group]`` section may tighten for group petitions (集体访)."""
+
 MAX_POLICY_DAYS = 3650
 """No time limit of the policy exceeds ten years: a larger number is a typo, and would carry
 derived dates towards the calendar's end."""
@@ -136,6 +139,9 @@ class CaseTimes(Protocol):
     proxy_contact_due_from: datetime | None
     recorded_deadlines: Mapping[str, Deadline | None]  # by kind; a missing kind: derive it
 
+    @property
+    def group_petition(self) -> bool: ...
+
 
 @dataclass(frozen=True)
 class PolicyRules:
@@ -155,11 +161,13 @@ class PolicyRules:
     proxy_contact_days: int = 7
     tracks: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_TRACKS))
     deemed_delivery_days: int = 7  # 送达 not recorded: deemed this many days after the decision
+    group: Mapping[str, int] = field(  # 集体访: tighter limits (at most the general ones)
+        default_factory=lambda: {"acceptance_days": 7, "answer_days": 30})
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("timezone", "fast_tracks", "tracks"):
+            if f.name in ("timezone", "fast_tracks", "tracks", "group"):
                 continue
             if type(value) is not int or not 0 <= value <= MAX_POLICY_DAYS:
                 raise InvalidCommand(
@@ -170,6 +178,11 @@ class PolicyRules:
                     or not 0 <= days <= MAX_POLICY_DAYS:
                 raise InvalidCommand(f"policy: bad fast track {track!r} = {days!r}")
         _check_tracks(self.tracks)
+        for key, days in self.group.items():
+            if key not in GROUP_LIMITS or type(days) is not int \
+                    or not 0 <= days <= MAX_POLICY_DAYS:
+                raise InvalidCommand(f"policy: bad [group] {key!r} = {days!r} (known: "
+                                     f"{', '.join(GROUP_LIMITS)})")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -185,8 +198,13 @@ class PolicyRules:
         """Whether cases of this handling track owe ``step`` (review, re_review)."""
         return track is not None and step in self.tracks.get(str(track), ())
 
-    def answer_days_for(self, track: SpeedTrack | None) -> int:
-        return self.fast_tracks.get(str(track), self.answer_days) if track else self.answer_days
+    def answer_days_for(self, track: SpeedTrack | None, group: bool = False) -> int:
+        days = self.fast_tracks.get(str(track), self.answer_days) if track else self.answer_days
+        return min(days, self.group.get("answer_days", days)) if group else days
+
+    def acceptance_days_for(self, group: bool = False) -> int:
+        days = self.acceptance_days
+        return min(days, self.group.get("acceptance_days", days)) if group else days
 
 
 class DeadlinePolicy:
@@ -221,12 +239,14 @@ class DeadlinePolicy:
         return unknown is not None and (unknown(first) or unknown(last))
 
     # ------------------------------------------------------------ when an obligation starts
-    def days_for(self, kind: DeadlineKind, speed_track: SpeedTrack | None = None) -> int:
-        """The policy's number of days for an obligation of ``kind``."""
+    def days_for(self, kind: DeadlineKind, speed_track: SpeedTrack | None = None,
+                 group: bool = False) -> int:
+        """The policy's number of days for an obligation of ``kind`` (``group``: of a group
+        petition, 集体访, whose acceptance and answer limits may be shorter: ``[group]``)."""
         r = self.rules
         return {
-            DeadlineKind.ACCEPTANCE: r.acceptance_days,
-            DeadlineKind.ANSWER: r.answer_days_for(speed_track),
+            DeadlineKind.ACCEPTANCE: r.acceptance_days_for(group),
+            DeadlineKind.ANSWER: r.answer_days_for(speed_track, group),
             DeadlineKind.REVIEW_REQUEST: r.review_request_days,
             DeadlineKind.REVIEW_DECISION: r.review_decision_days,
             DeadlineKind.RE_REVIEW_REQUEST: r.re_review_request_days,
@@ -235,11 +255,11 @@ class DeadlinePolicy:
         }[kind]
 
     def starting(self, kind: DeadlineKind, start: datetime, days: int | None = None, *,
-                 speed_track: SpeedTrack | None = None) -> Deadline:
+                 speed_track: SpeedTrack | None = None, group: bool = False) -> Deadline:
         """The deadline to record for an obligation starting at ``start`` (``days``: the
         policy's for ``kind``). One beyond the calendar (years 1–9999) refuses the command."""
         try:
-            return self.deadline(kind, start, self.days_for(kind, speed_track)
+            return self.deadline(kind, start, self.days_for(kind, speed_track, group)
                                  if days is None else days)
         except CalendarBeyond:
             raise InvalidCommand(
@@ -304,11 +324,13 @@ class DeadlinePolicy:
         recorded one when revising (``DeadlineRevised``)."""
         r = self.rules
         if kind is DeadlineKind.ACCEPTANCE:
-            return self.deadline(kind, case.received_at, r.acceptance_days)
+            return self.deadline(kind, case.received_at,
+                                 r.acceptance_days_for(case.group_petition))
         if kind is DeadlineKind.ANSWER:
             if case.handling_started_at is None:
                 return None
-            days = r.answer_days_for(case.speed_track) + case.extension_days
+            days = r.answer_days_for(case.speed_track, case.group_petition) \
+                + case.extension_days
             return self.deadline(kind, case.handling_started_at, days)
         if kind is DeadlineKind.REVIEW_REQUEST:
             if case.answered_at is None or not r.track_has(case.handling_track, "review"):

@@ -36,7 +36,7 @@ def derived_times(case: CaseTimes, policy: DeadlinePolicy, ladder: LadderRules
                  policy.re_review_window(case), policy.proxy_contact(case)]
     out: list[datetime] = []
     for deadline in (d for d in deadlines if d is not None):
-        out.extend(_times_of(deadline, ladder))
+        out.extend(_times_of(deadline, ladder.for_case(case)))
     return [t.astimezone(UTC) for t in out]
 
 
@@ -53,8 +53,9 @@ def check_derivable(case: CaseTimes, policy: DeadlinePolicy, ladder: LadderRules
     returns the current deadline (the command's result reports it)."""
     try:
         current = policy.current(case)
+        climbed = ladder.for_case(case)  # a group petition's own ladder
         for deadline in _deadlines(case, policy, current):
-            _check(deadline, ladder)
+            _check(deadline, climbed)
     except (OverflowError, ValueError):
         raise InvalidCommand(
             "business time leads to a deadline or supervision date outside the calendar "

@@ -153,6 +153,14 @@ class ProxyContactLogged(PetitionEvent):
     note: str
 
 
+class CoPetitionerAdded(PetitionEvent):
+    """集体访 / 联名: one more petitioner joined the matter (at registration or later); the
+    group is then a group petition, flagged for leadership attention."""
+
+    co_petitioner: Petitioner  # personal data: encrypted at rest, redacted on every feed
+    representative: bool  # one of the group's representatives (at most five, Art. 20)
+
+
 class Answered(StartsDeadline, PetitionEvent):
     """答复: the responsible unit gave its written answer."""
 
@@ -256,6 +264,7 @@ ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
     SupervisionIssued,
     ProxyAssigned,
     ProxyContactLogged,
+    CoPetitionerAdded,
     Answered,
     Delivered,
     Rated,

@@ -23,6 +23,7 @@ ALLOWED: dict[str, frozenset[S]] = {
     ),
     "assign-proxy": OPEN_STATUSES,
     "log-proxy-contact": OPEN_STATUSES,
+    "add-co-petitioner": frozenset({S.REGISTERED, S.ACCEPTED, S.IN_HANDLING}),
     "answer": frozenset({S.IN_HANDLING}),
     "deliver": frozenset({S.ANSWERED, S.REVIEWED, S.CLOSED}),
     "rate": frozenset({S.ANSWERED, S.CLOSED}),

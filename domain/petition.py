@@ -18,6 +18,7 @@ from domain import events as ev
 from domain.attachments import check_attachments
 from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy
 from domain.errors import IllegalTransition, InvalidCommand
+from domain.group_petition import check_new_member
 from domain.lifecycle import ALLOWED, allowed_commands
 from domain.petition_state import PetitionState
 from domain.snapshots import PetitionSnapshot
@@ -131,7 +132,8 @@ class Petition(PetitionState, Aggregate):
             received_by=received_by,
             proxy_agent=proxy_agent.strip() if proxy_agent and proxy_agent.strip() else None,
             query_code_hash=_text("query_code_hash", query_code_hash),
-            deadline=policy.starting(DeadlineKind.ACCEPTANCE, _aware(at)),
+            deadline=policy.starting(DeadlineKind.ACCEPTANCE, _aware(at),
+                                     group=co_petitioners > 0),
         )
         for item in files:
             petition._emit(ev.AttachmentAdded, petition.received_at, actor, sha256=item.sha256,
@@ -149,7 +151,8 @@ class Petition(PetitionState, Aggregate):
             actor,
             handling_track=HandlingTrack(handling_track).value,
             speed_track=SpeedTrack(speed_track).value,
-            deadline=policy.starting(DeadlineKind.ANSWER, at, speed_track=SpeedTrack(speed_track)),
+            deadline=policy.starting(DeadlineKind.ANSWER, at, speed_track=SpeedTrack(speed_track),
+                                     group=self.group_petition),
         )
 
     def decline(
@@ -275,6 +278,16 @@ class Petition(PetitionState, Aggregate):
         self._emit(ev.ProxyContactLogged, at, actor, agent=agent, mode=ContactMode(mode).value,
                    note=note)
 
+    def add_co_petitioner(self, *, at: datetime, actor: str, name: str, id_number: str,
+                          phone: str, representative: bool = False) -> None:
+        """集体访 / 联名: records one more petitioner of the same matter."""
+        self._check("add-co-petitioner", at)
+        person = Petitioner(*(_text(f"co-petitioner {k}", v) for k, v in
+                              (("name", name), ("id_number", id_number), ("phone", phone))))
+        check_new_member(self.petitioner, self.group_members, person, representative)
+        self._emit(ev.CoPetitionerAdded, at, actor, co_petitioner=person,
+                   representative=bool(representative))
+
     def answer_petition(self, *, at: datetime, actor: str, unit: str, answer: str,
                         policy: DeadlinePolicy = _DEFAULT_POLICY) -> None:
         self._check("answer", at)
@@ -380,7 +393,8 @@ class Petition(PetitionState, Aggregate):
             self._refuse("reopen", "the matter was concluded by re-review (终结)")
         self._emit(ev.Reopened, at, actor, reason=_text("reason", reason),
                    deadline=policy.starting(DeadlineKind.ANSWER, at,
-                                            speed_track=self.speed_track))
+                                            speed_track=self.speed_track,
+                                            group=self.group_petition))
 
     def withdraw(self, *, at: datetime, actor: str, reason: str) -> None:
         self._check("withdraw", at)
@@ -433,6 +447,11 @@ class Petition(PetitionState, Aggregate):
         if self.answered_at is not None and self.answer_delivered_at is None:
             return "answer"
         return None
+
+    @property
+    def group_petition(self) -> bool:
+        """集体访: more than one petitioner; flagged for leadership attention (领导关注)."""
+        return self.co_petitioners > 0 or bool(self.group_members)
 
     @property
     def is_open(self) -> bool:

@@ -23,6 +23,7 @@ from domain.values import (
     Attachment,
     Channel,
     DelegationMode,
+    GroupMember,
     HandlingTrack,
     Location,
     Petitioner,
@@ -58,6 +59,7 @@ class PetitionState:
     # and snapshots taken before deadlines were recorded). Replaced whole, never changed in place.
     recorded_deadlines: Mapping[str, Deadline | None] = MappingProxyType({})
     attachments: tuple[Attachment, ...] = ()  # files handed in (附件), in the order added
+    group_members: tuple[GroupMember, ...] = ()  # 集体访 / 联名: co-petitioners recorded
 
     @property
     def current_obligation(self) -> str | None:
@@ -205,6 +207,12 @@ class PetitionState:
     @when.register(ev.ProxyContactLogged)
     def _(self, e: ev.ProxyContactLogged) -> None:
         self.proxy_contact_due_from = e.at
+        self._moved(e)
+
+    @when.register(ev.CoPetitionerAdded)
+    def _(self, e: ev.CoPetitionerAdded) -> None:
+        self.group_members = (*self.group_members, GroupMember(e.co_petitioner, e.representative))
+        self.co_petitioners = max(self.co_petitioners, len(self.group_members))
         self._moved(e)
 
     @when.register(ev.Answered)

@@ -49,30 +49,43 @@ def rank(rung: str) -> int:
 
 @dataclass(frozen=True)
 class LadderRules:
-    """Days relative to the deadline's expiry (negative: before it). ``None`` turns a rung off."""
+    """Days relative to the deadline's expiry (negative: before it). ``None`` turns a rung off.
+    ``group``: the tighter ladder of group petitions (集体访, ``[supervision.group]``), if any."""
 
     reminder: int | None = -3
     supervision_letter: int | None = 0
     accountability: int | None = 10
     interview: int | None = 20
     escalation: int | None = 30
+    group: LadderRules | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> LadderRules:
+        data = dict(data)
+        group = data.pop("group", None)
+        if group is not None and (not isinstance(group, Mapping) or "group" in group):
+            raise InvalidCommand("policy: [supervision.group] must be a table of rungs")
         reject_unknown_keys(cls, data, "supervision rung")
-        rules = cls(**{k: _offset(k, v) for k, v in data.items()})
+        rules = cls(**{k: _offset(k, v) for k, v in data.items()},
+                    group=None if group is None else cls.from_mapping(group))
         offsets = rules.offsets()
         if offsets != sorted(offsets):
             raise InvalidCommand("policy: supervision rungs must not trigger out of order")
         return rules
+
+    def for_case(self, case: Any) -> LadderRules:
+        """The ladder a case climbs: the group ladder for a group petition, if configured."""
+        return self.group if self.group is not None and case.group_petition else self
 
     def offsets(self) -> list[int]:
         """The enabled rungs' offsets, in rung order."""
         return [o for o in (getattr(self, r) for r in RUNGS) if o is not None]
 
     def lead_days(self) -> int:
-        """How many days before a deadline the earliest enabled rung triggers (0: none do)."""
-        return -min([0, *self.offsets()])
+        """How many days before a deadline the earliest enabled rung of either ladder triggers
+        (0: none do)."""
+        group = self.group.offsets() if self.group is not None else []
+        return -min([0, *self.offsets(), *group])
 
     def trigger(self, rung: str, deadline: Deadline) -> datetime | None:
         offset = getattr(self, rung)

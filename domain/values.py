@@ -144,6 +144,19 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class GroupMember:
+    """One co-petitioner of a group petition (集体访 / 联名), with their personal data (PII,
+    encrypted at rest and redacted like the petitioner's) and whether the group chose them as
+    one of its representatives (推选代表)."""
+
+    person: Petitioner
+    representative: bool = False
+
+    def __repr__(self) -> str:
+        return f"GroupMember(<redacted>, representative={self.representative})"
+
+
+@dataclass(frozen=True)
 class Ratings:
     """The petitioner's 网上评: three dimensions, as in the seeds' satisfaction surveys."""
 

@@ -130,6 +130,14 @@ def _rated(f: CaseFacts, e: ev.Rated, after: Petition, _: DeadlinePolicy) -> Non
         f.comment_sentiment = sentiment
 
 
+def _joined(f: CaseFacts, _: Any, after: Petition, policy: DeadlinePolicy) -> None:
+    """集体访: a co-petitioner joined; while undecided, the (group) acceptance limit applies."""
+    f.co_petitioners = after.co_petitioners
+    acceptance = policy.current(after) if f.decided_at is None else None
+    if acceptance is not None and acceptance.kind.value == "acceptance":
+        f.acceptance_expires_at = acceptance.expires_at
+
+
 def _extended(f: CaseFacts, *_: Any) -> None:
     f.extended = 1
 
@@ -166,5 +174,5 @@ _STEPS: dict[type, Callable[..., None]] = {
     ev.DeadlineExtended: _extended, ev.Escalated: _escalated,
     ev.SupervisionIssued: _supervised, ev.Reopened: _reopened,
     ev.AnswerConfirmed: _confirmed, ev.ReviewRequested: _review, ev.ReviewDecided: _review,
-    ev.ReReviewRequested: _review, ev.ReReviewDecided: _review,
+    ev.ReReviewRequested: _review, ev.ReReviewDecided: _review, ev.CoPetitionerAdded: _joined,
 }

@@ -224,7 +224,7 @@ class PetitionApplication(Application[UUID]):
             category=cmd.category,
             location=Location(**cmd.location.model_dump()),
             petitioner=Petitioner(**cmd.petitioner.model_dump()),
-            co_petitioners=cmd.co_petitioners,
+            co_petitioners=max(cmd.co_petitioners, len(cmd.group)),
             received_by=cmd.received_by,
             proxy_agent=cmd.proxy_agent,
             query_code_hash=code_hash,
@@ -232,6 +232,9 @@ class PetitionApplication(Application[UUID]):
             policy=self.policy,
             attachments=attachments,
         )
+        for member in cmd.group:  # 集体访 / 联名: each co-petitioner, in the same write
+            petition.add_co_petitioner(at=petition.received_at, actor=cmd.actor,
+                                       **member.model_dump())
         deadline = check_derivable(petition, self.policy, self.ladder)
         companions: list[Any] = [QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)]
         if origin is not None:

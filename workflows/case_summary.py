@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.deadlines import Deadline, DeadlinePolicy
+from domain.group_petition import representatives
 from domain.petition import Petition
 from workflows.privacy import REDACTED, Audience, disclose, staff_audience
 
@@ -64,6 +65,8 @@ def case_summary(
         **state,
         "attachments": plain(petition.attachments),  # a class default until one is added
         "obligated_unit": petition.obligated_unit,
+        "group_petition": petition.group_petition,  # 集体访: flagged for leadership attention
+        "representatives": representatives(petition.group_members),
         "allowed_commands": list(petition.allowed_commands),
         "deadline": deadline_dict(policy.current(petition), now),
         "open_deadlines": [deadline_dict(d, now) for d in policy.open_deadlines(petition)],

@@ -94,6 +94,14 @@ class PetitionerIn(Plain):
         return value
 
 
+class CoPetitionerIn(PetitionerIn):
+    representative: bool = False
+
+
+MAX_GROUP_MEMBERS = 500
+"""Co-petitioners named in one registration (a 联名 letter's signatures); more join later."""
+
+
 REGISTER_ROLES = frozenset({R.INTAKE, R.ADMIN})
 """Who may register (its own route and method: it creates a case rather than acting on one)."""
 
@@ -105,7 +113,13 @@ class RegisterPetition(Command):
     category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     location: LocationIn
     petitioner: PetitionerIn
-    co_petitioners: int = Field(default=0, ge=0, le=100000)
+    co_petitioners: int = Field(default=0, ge=0, le=100000, description=(
+        "How many people besides the petitioner raise the matter (集体访 headcount); at least "
+        "the number named in group."))
+    group: list[CoPetitionerIn] = Field(default_factory=list, max_length=MAX_GROUP_MEMBERS,
+                                        description="Co-petitioners recorded by name (集体访 / "
+                                        "联名); at most four representatives besides the "
+                                        "petitioner (Art. 20).")
     received_by: UnitId
     proxy_agent: UnitId | None = None
 
@@ -175,6 +189,14 @@ class LogProxyContact(CaseCommand):
     agent: UnitId
     mode: ContactMode
     note: Note = ""
+
+
+@declare("add-co-petitioner", Petition.add_co_petitioner, roles={R.INTAKE, R.ADMIN})
+class AddCoPetitioner(CaseCommand, PetitionerIn):
+    """集体访 / 联名: one more petitioner of the same matter (personal data, like the
+    petitioner's); ``representative``: one of the group's at most five representatives."""
+
+    representative: bool = False
 
 
 @declare("answer", Petition.answer_petition, roles={R.HANDLER, R.ADMIN}, unit_from_caller={"unit"})

@@ -16,7 +16,7 @@ def ladder_status(app: PetitionApplication, case_id: UUID | str, kind: str) -> d
     if deadline is None or deadline.kind.value != kind:
         return {"rung": None, "next_rung": None, "next_at": None}
     reached = petition.ladder_reached()
-    upcoming = next_measure(app.ladder, deadline, reached)
+    upcoming = next_measure(app.ladder.for_case(petition), deadline, reached)
     return {
         "rung": RUNGS[reached] if reached >= 0 else None,
         "next_rung": upcoming.rung if upcoming else None,

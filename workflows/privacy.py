@@ -46,6 +46,12 @@ PERSONAL_DATA: dict[str, dict[Audience, Treatment]] = {
     # name, ID number and phone of the petitioner (encrypted at rest)
     "petitioner": {A.PETITIONER: T.REMOVED, A.STAFF: T.REDACTED, A.STAFF_PII: T.SHOWN,
                    A.AUDITOR: T.REDACTED, A.AUDITOR_PII: T.SHOWN, A.SUBSCRIBER: T.REDACTED},
+    # each co-petitioner of a group petition (集体访 / 联名), as the petitioner: the event's
+    # field and the case's list of members
+    "co_petitioner": {A.PETITIONER: T.REMOVED, A.STAFF: T.REDACTED, A.STAFF_PII: T.SHOWN,
+                      A.AUDITOR: T.REDACTED, A.AUDITOR_PII: T.SHOWN, A.SUBSCRIBER: T.REDACTED},
+    "group_members": {A.PETITIONER: T.REMOVED, A.STAFF: T.REDACTED, A.STAFF_PII: T.SHOWN,
+                      A.AUDITOR: T.REDACTED, A.AUDITOR_PII: T.SHOWN, A.SUBSCRIBER: T.REDACTED},
     # the petition's free text: may name people; the trail keeps no copy of it
     "content": {A.PETITIONER: T.REMOVED, A.STAFF: T.SHOWN, A.STAFF_PII: T.SHOWN,
                 A.AUDITOR: T.REDACTED, A.AUDITOR_PII: T.REDACTED, A.SUBSCRIBER: T.SHOWN},

@@ -165,3 +165,4 @@ class Case:
     proxy_contact_due_from: datetime | None = None
     # nothing recorded: every deadline is derived, as for a case written before version 2
     recorded_deadlines: dict[str, Any] = field(default_factory=dict)
+    group_petition: bool = False

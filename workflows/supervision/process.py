@@ -96,7 +96,8 @@ class SupervisionProcess:
         deadline = self.app.policy.current(petition)
         if deadline is None or petition.last_at > now:
             return None  # nothing to chase, or the case is ahead of this clock: decide later
-        for measure in due_measures(self.app.ladder, deadline, petition.ladder_reached(), now):
+        ladder = self.app.ladder.for_case(petition)
+        for measure in due_measures(ladder, deadline, petition.ladder_reached(), now):
             command = self._command(petition, measure, now)
             if command is not None:
                 self.app.execute(command, guard=_unchanged_since(petition))
