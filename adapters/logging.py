@@ -14,8 +14,8 @@ from typing import Any
 import structlog
 
 SENSITIVE_KEYS = frozenset(
-    {"petitioner", "co_petitioner", "group", "group_members", "name", "id_number", "phone", "query_code", "token", "password",
-     "cipher_key", "query_code_key", "authorization", "secret"}
+    {"petitioner", "co_petitioner", "group", "group_members", "name", "id_number", "phone",
+     "query_code", "token", "password", "cipher_key", "query_code_key", "authorization", "secret"}
 )
 
 

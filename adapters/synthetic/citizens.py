@@ -59,3 +59,13 @@ def mobile(rng: random.Random, second_digits: str = "3") -> str:
     """An 11-digit mobile number: ``1``, one of ``second_digits``, nine random digits."""
     second = second_digits if len(second_digits) == 1 else rng.choice(second_digits)
     return f"1{second}" + "".join(str(rng.randint(0, 9)) for _ in range(9))
+
+
+def group(rng: random.Random, headcount: int) -> list[dict[str, object]]:
+    """A group petition's co-petitioners named at intake (集体访): a few of the headcount, the
+    first one or two of them representatives (the petitioner is the first; Art. 20)."""
+    named = rng.randint(1, min(headcount, 6))
+    representatives = rng.randint(1, min(named, 2))
+    return [{"name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2)),
+             "id_number": id_number(rng, date(1945, 1, 1), 24000), "phone": mobile(rng, "3578"),
+             "representative": n < representatives} for n in range(named)]

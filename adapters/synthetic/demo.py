@@ -134,7 +134,10 @@ class DemoDistrict:
                         + "".join(rng.sample(citizens.GIVEN, 2)),
                         "id_number": citizens.id_number(rng, date(1940, 1, 1), 25000),
                         "phone": citizens.mobile(rng, "3578")},
-            co_petitioners=rng.randint(5, 60) if rng.random() < 0.08 else 0,
+            co_petitioners=(headcount := rng.randint(5, 60) if rng.random() < 0.08 else 0),
+            # named co-petitioners from their own stream: the demo's other draws stay as they were
+            group=citizens.group(random.Random(f"group-{received.isoformat()}-{subject}"),
+                                 headcount) if headcount else [],
             received_by=received_by,
             proxy_agent=enrol_generated_agent(self.app, f"proxy-{street.id}", street.id, self.now)
             if rng.random() < 0.1 else None,

@@ -52,6 +52,7 @@ WRITES: dict[str, frozenset[str]] = {
     "re-review": frozenset({I, AD}),
     "assign-proxy": frozenset({I, S, AD}),
     "log-proxy-contact": frozenset({"proxy", AD}),  # the named agent itself (an intake user)
+    "add-co-petitioner": frozenset({I, AD}),  # 集体访 / 联名: recorded at intake
     "answer": frozenset({H, AD}),
     "deliver": frozenset({H, S, AD}),  # 送达 by the answering unit or the reviewer
     "extend-request": frozenset({H, AD}),
@@ -145,7 +146,7 @@ REVIEW: Prep = [*ANSWER, lambda i: c.RequestReview(case_id=i, actor="prep", reas
 REVIEWED: Prep = [*REVIEW, lambda i: c.DecideReview(case_id=i, actor="prep", unit=DISTRICT,
                                                     outcome="upheld", opinion="维持")]
 PREP: dict[str, Prep] = {
-    "accept": [], "decline": [], "withdraw": [],
+    "accept": [], "decline": [], "withdraw": [], "add-co-petitioner": [],
     "delegate": ACCEPT, "escalate": ACCEPT,
     "extend-request": DELEGATE, "extend": DELEGATE, "supervise": DELEGATE, "answer": DELEGATE,
     "assign-proxy": DELEGATE,

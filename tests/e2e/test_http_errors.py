@@ -40,6 +40,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "supervise": {"level": "reminder", "reason": "进度缓慢"},
     "assign-proxy": {"agent": PROXY_AGENT},
     "log-proxy-contact": {"agent": PROXY_AGENT, "mode": "phone"},
+    "add-co-petitioner": {"name": "李四", "id_number": "440305198706230016",
+                          "phone": "13900001111", "representative": True},
     "answer": {"answer": "已答复", "unit": STREET},
     "deliver": {"channel": "post"},
     "rate": {"attitude": "satisfied", "efficiency": "satisfied", "quality": "satisfied"},
@@ -59,6 +61,7 @@ BAD_FIELD: dict[str, tuple[str, Any]] = {
     "delegate": ("unit", ""), "escalate": ("reason", ""), "extend-request": ("days", 0),
     "extend": ("days", 1000), "supervise": ("level", "shout"), "assign-proxy": ("agent", ""),
     "log-proxy-contact": ("mode", "pigeon"), "answer": ("answer", ""),
+    "add-co-petitioner": ("id_number", "123"),
     "rate": ("quality", "meh"), "confirm-answer": ("reason", "  "), "deliver": ("channel", "owl"),
     "review": ("reason", "x" * 501),
     "review-decision": ("outcome", "maybe"), "re-review": ("reason", ""),
@@ -145,7 +148,7 @@ def test_illegal_transitions_are_409_naming_state_and_allowed_actions(
         assert out["state"] == "withdrawn" and out["allowed_actions"] == []
         assert "withdrawn" in out["message"]
     for action in sorted(set(ACTIONS) - {"accept", "decline", "supervise", "assign-proxy",
-                                         "log-proxy-contact", "withdraw"}):
+                                         "log-proxy-contact", "add-co-petitioner", "withdraw"}):
         out = refused(api, client, f"/petitions/{fresh}/{action}", VALID_BODIES[action],
                       admin, 409)
         assert out["state"] == "registered"
