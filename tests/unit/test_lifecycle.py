@@ -46,6 +46,8 @@ INVOKERS: dict[str, Invoker] = {
     "assign-proxy": lambda p, at, org, pol: p.assign_proxy(at=at, actor="a", agent="agent-9"),
     "log-proxy-contact": lambda p, at, org, pol: p.log_proxy_contact(
         at=at, actor="a", agent="agent-9", mode=ContactMode.PHONE, note=""),
+    "add-co-petitioner": lambda p, at, org, pol: p.add_co_petitioner(
+        at=at, actor="a", name="Li Si", id_number="440305198706230016", phone="139"),
     "answer": lambda p, at, org, pol: p.answer_petition(at=at, actor="a", unit="S11", answer="x"),
     "deliver": lambda p, at, org, pol: p.deliver(at=at, actor="h", channel="post"),
     "rate": lambda p, at, org, pol: p.rate(at=at, actor="p", **rate_kwargs()),

@@ -41,6 +41,9 @@ Step = Callable[[Petition, Any, Any], None]
 
 S: dict[str, Step] = {
     "assign_proxy": lambda p, org, pol: p.assign_proxy(at=later(p), actor="a", agent="agent-9"),
+    "add_co_petitioner": lambda p, org, pol: p.add_co_petitioner(
+        at=later(p), actor="a", name="Li Si", id_number="440305198706230016", phone="139",
+        representative=True),
     "log_proxy_contact": lambda p, org, pol: p.log_proxy_contact(
         at=later(p), actor="a", agent="agent-9", mode=ContactMode.PHONE, note="n"),
     "accept": lambda p, org, pol: p.accept(at=later(p), actor="a",
@@ -84,6 +87,7 @@ S: dict[str, Step] = {
 
 SCRIPTS = {
     "long": ["assign_proxy", "log_proxy_contact", "accept", "supervise", "delegate",
+             "add_co_petitioner",
              "request_extension", "extend", "escalate", "answer", "deliver", "rate_unsatisfied",
              "confirm_answer", "review", "revise", "decide_review", "re_review", "decide_re_review"],
     "reopened": ["accept", "delegate", "answer", "close", "reopen", "withdraw"],
