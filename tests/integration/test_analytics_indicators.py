@@ -212,8 +212,11 @@ def _expected(app: Any, period: Any, units: set[str] | None, as_of: datetime) ->
 
 
 def _acceptance_expiry(policy: Any, registered: Any) -> datetime:
-    return policy.deadline(DeadlineKind.ACCEPTANCE, registered.at,
-                           policy.rules.acceptance_days).expires_at
+    """A group petition (集体访) has the policy's shorter [group] acceptance limit."""
+    days = policy.rules.acceptance_days
+    if registered.co_petitioners > 0:
+        days = min(days, policy.rules.group["acceptance_days"])
+    return policy.deadline(DeadlineKind.ACCEPTANCE, registered.at, days).expires_at
 
 
 def _check(app: Any, view: Any, label: str, unit: str | None) -> None:

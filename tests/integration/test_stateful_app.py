@@ -88,6 +88,9 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
         at=at, actor=m.actor, agent=m.agent)),
     c.LogProxyContact: ("log-proxy-contact", lambda p, m, at, org, pol: p.log_proxy_contact(
         at=at, actor=m.actor, agent=m.agent, mode=m.mode, note=m.note)),
+    c.AddCoPetitioner: ("add-co-petitioner", lambda p, m, at, org, pol: p.add_co_petitioner(
+        at=at, actor=m.actor, name=m.name, id_number=m.id_number, phone=m.phone,
+        representative=m.representative)),
     c.AnswerPetition: ("answer", lambda p, m, at, org, pol: p.answer_petition(
         at=at, actor=m.actor, unit=m.unit, answer=m.answer, policy=pol)),
     c.DeliverDecision: ("deliver", lambda p, m, at, org, pol: p.deliver(
@@ -431,6 +434,15 @@ class PetitionMachine(RuleBasedStateMachine):
         if self.known(case):
             self.run(case, c.ReopenPetition(case_id=case, actor="clerk", at=self.at_from(offset),
                                             reason=reason))
+
+    @rule(case=cases, offset=time_offsets, n=st.integers(0, 7), representative=st.booleans())
+    def add_co_petitioner(self, case, offset, n, representative):
+        if self.known(case):
+            first17 = f"4403051987062300{n}"
+            self.run(case, c.AddCoPetitioner(
+                case_id=case, actor="clerk", at=self.at_from(offset), name=f"同行{n}",
+                id_number=first17 + c.id_number_check_char(first17), phone="13900000000",
+                representative=representative))
 
     @rule(case=cases, offset=terminal_offsets, reason=texts)
     def withdraw(self, case, offset, reason):
