@@ -59,7 +59,7 @@ def plain_policy(**rules: Any) -> DeadlinePolicy:
 
 def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
              proxy_agent: str | None = None, policy: DeadlinePolicy | None = None,
-             attachments: tuple[Attachment, ...] = ()) -> Petition:
+             attachments: tuple[Attachment, ...] = (), co_petitioners: int = 0) -> Petition:
     petition = Petition.register(
         case_id=uuid4(),
         at=at,
@@ -70,7 +70,7 @@ def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
         category="infrastructure",
         location=Location(district="D1", street="S11"),
         petitioner=Petitioner("Zhang San", "11010519491231002X", "13800000000"),
-        co_petitioners=0,
+        co_petitioners=co_petitioners,
         received_by=received_by,
         proxy_agent=proxy_agent,
         query_code_hash="hash",

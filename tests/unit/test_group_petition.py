@@ -73,11 +73,20 @@ def test_joining_is_refused_once_the_case_is_answered(org):
 
 
 def test_the_group_limits_are_the_shorter_ones(org):
+    """Recorded when each obligation starts: a group registered as one gets the group's
+    acceptance limit; a case that became a group keeps its recorded one, and its next
+    obligation (the answer, on acceptance) gets the group's."""
     policy = plain_policy(group={"acceptance_days": 7, "answer_days": 30})
-    single, group = register(org), register(org)
-    join(group, 1)
-    assert policy.current(single).due_on - single.received_at.date() == timedelta(days=15)
-    assert policy.current(group).due_on - group.received_at.date() == timedelta(days=7)
+    single = register(org, policy=policy)
+    group = register(org, policy=policy, co_petitioners=20)
+    joined = register(org, policy=policy)
+    join(joined, 1)
+    days = [policy.current(p).due_on - p.received_at.date() for p in (single, group, joined)]
+    assert days == [timedelta(days=15), timedelta(days=7), timedelta(days=15)]
+    joined.accept(at=later(joined), actor="clerk", handling_track="claim", speed_track="complex",
+                  policy=policy)
+    assert policy.current(joined).days == 30
+    assert policy.derive(group, DeadlineKind.ACCEPTANCE).due_on == policy.current(group).due_on
     assert policy.rules.answer_days_for(None, group=True) == 30
     assert policy.rules.answer_days_for(None) == 60
     assert PolicyRules(group={"acceptance_days": 30}).acceptance_days_for(True) == 15
