@@ -67,9 +67,10 @@ def _supervision(root: Root) -> list[Part]:
         raise RoleUnavailable("supervision is off (PETITION_SUPERVISION_INTERVAL=0)")
 
     def start() -> Running:
-        app = root.app
+        app, views = root.app, root.views
         timer = root.supervision_timer(  # the queue is caught up here, whoever follows it
-            supervision_queue(app), refresh=lambda: catch_up(app, "supervision_queue")).start()
+            supervision_queue(views),
+            refresh=lambda: catch_up(app, views, "supervision_queue")).start()
         return Started(timer.stop, lambda: [timer.health])
     return [Part("supervision", start)]
 

@@ -27,6 +27,7 @@ from adapters.key_check import prove_cipher_key, prove_query_code_key
 from adapters.keys import CIPHER_FILE, QUERY_CODE_FILE, key_from, read_keys, retired_keys
 from adapters.org_file import load_org_chart
 from adapters.persistence.group_commit import GroupCommitRecorder
+from adapters.persistence.views import ViewStore
 from adapters.policy_file import load_business_time, load_ladder, load_policy
 from adapters.schema_lock import schema_creation_lock
 from adapters.settings import Settings
@@ -58,9 +59,10 @@ class Root:
     supervision process and timer, and the Kafka relay."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 app: PetitionApplication | None = None, tokens: TokenService | None = None):
+                 app: PetitionApplication | None = None, tokens: TokenService | None = None,
+                 views: ViewStore | None = None):
         self.settings, self.clock = settings, clock
-        self._app, self._tokens = app, tokens
+        self._app, self._tokens, self._views = app, tokens, views
 
     @classmethod
     def from_environment(cls, *, clock: Clock | None = None) -> Root:
@@ -83,10 +85,17 @@ class Root:
             self._tokens = TokenService(self.app, self.app.org, self.app.clock)
         return self._tokens
 
+    @property
+    def views(self) -> ViewStore:
+        """The read models' storage beside the events (a connection pool of its own)."""
+        if self._views is None:
+            self._views = ViewStore.beside(self.app)
+        return self._views
+
     def projection_runner(self, *, batch_size: int = 500,
                           names: Iterable[str] = READ_MODELS) -> ProjectionRunner:
         """The read models followed in background threads (started by the caller)."""
-        return ProjectionRunner(self.app, names, batch_size=batch_size)
+        return ProjectionRunner(self.app, self.views, names, batch_size=batch_size)
 
     def supervision_process(self, queue: ObligationQueue) -> SupervisionProcess:
         return SupervisionProcess(self.app, queue)
@@ -102,8 +111,9 @@ class Root:
                    start: date = DEFAULT_START) -> Simulation:
         """The synthetic district on ``clock`` (this root's, moved by the simulation), with
         the supervision queue caught up before each day's tick."""
-        app, queue = self.app, supervision_queue(self.app)
-        return Simulation(app, clock, queue, lambda: catch_up(app, "supervision_queue"),
+        app, views = self.app, self.views
+        queue = supervision_queue(views)
+        return Simulation(app, clock, queue, lambda: catch_up(app, views, "supervision_queue"),
                           process=self.supervision_process(queue),
                           seed=seed, cases_per_day=cases_per_day, start=start)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from uuid import uuid4
 
+from adapters.persistence.views import ViewStore
 from bench import baselines as b
 from bench.common import DISTRICT, NOW, STREET, Figure, Run
 from domain.petition import Petition
@@ -64,15 +65,16 @@ def catch_up(run: Run, events: int, tick: Tick) -> Figure:
     app = place.app()
     try:
         total = record_events(app, events, tick)
+        views = ViewStore.beside(app)
         rates = {}
         for name in ("case_view", "supervision_queue", "audit_trail", "analysis_facts"):
             t0 = time.perf_counter()
-            applied = r.catch_up(app, name)
+            applied = r.catch_up(app, views, name)
             rates[name] = applied / (time.perf_counter() - t0)
         # the live runner's batch size, where no batch holds two events of one case
-        view = r.open_view(app, "case_view")
+        view = views.open("case_view")
         t0 = time.perf_counter()
-        small = r.rebuild(app, "case_view", batch_size=SMALL_BATCH) / (time.perf_counter() - t0)
+        small = r.rebuild(app, views, "case_view", batch_size=SMALL_BATCH) / (time.perf_counter() - t0)
         view.datastore.close()
         raw = b.raw_inserts(place, total, batch=r.CATCH_UP_BATCH)
         raw_small = b.raw_inserts(place, total, batch=SMALL_BATCH)

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from adapters.persistence.views import ViewStore
 from bench.common import NOW, Figure, Place, register_command
 from projections import runner as r
 
@@ -48,7 +49,7 @@ def prepare(place: Place, cases: int = 60) -> None:
     try:
         for n in range(cases):
             app.register(register_command(n))
-        r.catch_up(app, "supervision_queue")
+        r.catch_up(app, ViewStore.beside(app), "supervision_queue")
     finally:
         app.close()
 

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from adapters.org_file import load_org_chart
+from adapters.persistence.views import ViewStore
 from bench.common import NOW, Figure, Place
 from projections import runner as r
 from projections.supervision_queue import unit_path
@@ -37,7 +38,7 @@ def fill_queue(url: str, schema: str, rows: int) -> None:
 
 
 def latencies(app: Any, queries: int) -> dict[str, tuple[float, float]]:
-    queue = r.supervision_queue(app)
+    queue = r.supervision_queue(ViewStore.beside(app))
     cases: dict[str, Callable[[], Any]] = {
         "overdue (all)": lambda: queue.overdue(NOW, limit=50),
         "overdue by unit": lambda: queue.overdue(NOW, unit="QH-D01-S01", limit=50),
@@ -60,7 +61,7 @@ def latencies(app: Any, queries: int) -> dict[str, tuple[float, float]]:
 def measure(place: Place, rows: int, queries: int) -> dict[str, tuple[float, float]]:
     app = place.app()
     try:
-        r.supervision_queue(app)
+        r.supervision_queue(ViewStore.beside(app))
         fill_queue(place.run.url, place.schema or "public", rows)
         return latencies(app, queries)
     finally:

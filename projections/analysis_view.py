@@ -23,7 +23,7 @@ from domain.petition import Petition
 from domain.units import OrgChart
 from projections.analysis_facts import COLUMNS, TIME_COLUMNS, CaseFacts, fold
 from projections.batching import BatchProjection, Item
-from projections.view import PostgresView, Row, SQLiteView, View
+from projections.view import Row, View
 
 if TYPE_CHECKING:
     from workflows.application import PetitionApplication
@@ -41,7 +41,30 @@ def petitioner_key_for(app: PetitionApplication) -> Any:
     return lambda id_number: codes.derive("petitioner", id_number.strip().upper())
 
 
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS {t[analysis_facts]} (case_id TEXT PRIMARY KEY, status TEXT NOT "
+    "NULL, received_by TEXT NOT NULL, district TEXT NOT NULL, street TEXT, channel TEXT NOT NULL, "
+    "category TEXT NOT NULL, co_petitioners INTEGER NOT NULL, petitioner_key TEXT, "
+    "registered_at {ts} NOT NULL, acceptance_expires_at {ts} NOT NULL, lat DOUBLE PRECISION, "
+    "lon DOUBLE PRECISION, decided_at {ts}, "
+    "accepted INTEGER, first_answered_at {ts}, first_answer_expires_at {ts}, "
+    "first_answered_by TEXT, answered_by TEXT, extended INTEGER NOT NULL, escalated INTEGER NOT "
+    "NULL, supervision_count INTEGER NOT NULL, reopen_count INTEGER NOT NULL, confirmed INTEGER "
+    "NOT NULL, first_attitude TEXT, first_efficiency TEXT, first_quality TEXT, first_rated_at "
+    "{ts}, last_attitude TEXT, last_efficiency TEXT, last_quality TEXT, last_rated_at {ts}, "
+    "rated_unit TEXT, comment_sentiment TEXT, review_requested_at {ts}, review_outcome TEXT, "
+    "re_review_requested_at {ts}, re_review_outcome TEXT, closed_at {ts}, "
+    "position BIGINT NOT NULL)",
+    *(f"CREATE INDEX IF NOT EXISTS analysis_facts_{c} ON {{t[analysis_facts]}} ({c})"
+      for c in ("registered_at", "first_answered_at", "first_rated_at", "last_rated_at",
+                "review_requested_at", "re_review_requested_at")),
+    "CREATE INDEX IF NOT EXISTS analysis_facts_petitioner ON {t[analysis_facts]} "
+    "(petitioner_key, registered_at)",
+)
+
+
 class AnalysisView(View, ABC):
+    DDL = _DDL
     name = "analysis_facts"
     tables = ("analysis_facts",)
     schema_version = 1
@@ -85,36 +108,6 @@ class AnalysisView(View, ABC):
             for c in TIME_COLUMNS:
                 row[c] = self.decode_time(row[c])
         return rows
-
-
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS {t[analysis_facts]} (case_id TEXT PRIMARY KEY, status TEXT NOT "
-    "NULL, received_by TEXT NOT NULL, district TEXT NOT NULL, street TEXT, channel TEXT NOT NULL, "
-    "category TEXT NOT NULL, co_petitioners INTEGER NOT NULL, petitioner_key TEXT, "
-    "registered_at {ts} NOT NULL, acceptance_expires_at {ts} NOT NULL, lat DOUBLE PRECISION, "
-    "lon DOUBLE PRECISION, decided_at {ts}, "
-    "accepted INTEGER, first_answered_at {ts}, first_answer_expires_at {ts}, "
-    "first_answered_by TEXT, answered_by TEXT, extended INTEGER NOT NULL, escalated INTEGER NOT "
-    "NULL, supervision_count INTEGER NOT NULL, reopen_count INTEGER NOT NULL, confirmed INTEGER "
-    "NOT NULL, first_attitude TEXT, first_efficiency TEXT, first_quality TEXT, first_rated_at "
-    "{ts}, last_attitude TEXT, last_efficiency TEXT, last_quality TEXT, last_rated_at {ts}, "
-    "rated_unit TEXT, comment_sentiment TEXT, review_requested_at {ts}, review_outcome TEXT, "
-    "re_review_requested_at {ts}, re_review_outcome TEXT, closed_at {ts}, "
-    "position BIGINT NOT NULL)",
-    *(f"CREATE INDEX IF NOT EXISTS analysis_facts_{c} ON {{t[analysis_facts]}} ({c})"
-      for c in ("registered_at", "first_answered_at", "first_rated_at", "last_rated_at",
-                "review_requested_at", "re_review_requested_at")),
-    "CREATE INDEX IF NOT EXISTS analysis_facts_petitioner ON {t[analysis_facts]} "
-    "(petitioner_key, registered_at)",
-)
-
-
-class SQLiteAnalysisView(AnalysisView, SQLiteView):
-    ddl = tuple(s.replace("{ts}", "TEXT") for s in _DDL)
-
-
-class PostgresAnalysisView(AnalysisView, PostgresView):
-    ddl = tuple(s.replace("{ts}", "TIMESTAMPTZ") for s in _DDL)
 
 
 class AnalysisProjection(BatchProjection):

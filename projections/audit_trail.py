@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ from eventsourcing.persistence import IntegrityError
 from domain import events as ev
 from projections.batching import BatchProjection, Item
 from projections.case_states import case_key
-from projections.view import PostgresView, Row, SQLiteView, View
+from projections.view import SQLITE, Row, View
 from workflows.case_summary import event_data
 from workflows.privacy import Audience
 
@@ -82,7 +82,17 @@ class Finding:
     detail: str
 
 
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS {t[audit_trail]} (case_id TEXT NOT NULL, version INTEGER NOT "
+    "NULL, position BIGINT NOT NULL, type TEXT NOT NULL, at {ts} NOT NULL, recorded_at {ts} "
+    "NOT NULL, actor TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, "
+    "entry_hash TEXT NOT NULL, PRIMARY KEY (case_id, version))",
+    "CREATE INDEX IF NOT EXISTS audit_trail_position ON {t[audit_trail]} (position)",
+)
+
+
 class AuditTrail(View, ABC):
+    DDL = _DDL
     name = "audit_trail"
     tables = ("audit_trail",)
     schema_version = 2  # 2: payloads without the query code's hash
@@ -197,9 +207,24 @@ class AuditTrail(View, ABC):
             row["case_id"] = str(UUID(str(row["originator_id"])))
         return rows
 
-    @abstractmethod
     def _stored_events_sql(self, case_id: str | None, upto: int) -> tuple[str, list[Any]]:
-        """The backend's query for the stored case events up to a position."""
+        """The dialect's query for the stored case events up to a position."""
+        if self.dialect == SQLITE:
+            sql = (f"SELECT rowid AS position, originator_id, originator_version, topic, state "
+                   f"FROM {self.events_table()} WHERE rowid <= ? AND topic LIKE ?")
+            params: list[Any] = [upto, CASE_TOPIC_PREFIX + "%"]
+            if case_id:
+                sql += " AND originator_id = ?"
+                params.append(UUID(case_id).hex)
+            return sql, params
+        sql = (f"SELECT notification_id AS position, originator_id, originator_version, topic, "
+               f"state FROM {self.events_table()} WHERE notification_id <= ? "
+               "AND starts_with(topic, ?)")
+        params = [upto, CASE_TOPIC_PREFIX]
+        if case_id:
+            sql += " AND originator_id = ?"
+            params.append(UUID(case_id))
+        return sql, params
 
     def verify(self, case_id: Any = None, *, application_name: str) -> list[Finding]:
         """Every difference between the trail and the stored events it was built from."""
@@ -247,42 +272,6 @@ def _verify_case(case_id: str, entries: list[Row], stored: dict[int, Row]) -> li
         out.append(Finding(case_id, version, stored[version]["position"], "inserted",
                            "a stored event that the trail never recorded"))
     return out
-
-
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS {t[audit_trail]} (case_id TEXT NOT NULL, version INTEGER NOT "
-    "NULL, position BIGINT NOT NULL, type TEXT NOT NULL, at {ts} NOT NULL, recorded_at {ts} "
-    "NOT NULL, actor TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, "
-    "entry_hash TEXT NOT NULL, PRIMARY KEY (case_id, version))",
-    "CREATE INDEX IF NOT EXISTS audit_trail_position ON {t[audit_trail]} (position)",
-)
-
-
-class SQLiteAuditTrail(AuditTrail, SQLiteView):
-    ddl = tuple(s.replace("{ts}", "TEXT") for s in _DDL)
-
-    def _stored_events_sql(self, case_id: str | None, upto: int) -> tuple[str, list[Any]]:
-        sql = (f"SELECT rowid AS position, originator_id, originator_version, topic, state "
-               f"FROM {self.events_table()} WHERE rowid <= ? AND topic LIKE ?")
-        params: list[Any] = [upto, CASE_TOPIC_PREFIX + "%"]
-        if case_id:
-            sql += " AND originator_id = ?"
-            params.append(UUID(case_id).hex)
-        return sql, params
-
-
-class PostgresAuditTrail(AuditTrail, PostgresView):
-    ddl = tuple(s.replace("{ts}", "TIMESTAMPTZ") for s in _DDL)
-
-    def _stored_events_sql(self, case_id: str | None, upto: int) -> tuple[str, list[Any]]:
-        sql = (f"SELECT notification_id AS position, originator_id, originator_version, topic, "
-               f"state FROM {self.events_table()} WHERE notification_id <= ? "
-               "AND starts_with(topic, ?)")
-        params: list[Any] = [upto, CASE_TOPIC_PREFIX]
-        if case_id:
-            sql += " AND originator_id = ?"
-            params.append(UUID(case_id))
-        return sql, params
 
 
 class AuditTrailProjection(BatchProjection):

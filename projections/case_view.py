@@ -19,7 +19,7 @@ from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates, case_key
 from projections.cursor import decode, encode
 from projections.reach_filter import reach_clause
-from projections.view import PostgresView, Row, SQLiteView, View, encode_date
+from projections.view import Row, View, encode_date
 from workflows.access import Reach
 
 COLUMNS = (
@@ -48,7 +48,32 @@ class CaseFilter:
     unsatisfied_pending: bool | None = None  # the supervisor's "unsatisfied" queue
 
 
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS {t[case_view]} (case_id TEXT PRIMARY KEY, status TEXT NOT NULL, "
+    "responsible_unit TEXT NOT NULL, unit_level TEXT, holder TEXT NOT NULL, district TEXT, "
+    "street TEXT, channel TEXT, category TEXT, handling_track TEXT, speed_track TEXT, "
+    "co_petitioners INTEGER, registered_at {ts} NOT NULL, accepted_at {ts}, answered_at {ts}, "
+    "closed_at {ts}, deadline_kind TEXT, deadline_due_on TEXT, deadline_expires_at {ts}, "
+    "supervision_level TEXT, supervision_count INTEGER, rating_attitude TEXT, "
+    "rating_efficiency TEXT, rating_quality TEXT, proxy_agent TEXT, query_code_hash TEXT, "
+    "version INTEGER NOT NULL, position BIGINT NOT NULL, unsatisfied_pending INTEGER NOT NULL, "
+    "answered_by TEXT, answered_on_time INTEGER, deadline_provisional INTEGER, received_by TEXT, "
+    "assigned_unit TEXT)",
+    "CREATE INDEX IF NOT EXISTS case_view_unsatisfied ON {t[case_view]} "
+    "(unsatisfied_pending, registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_registered ON {t[case_view]} (registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_status ON {t[case_view]} "
+    "(status, registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_unit ON {t[case_view]} "
+    "(responsible_unit, registered_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_view_district ON {t[case_view]} (district, registered_at)",
+    "CREATE INDEX IF NOT EXISTS case_view_street ON {t[case_view]} (street, registered_at)",
+    "CREATE INDEX IF NOT EXISTS case_view_code ON {t[case_view]} (query_code_hash)",
+)
+
+
 class CaseView(View, ABC):
+    DDL = _DDL
     name = "case_view"
     tables = ("case_view",)
     schema_version = 4  # 3: deadline_provisional; 4: received_by, assigned_unit (the reach)
@@ -135,38 +160,6 @@ class CaseView(View, ABC):
         if out.get("deadline_provisional") is not None:
             out["deadline_provisional"] = bool(out["deadline_provisional"])
         return out
-
-
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS {t[case_view]} (case_id TEXT PRIMARY KEY, status TEXT NOT NULL, "
-    "responsible_unit TEXT NOT NULL, unit_level TEXT, holder TEXT NOT NULL, district TEXT, "
-    "street TEXT, channel TEXT, category TEXT, handling_track TEXT, speed_track TEXT, "
-    "co_petitioners INTEGER, registered_at {ts} NOT NULL, accepted_at {ts}, answered_at {ts}, "
-    "closed_at {ts}, deadline_kind TEXT, deadline_due_on TEXT, deadline_expires_at {ts}, "
-    "supervision_level TEXT, supervision_count INTEGER, rating_attitude TEXT, "
-    "rating_efficiency TEXT, rating_quality TEXT, proxy_agent TEXT, query_code_hash TEXT, "
-    "version INTEGER NOT NULL, position BIGINT NOT NULL, unsatisfied_pending INTEGER NOT NULL, "
-    "answered_by TEXT, answered_on_time INTEGER, deadline_provisional INTEGER, received_by TEXT, "
-    "assigned_unit TEXT)",
-    "CREATE INDEX IF NOT EXISTS case_view_unsatisfied ON {t[case_view]} "
-    "(unsatisfied_pending, registered_at, case_id)",
-    "CREATE INDEX IF NOT EXISTS case_view_registered ON {t[case_view]} (registered_at, case_id)",
-    "CREATE INDEX IF NOT EXISTS case_view_status ON {t[case_view]} "
-    "(status, registered_at, case_id)",
-    "CREATE INDEX IF NOT EXISTS case_view_unit ON {t[case_view]} "
-    "(responsible_unit, registered_at, case_id)",
-    "CREATE INDEX IF NOT EXISTS case_view_district ON {t[case_view]} (district, registered_at)",
-    "CREATE INDEX IF NOT EXISTS case_view_street ON {t[case_view]} (street, registered_at)",
-    "CREATE INDEX IF NOT EXISTS case_view_code ON {t[case_view]} (query_code_hash)",
-)
-
-
-class SQLiteCaseView(CaseView, SQLiteView):
-    ddl = tuple(s.replace("{ts}", "TEXT") for s in _DDL)
-
-
-class PostgresCaseView(CaseView, PostgresView):
-    ddl = tuple(s.replace("{ts}", "TIMESTAMPTZ") for s in _DDL)
 
 
 class CaseViewProjection(BatchProjection):

@@ -22,38 +22,16 @@ from eventsourcing.persistence import (
     PersistenceError,
 )
 from eventsourcing.projection import Projection
-from eventsourcing.sqlite import SQLiteFactory
 
-from projections.analysis_view import (
-    AnalysisProjection,
-    AnalysisView,
-    PostgresAnalysisView,
-    SQLiteAnalysisView,
-)
-from projections.audit_trail import (
-    AuditTrail,
-    AuditTrailProjection,
-    PostgresAuditTrail,
-    SQLiteAuditTrail,
-)
+from projections.analysis_view import AnalysisProjection, AnalysisView
+from projections.audit_trail import AuditTrail, AuditTrailProjection
 from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates
-from projections.case_view import (
-    CaseView,
-    CaseViewProjection,
-    PostgresCaseView,
-    SQLiteCaseView,
-)
-from projections.subscriptions import subscribe
-from projections.supervision_queue import (
-    PostgresSupervisionQueue,
-    SQLiteSupervisionQueue,
-    SupervisionQueue,
-    SupervisionQueueProjection,
-)
+from projections.case_view import CaseView, CaseViewProjection
+from projections.source import EventSource, ViewStorage
+from projections.supervision_queue import SupervisionQueue, SupervisionQueueProjection
 from projections.view import View, ViewStalled
 from projections.write_behind import WriteBehind
-from workflows.application import PetitionApplication
 from workflows.decoding import decode
 from workflows.retrying import STALLED, Backoff, LoopHealth, describe
 
@@ -65,62 +43,35 @@ Progress = Callable[[int, int], None]  # (position reached, target position)
 class ReadModel:
     name: str
     projection: type[Projection[Any]]
-    sqlite: type[View]
-    postgres: type[View]
+    view: type[View]  # its storage, in SQL for both dialects (adapters/persistence/views.py)
     needs_app: bool = False  # the projection reads the event store itself (analysis facts)
 
 
 READ_MODELS: dict[str, ReadModel] = {m.name: m for m in (
-    ReadModel("case_view", CaseViewProjection, SQLiteCaseView, PostgresCaseView),
-    ReadModel("audit_trail", AuditTrailProjection, SQLiteAuditTrail, PostgresAuditTrail),
-    ReadModel("supervision_queue", SupervisionQueueProjection, SQLiteSupervisionQueue,
-              PostgresSupervisionQueue),
-    ReadModel("analysis_facts", AnalysisProjection, SQLiteAnalysisView, PostgresAnalysisView,
-              needs_app=True),
+    ReadModel("case_view", CaseViewProjection, CaseView),
+    ReadModel("audit_trail", AuditTrailProjection, AuditTrail),
+    ReadModel("supervision_queue", SupervisionQueueProjection, SupervisionQueue),
+    ReadModel("analysis_facts", AnalysisProjection, AnalysisView, needs_app=True),
 )}
 
 
-def open_view(app: PetitionApplication, name: str) -> Any:
-    """The named view in the application's own database (tables created if missing).
-
-    Views use a connection pool of their own, so a long catch-up never holds the connection
-    the application's commands are waiting for.
-    """
-    model = READ_MODELS[name]
-    sqlite = isinstance(app.factory, SQLiteFactory)
-    cls = model.sqlite if sqlite else model.postgres
-    view = cls(_views_datastore(app),
-               events_table_name=app.recorder.events_table_name)  # type: ignore[attr-defined]
-    view.create_table()
-    return view
+def case_view(storage: ViewStorage) -> CaseView:
+    return storage.open("case_view")
 
 
-def _views_datastore(app: PetitionApplication) -> Any:
-    datastore = app.__dict__.get("_views_datastore")
-    if datastore is None:
-        datastore = type(app.factory)(app.env).datastore  # type: ignore[attr-defined]
-        app.__dict__["_views_datastore"] = datastore
-        app.on_close(datastore.close)
-    return datastore
+def audit_trail(storage: ViewStorage) -> AuditTrail:
+    return storage.open("audit_trail")
 
 
-def case_view(app: PetitionApplication) -> CaseView:
-    return open_view(app, "case_view")
+def supervision_queue(storage: ViewStorage) -> SupervisionQueue:
+    return storage.open("supervision_queue")
 
 
-def audit_trail(app: PetitionApplication) -> AuditTrail:
-    return open_view(app, "audit_trail")
+def analysis_facts(storage: ViewStorage) -> AnalysisView:
+    return storage.open("analysis_facts")
 
 
-def supervision_queue(app: PetitionApplication) -> SupervisionQueue:
-    return open_view(app, "supervision_queue")
-
-
-def analysis_facts(app: PetitionApplication) -> AnalysisView:
-    return open_view(app, "analysis_facts")
-
-
-def projection_for(app: PetitionApplication, name: str, view: View) -> Projection[Any]:
+def projection_for(app: EventSource, name: str, view: View) -> Projection[Any]:
     states = CaseStates(lambda case_id, version: app.get_petition(case_id, version=version))
     model = READ_MODELS[name]
     extra = {"app": app} if model.needs_app else {}
@@ -128,7 +79,7 @@ def projection_for(app: PetitionApplication, name: str, view: View) -> Projectio
         view, policy=app.policy, org=app.org, states=states, **extra)
 
 
-def _items(app: PetitionApplication, notifications: Sequence[Notification]) -> list[Item]:
+def _items(app: EventSource, notifications: Sequence[Notification]) -> list[Item]:
     """Decoded events with their positions; an unknown event of another aggregate is passed
     over (None), an undecodable case event raises (``workflows/decoding.py``)."""
     return [Item(decode(app, n), n.id, n.topic, n.state) for n in notifications]
@@ -145,7 +96,7 @@ def is_store_failure(error: BaseException) -> bool:
 LOCATE_CHUNK = 100  # events per transaction while looking for the event a view cannot apply
 
 
-def locate_failure(app: PetitionApplication, name: str, view: View,
+def locate_failure(app: EventSource, name: str, view: View,
                    upto: int) -> tuple[Projection[Any], int]:
     """After a batch failed for a reason other than the store, applies the events after the
     view's position up to ``upto`` again in small chunks, one by one in the chunk that fails,
@@ -189,7 +140,7 @@ def _record_stall(view: View, position: int, case_id: str, error: BaseException)
         log.warning("view.stall_not_recorded", view=view.name, error=describe(failure))
 
 
-def apply(app: PetitionApplication, projection: BatchProjection, view: View,
+def apply(app: EventSource, projection: BatchProjection, view: View,
           notifications: Sequence[Notification]) -> None:
     """Applies notifications in one transaction, with the position of the last.
 
@@ -214,7 +165,7 @@ CATCH_UP_BATCH = 5000  # events per transaction when catching up or rebuilding
 MAX_CATCH_UP_BATCH = 10_000
 
 
-def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_BATCH,
+def catch_up(app: EventSource, storage: ViewStorage, name: str, *, batch_size: int = CATCH_UP_BATCH,
              progress: Progress | None = None, reset: bool = False) -> int:
     """Applies every event after the view's position up to the log's end; returns the count.
 
@@ -224,7 +175,7 @@ def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_
     another process advances the same view meanwhile, a commit fails on its tracking row and
     the catch-up resumes from the view's new position with fresh case state.
     """
-    view = open_view(app, name)
+    view = storage.open(name)
     if reset:
         view.reset()
     target = app.recorder.max_notification_id() or 0
@@ -258,7 +209,7 @@ def catch_up(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_
             raise
 
 
-def _prepare_all(app: PetitionApplication, projection: BatchProjection, position: int,
+def _prepare_all(app: EventSource, projection: BatchProjection, position: int,
                  target: int, batch_size: int, writer: WriteBehind) -> None:
     while position < target:
         batch = app.recorder.select_notifications(
@@ -269,16 +220,16 @@ def _prepare_all(app: PetitionApplication, projection: BatchProjection, position
         position = batch[-1].id
 
 
-def rebuild(app: PetitionApplication, name: str, *, batch_size: int = CATCH_UP_BATCH,
+def rebuild(app: EventSource, storage: ViewStorage, name: str, *, batch_size: int = CATCH_UP_BATCH,
             progress: Progress | None = None) -> int:
     """Empties the view and its position, then replays the whole log into it.
 
     Stop running projections first: a runner following the old position would keep going.
     """
-    return catch_up(app, name, batch_size=batch_size, progress=progress, reset=True)
+    return catch_up(app, storage, name, batch_size=batch_size, progress=progress, reset=True)
 
 
-def status(app: PetitionApplication, names: Iterable[str] = READ_MODELS,
+def status(app: EventSource, storage: ViewStorage, names: Iterable[str] = READ_MODELS,
            health: dict[str, LoopHealth] | None = None) -> list[dict[str, Any]]:
     """Position, lag and state of each view: ``following``, ``retrying`` (this process's
     runner cannot reach the store) or ``stalled`` (an event it cannot apply; recorded in
@@ -286,7 +237,7 @@ def status(app: PetitionApplication, names: Iterable[str] = READ_MODELS,
     top = app.recorder.max_notification_id() or 0
     out = []
     for name in names:
-        view = open_view(app, name)
+        view = storage.open(name)
         position = view.max_tracking_id(app.name) or 0
         row: dict[str, Any] = {"name": name, "position": position, "log_end": top,
                                "lag": top - position, "state": "following"}
@@ -315,10 +266,10 @@ class ProjectionRunner:
     RETRY = Backoff(initial=0.1, maximum=5.0)  # the store is away
     STALL = Backoff(initial=5.0, maximum=300.0)  # an event cannot be applied
 
-    def __init__(self, app: PetitionApplication, names: Iterable[str] = READ_MODELS, *,
-                 batch_size: int = 500):
-        self.app, self.batch_size = app, batch_size
-        self.views: dict[str, View] = {name: open_view(app, name) for name in names}
+    def __init__(self, app: EventSource, storage: ViewStorage,
+                 names: Iterable[str] = READ_MODELS, *, batch_size: int = 500):
+        self.app, self.storage, self.batch_size = app, storage, batch_size
+        self.views: dict[str, View] = {name: storage.open(name) for name in names}
         self.health: dict[str, LoopHealth] = {name: LoopHealth(f"view {name}")
                                               for name in self.views}
         self.errors: list[BaseException] = []
@@ -358,7 +309,8 @@ class ProjectionRunner:
                      stall: Backoff) -> None:
         """Follows the log from the view's position until stopped or until a failure."""
         projection = projection_for(self.app, name, view)
-        subscription = subscribe(self.app.recorder, view.max_tracking_id(self.app.name))
+        subscription = self.storage.subscribe(self.app.recorder,
+                                              view.max_tracking_id(self.app.name))
         with subscription:  # type: ignore[attr-defined]
             self._subscriptions[name] = subscription
             if self.stopped.is_set():

@@ -22,7 +22,7 @@ from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates, case_key
 from projections.cursor import decode, encode
 from projections.reach_filter import reach_clause
-from projections.view import PostgresView, Row, SQLiteView, View, encode_date
+from projections.view import POSTGRES, Row, View, encode_date
 from workflows.access import Reach
 
 PETITIONER_WINDOWS = (DeadlineKind.REVIEW_REQUEST, DeadlineKind.RE_REVIEW_REQUEST)
@@ -47,7 +47,29 @@ def path_range(path: str) -> tuple[str, str]:
     return path, path + "\uffff"
 
 
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS {t[supervision_queue]} (case_id TEXT NOT NULL, kind TEXT NOT "
+    "NULL, unit TEXT NOT NULL, unit_path TEXT {c} NOT NULL, starts_at {ts} NOT NULL, due_on TEXT "
+    "NOT NULL, expires_at {ts} NOT NULL, status TEXT NOT NULL, position BIGINT NOT NULL, "
+    "provisional INTEGER NOT NULL DEFAULT 0, received_by TEXT, holder TEXT, assigned_unit TEXT, "
+    "PRIMARY KEY (case_id, kind))",
+    "CREATE INDEX IF NOT EXISTS supervision_queue_expires ON {t[supervision_queue]} "
+    "(expires_at, case_id, kind)",
+    "CREATE INDEX IF NOT EXISTS supervision_queue_unit ON {t[supervision_queue]} "
+    "(unit, expires_at, case_id, kind)",
+    "CREATE INDEX IF NOT EXISTS supervision_queue_path ON {t[supervision_queue]} "
+    "(unit_path, expires_at)",
+)
+
+
 class SupervisionQueue(View, ABC):
+    DDL = _DDL
+
+    @classmethod
+    def ddl_for(cls, dialect: str) -> tuple[str, ...]:
+        """Unit paths compare byte-wise on PostgreSQL too (prefix ranges: ``reach_filter``)."""
+        collate = ' COLLATE "C"' if dialect == POSTGRES else ""
+        return tuple(s.replace(" {c}", collate) for s in super().ddl_for(dialect))
     name = "supervision_queue"
     tables = ("supervision_queue",)
     schema_version = 3  # 2: provisional; 3: received_by, holder, assigned_unit (the reach)
@@ -127,29 +149,6 @@ class SupervisionQueue(View, ABC):
             row["expires_at"] = self.decode_time(row["expires_at"])
             row["provisional"] = bool(row["provisional"])
         return rows
-
-
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS {t[supervision_queue]} (case_id TEXT NOT NULL, kind TEXT NOT "
-    "NULL, unit TEXT NOT NULL, unit_path TEXT {c} NOT NULL, starts_at {ts} NOT NULL, due_on TEXT "
-    "NOT NULL, expires_at {ts} NOT NULL, status TEXT NOT NULL, position BIGINT NOT NULL, "
-    "provisional INTEGER NOT NULL DEFAULT 0, received_by TEXT, holder TEXT, assigned_unit TEXT, "
-    "PRIMARY KEY (case_id, kind))",
-    "CREATE INDEX IF NOT EXISTS supervision_queue_expires ON {t[supervision_queue]} "
-    "(expires_at, case_id, kind)",
-    "CREATE INDEX IF NOT EXISTS supervision_queue_unit ON {t[supervision_queue]} "
-    "(unit, expires_at, case_id, kind)",
-    "CREATE INDEX IF NOT EXISTS supervision_queue_path ON {t[supervision_queue]} "
-    "(unit_path, expires_at)",
-)
-
-
-class SQLiteSupervisionQueue(SupervisionQueue, SQLiteView):
-    ddl = tuple(s.replace("{ts}", "TEXT").replace(" {c}", "") for s in _DDL)
-
-
-class PostgresSupervisionQueue(SupervisionQueue, PostgresView):
-    ddl = tuple(s.replace("{ts}", "TIMESTAMPTZ").replace("{c}", 'COLLATE "C"') for s in _DDL)
 
 
 class SupervisionQueueProjection(BatchProjection):

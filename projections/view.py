@@ -5,28 +5,25 @@ views following the same application in one database would overwrite each other'
 so each view here keeps its position in its own ``<view>_tracking`` table. Writes issued
 inside ``batch()`` share one transaction (rows and tracking commit together); outside a batch
 each write is its own transaction. SQL is written once with ``?`` placeholders and ``{t}``
-table names; the backend classes translate both.
+table names; the backend classes (``adapters/persistence/views.py``, which hold the driver
+code) translate both, and ``ddl_for`` gives each its column types.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
-from psycopg.sql import SQL, Identifier
 
 Row = dict[str, Any]
 STALLS_TABLE = "view_stalls"
+SQLITE, POSTGRES = "sqlite", "postgres"  # the dialects a view's SQL is written for
+TIMESTAMP = {SQLITE: "TEXT", POSTGRES: "TIMESTAMPTZ"}  # UTC ISO text sorts correctly
 
 
 class ViewStalled(Exception):
@@ -45,6 +42,14 @@ class View(TrackingRecorder, ABC):
     name: str = ""
     tables: tuple[str, ...] = ()  # the view's own tables, emptied by reset()
     schema_version: int = 1  # raise it when the tables change: the view is rebuilt from the log
+    DDL: tuple[str, ...] = ()  # CREATE statements with {t[table]} names and {ts} time columns
+    dialect: str = ""  # set by the backend class
+    ddl: tuple[str, ...] = ()
+
+    @classmethod
+    def ddl_for(cls, dialect: str) -> tuple[str, ...]:
+        """The view's CREATE statements with the dialect's column types."""
+        return tuple(s.replace("{ts}", TIMESTAMP[dialect]) for s in cls.DDL)
 
     def create_table(self) -> None:
         """Creates the tables; a view built under another schema version is dropped first,
@@ -150,7 +155,7 @@ class View(TrackingRecorder, ABC):
         """Inserts rows or replaces those with the same key, the first column."""
         marks = ", ".join("?" for _ in columns)
         self.executemany(c, f"INSERT INTO {self.table(table)} ({', '.join(columns)}) "
-                            f"VALUES ({marks}) {_replace_on_key(columns)}", rows)
+                            f"VALUES ({marks}) {replace_on_key(columns)}", rows)
 
     def delete_where_in(self, c: Any, table: str, column: str, values: Sequence[Any]) -> None:
         self.executemany(c, f"DELETE FROM {self.table(table)} WHERE {column} = ?",
@@ -197,7 +202,7 @@ class View(TrackingRecorder, ABC):
                             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                             "position = excluded.position, case_id = excluded.case_id, "
                             "error = excluded.error, since = excluded.since",
-                         (self.name, position, case_id, error, _iso(datetime.now(UTC))))
+                         (self.name, position, case_id, error, iso_utc(datetime.now(UTC))))
 
     def stall(self) -> Row | None:
         """The recorded stall, if any (the caller compares it with the view's position)."""
@@ -221,8 +226,16 @@ class View(TrackingRecorder, ABC):
         """Read-your-writes: blocks until the view includes ``position`` (TimeoutError if not)."""
         self.wait(application_name, position, timeout=timeout)
 
+    @abstractmethod
+    def originator_param(self, case_id: Any) -> Any:
+        """A case id as the events table's ``originator_id`` parameter."""
 
-class _Tables:
+    @abstractmethod
+    def events_table(self) -> str:
+        """The events table's name as SQL."""
+
+
+class Tables:
     """Lets DDL strings say ``{t[case_view]}`` for the backend's table name."""
 
     def __init__(self, view: View):
@@ -232,176 +245,15 @@ class _Tables:
         return self._view.table(name)
 
 
-def _database_file(db_name: str) -> str:
-    """The file behind a SQLite database name (a path or a ``file:`` URI)."""
-    if db_name.startswith("file:"):
-        return unquote(urlsplit(db_name).path)
-    return db_name
-
-
-_CREATE_LOCK = 0x7065746974696F6E  # "petition": the advisory lock key for creating views
-
-
-def _replace_on_key(columns: Sequence[str]) -> str:
+def replace_on_key(columns: Sequence[str]) -> str:
     """The upsert clause: a row whose key (the first column) exists replaces the others."""
     updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
     return f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
-
-class SQLiteView(View, SQLiteTrackingRecorder):
-    """Views in the events' SQLite file; times are stored as UTC ISO text (sorts correctly)."""
-
-    ddl: tuple[str, ...] = ()
-
-    def __init__(self, datastore: SQLiteDatastore, *, events_table_name: str = "stored_events",
-                 **kwargs: Any):
-        self.events_table_name = events_table_name
-        super().__init__(datastore)
-        t = self.tracking_table
-        self.insert_tracking_statement = (
-            f"INSERT INTO {t} VALUES (:application_name, :notification_id) "
-            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
-            f"WHERE {t}.notification_id < :notification_id RETURNING notification_id"
-        )
-        self.select_max_tracking_id_statement = (
-            f"SELECT MAX(notification_id) FROM {t} WHERE application_name=?"
-        )
-
-    def construct_create_table_statements(self) -> list[str]:
-        tracking = (
-            f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
-            "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID"
-        )
-        return [tracking, *(s.format(t=_Tables(self)) for s in self.ddl)]
-
-    @contextmanager
-    def _one_creator_at_a_time(self) -> Iterator[None]:
-        """Creating a view takes several transactions (ours and the library's tracking table
-        with its migration row); two processes interleaving them would drop or duplicate each
-        other's work. An advisory file lock beside the database lets one creator in at a time."""
-        pool = self.datastore.pool
-        if pool.is_sqlite_memory_mode:  # an in-memory database belongs to one process
-            yield
-            return
-        path = _database_file(pool.db_name)
-        lock_file = os.open(f"{path}.views-lock", os.O_WRONLY | os.O_CREAT, 0o600)  # private
-        with os.fdopen(lock_file, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _cursor(self, *, commit: bool) -> Any:
-        """A batch reads, then writes: the datastore the runner injects (the store's own,
-        ``adapters/persistence/sqlite.py``) takes SQLite's write lock up front for it."""
-        return self.datastore.transaction(commit=commit)
-
-    def table(self, name: str) -> str:
-        return name
-
-    def _has_table(self, name: str) -> bool:
-        return bool(self.query("SELECT 1 AS present FROM sqlite_master WHERE type = 'table' "
-                               "AND name = ?", (name,)))
-
-    def _sql(self, statement: str) -> str:
-        return statement
-
-    def encode_time(self, moment: datetime | None) -> Any:
-        return None if moment is None else _iso(moment)
-
-    def decode_time(self, value: Any) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
-
-    def originator_param(self, case_id: Any) -> Any:
-        return case_id.hex
-
-    def events_table(self) -> str:
-        return self.events_table_name
-
-
-class PostgresView(View, PostgresTrackingRecorder):
-    """Views in the events' PostgreSQL schema; times are ``timestamptz``."""
-
-    ddl: tuple[str, ...] = ()
-
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events",
-                 **kwargs: Any):
-        self.events_table_name = events_table_name
-        super().__init__(datastore, tracking_table_name=self.tracking_table)
-        for statement in self.ddl:
-            self.sql_create_statements.append(SQL(statement.format(t=_Tables(self))))  # type: ignore[arg-type]
-
-    def _cursor(self, *, commit: bool) -> Any:
-        return self.datastore.transaction(commit=commit)
-
-    @contextmanager
-    def _one_creator_at_a_time(self) -> Iterator[None]:
-        """PostgreSQL's ``CREATE … IF NOT EXISTS`` is not safe against another session doing
-        the same (it fails on the catalog's unique index), as when a service and a rebuild
-        start together: a session-level advisory lock lets one creator in at a time."""
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
-            try:
-                yield
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
-
-    def insert_rows(self, c: Any, table: str, columns: Sequence[str],
-                    rows: Sequence[Sequence[Any]]) -> None:
-        """``COPY``: one stream per batch instead of one statement per row."""
-        if rows:
-            self._copy(c, self.table(table), columns, rows)
-
-    def upsert_rows(self, c: Any, table: str, columns: Sequence[str],
-                    rows: Sequence[Sequence[Any]]) -> None:
-        """``COPY`` into a transaction-scoped staging table, then one set-based upsert: the
-        per-row statement overhead of an ``executemany`` upsert dominated catch-up."""
-        if not rows:
-            return
-        staging = Identifier(f"incoming_{table}").as_string()
-        cols = ", ".join(columns)
-        c.execute(f"CREATE TEMP TABLE {staging} (LIKE {self.table(table)}) ON COMMIT DROP")
-        self._copy(c, staging, columns, rows)
-        c.execute(f"INSERT INTO {self.table(table)} ({cols}) SELECT {cols} FROM {staging} "
-                  f"{_replace_on_key(columns)}")
-        c.execute(f"DROP TABLE {staging}")  # a second upsert in the same batch starts afresh
-
-    @staticmethod
-    def _copy(c: Any, target: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        with c.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    def delete_where_in(self, c: Any, table: str, column: str, values: Sequence[Any]) -> None:
-        if values:
-            c.execute(f"DELETE FROM {self.table(table)} WHERE {column} = ANY(%s)", (list(values),))
-
-    def table(self, name: str) -> str:
-        return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(name)).as_string()
-
-    def _sql(self, statement: str) -> str:
-        return statement.replace("%", "%%").replace("?", "%s")
-
-    def _has_table(self, name: str) -> bool:
-        return bool(self.query("SELECT to_regclass(?) IS NOT NULL AS present",
-                               (self.table(name),))[0]["present"])
-
-    def encode_time(self, moment: datetime | None) -> Any:
-        return moment
-
-    def decode_time(self, value: Any) -> datetime | None:
-        return value
-
-    def originator_param(self, case_id: Any) -> Any:
-        return case_id
-
-    def events_table(self) -> str:
-        return self.table(self.events_table_name)
 
 
 def encode_date(day: date | None) -> str | None:

@@ -52,9 +52,9 @@ def register(app: typer.Typer) -> None:
 
 def _ready(as_of: str | None) -> tuple[PetitionApplication, Any, datetime]:
     application = open_app()
-    r.catch_up(application, "analysis_facts")
+    r.catch_up(application, root().views, "analysis_facts")
     moment = aware_instant(as_of) if as_of else application.clock.now()
-    return application, r.analysis_facts(application), moment
+    return application, r.analysis_facts(root().views), moment
 
 
 @analytics.command("indicators")
@@ -183,7 +183,7 @@ def report(period: PeriodOpt,
     """The monthly bulletin (通报): HTML, a CSV per table, and PDF if Chromium is installed."""
     chosen = parse_period(period)
     application, view, now = _ready(None)
-    r.catch_up(application, "supervision_queue")
+    r.catch_up(application, root().views, "supervision_queue")
     org, formula = application.org, configured_formula(root().settings)
     application.org.get(unit)
     as_of = min(now, chosen.end)
@@ -244,7 +244,7 @@ def _hotspot_table(found: dict[str, Any]) -> Table:
 
 
 def _overdue(application: PetitionApplication, unit: str, as_of: datetime) -> Table:
-    rows, _ = queries.overdue_with_ladder(application, r.supervision_queue(application), as_of,
+    rows, _ = queries.overdue_with_ladder(application, r.supervision_queue(root().views), as_of,
                                           jurisdiction=unit, limit=20)
     columns = ("case_id", "kind", "unit", "expires_at", "overdue_days", "rung")
     return Table("overdue", "Longest overdue", columns, [[

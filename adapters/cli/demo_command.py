@@ -16,6 +16,8 @@ from rich.progress import (
 
 from adapters.cli.case_commands import open_app
 from adapters.cli.output import console, print_json, print_table
+from adapters.cli.root import root
+from adapters.persistence.views import ViewStore
 from adapters.synthetic.demo import DemoDistrict
 from projections.runner import READ_MODELS, catch_up
 from workflows.application import PetitionApplication
@@ -38,7 +40,7 @@ def demo(
                   TimeElapsedColumn(), console=console, disable=as_json) as progress:
         task = progress.add_task("demo", total=cases)
         summary = district.run(cases, lambda n: progress.advance(task, n))
-    build_read_models(application, quiet=as_json)
+    build_read_models(application, root().views, quiet=as_json)
     if as_json:
         print_json({"cases": summary.cases, "events": summary.events,
                     "by_status": dict(summary.by_status), "overdue": summary.overdue,
@@ -59,7 +61,8 @@ def demo(
                   "`petition token issue --role supervisor --unit QH` for the HTTP API")
 
 
-def build_read_models(application: PetitionApplication, *, quiet: bool) -> None:
+def build_read_models(application: PetitionApplication, views: ViewStore, *, quiet: bool
+                      ) -> None:
     """Brings every read model up to the log's end, with a progress bar per model."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=quiet) as progress:
@@ -69,4 +72,4 @@ def build_read_models(application: PetitionApplication, *, quiet: bool) -> None:
             def advance(position: int, target: int, task: TaskID = task) -> None:
                 progress.update(task, completed=position, total=target)
 
-            catch_up(application, name, progress=advance)
+            catch_up(application, views, name, progress=advance)

@@ -63,7 +63,7 @@ def status_command(as_json: JsonOpt = False) -> None:
     or `stalled` before an event it cannot apply (the event, its case and the error)."""
     app = open_app()
     try:
-        rows = r.status(app)
+        rows = r.status(app, root().views)
     finally:
         app.close()
     if as_json:
@@ -102,15 +102,15 @@ def rebuild_command(
     try:
         if not resume:  # all emptied first: a kill in any view leaves the rest to --resume
             for n in names:
-                r.open_view(app, n).reset()
+                root().views.open(n).reset()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn()) as bar:
             for n in names:
-                start = r.open_view(app, n).max_tracking_id(app.name) or 0
+                start = root().views.open(n).max_tracking_id(app.name) or 0
                 task = bar.add_task(f"{n} (from {start:,})" if start else n,
                                     total=app.recorder.max_notification_id() or 0,
                                     completed=start)
-                r.catch_up(app, n, batch_size=batch_size,
+                r.catch_up(app, root().views, n, batch_size=batch_size,
                            progress=lambda done, total, t=task: bar.update(t, completed=done,
                                                                            total=total))
                 bar.update(task, completed=bar.tasks[task].total)
@@ -144,8 +144,8 @@ def overdue_command(
     app = open_app()
     try:
         instant = aware_instant(as_of) if as_of else app.clock.now()
-        r.catch_up(app, "supervision_queue")
-        rows, _ = queries.overdue_with_ladder(app, r.supervision_queue(app), instant, unit=unit,
+        r.catch_up(app, root().views, "supervision_queue")
+        rows, _ = queries.overdue_with_ladder(app, r.supervision_queue(root().views), instant, unit=unit,
                                               jurisdiction=jurisdiction, limit=limit)
         _print([_obligation(x) for x in rows], as_json,
                f"Overdue as of {instant.isoformat()}")
@@ -162,8 +162,8 @@ def due_soon_command(
     """Obligations not yet overdue whose deadline falls within N days."""
     app = open_app()
     try:
-        r.catch_up(app, "supervision_queue")
-        rows, _ = queries.due_soon(app.org, r.supervision_queue(app), app.clock.now(), days,
+        r.catch_up(app, root().views, "supervision_queue")
+        rows, _ = queries.due_soon(app.org, r.supervision_queue(root().views), app.clock.now(), days,
                                    unit=unit, limit=limit)
         _print([_obligation(x) for x in rows], as_json, f"Due within {days} days")
     finally:
@@ -183,8 +183,8 @@ def verify_command(
         raise typer.Exit(8)
     app = open_app()
     try:
-        r.catch_up(app, "audit_trail")
-        findings = r.audit_trail(app).verify(UUID(case) if case else None,
+        r.catch_up(app, root().views, "audit_trail")
+        findings = r.audit_trail(root().views).verify(UUID(case) if case else None,
                                              application_name=app.name)
         rows = [vars(f) for f in findings]
         if rows or as_json:

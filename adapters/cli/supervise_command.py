@@ -25,8 +25,8 @@ def supervise(
     services = root()
     application = services.app
     timer = services.supervision_timer(
-        r.supervision_queue(application),
-        refresh=lambda: r.catch_up(application, "supervision_queue"),
+        r.supervision_queue(root().views),
+        refresh=lambda: r.catch_up(application, root().views, "supervision_queue"),
         interval=every or 60.0,
     )
     if every is not None:

@@ -9,6 +9,7 @@ import typer
 
 from adapters.cli.case_commands import open_app
 from adapters.cli.output import console, print_json, print_table
+from adapters.cli.root import root
 from adapters.org_file import load_org_chart
 from projections import queries
 from projections import runner as r
@@ -51,9 +52,9 @@ def stats(jurisdiction: Annotated[str | None, typer.Option(help="A unit and all 
     """Per unit: open cases, overdue, on-time answer rate, measures received, unsatisfied."""
     application = open_app()
     for name in ("case_view", "audit_trail"):
-        r.catch_up(application, name)
+        r.catch_up(application, root().views, name)
     scope = application.org.subtree(jurisdiction) if jurisdiction else None
-    rows = unit_stats(r.case_view(application), r.audit_trail(application),
+    rows = unit_stats(r.case_view(root().views), r.audit_trail(root().views),
                       application.clock.now(), scope)
     if as_json:
         print_json(rows)
@@ -67,8 +68,8 @@ def unsatisfied(jurisdiction: Annotated[str | None, typer.Option()] = None,
                 limit: int = 100, as_json: JsonOpt = False) -> None:
     """Cases rated unsatisfied that await a supervisor's reopen or confirm-answer."""
     application = open_app()
-    r.catch_up(application, "case_view")
-    rows, _ = queries.unsatisfied(application.org, r.case_view(application),
+    r.catch_up(application, root().views, "case_view")
+    rows, _ = queries.unsatisfied(application.org, r.case_view(root().views),
                                   jurisdiction=jurisdiction, limit=limit)
     out = [{k: plain(row[k]) for k in ("case_id", "status", "responsible_unit", "answered_by",
                                        "rating_attitude", "rating_efficiency", "rating_quality")}

@@ -49,8 +49,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         if root is None:
             root = (Root(settings, clock=clock) if settings is not None
                     else Root.from_environment(clock=clock))
-        engine = Engine(settings=root.settings, app=root.app, tokens=root.tokens)
-    services = root or Root(engine.settings, app=engine.app, tokens=engine.tokens)
+        engine = Engine(settings=root.settings, app=root.app, tokens=root.tokens,
+                        views=root.views)
+    services = root or Root(engine.settings, app=engine.app, tokens=engine.tokens,
+                            views=engine.views)
+    engine.views = engine.views or services.views
     engine.views_elsewhere = views_elsewhere
     if engine.blobs is None:
         engine.blobs = build_blob_store(engine.settings, engine.app.mapper.cipher)

@@ -24,6 +24,7 @@ class Engine:
     tokens: TokenService
     throttle: QueryCodeThrottle = field(default_factory=QueryCodeThrottle)
     runner: Any = None  # projections.runner.ProjectionRunner when read models run in-process
+    views: Any = None  # the read models' storage (adapters/persistence/views.ViewStore)
     loops: dict[str, Any] = field(default_factory=dict)  # other loops with a `health` (readyz)
     # API-only process (`serve --workers N`): the views are followed by `petition worker`
     views_elsewhere: bool = False
@@ -43,9 +44,7 @@ class Engine:
                     pass  # serve what the view has; /readyz reports the lag
             return view  # far behind (a start-up catch-up): waiting would only slow the reply
         if name not in self._views:
-            from projections.runner import open_view
-
-            self._views[name] = open_view(self.app, name)
+            self._views[name] = self.views.open(name)
         view = self._views[name]
         if self.views_elsewhere:
             self._settle_elsewhere(view, settle)

@@ -12,7 +12,7 @@ from typing import Any
 from eventsourcing.persistence import TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore
 
-from projections.view import PostgresView, SQLiteView
+from adapters.persistence.views import PostgresView, SQLiteView
 
 
 class SQLiteRelayTracking(SQLiteView):

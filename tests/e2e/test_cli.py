@@ -13,6 +13,7 @@ import pytest
 
 from adapters.settings import Settings
 from tests.subprocess_env import petition_env
+from tests.views import views_of
 
 PETITION = [sys.executable, "-c", "from adapters.cli.main import main; main()"]
 
@@ -110,8 +111,8 @@ def test_overdue_and_unsatisfied_print_the_shared_reads(settings: Settings, demo
     app = build_application(settings)
     try:
         rows, _ = queries.overdue_with_ladder(
-            app, r.supervision_queue(app), datetime.fromisoformat(as_of), limit=500)
-        pending, _ = queries.unsatisfied(app.org, r.case_view(app), limit=500)
+            app, r.supervision_queue(views_of(app)), datetime.fromisoformat(as_of), limit=500)
+        pending, _ = queries.unsatisfied(app.org, r.case_view(views_of(app)), limit=500)
     finally:
         app.close()
     assert printed, "the demo leaves open obligations"

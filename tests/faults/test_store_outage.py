@@ -23,6 +23,7 @@ from tests.faults.cluster import ThrowawayPostgres, wait_until
 from tests.faults.conftest import Service, cluster_settings
 from tests.faults.proxy import TcpProxy
 from tests.kafka_broker import TansuBroker, by_position, dedup, log_envelopes, read_topic
+from tests.views import views_of
 from workflows.clock import ManualClock
 
 INTAKE = ("intake", "QH-D01")
@@ -105,8 +106,8 @@ def _outage_and_recovery(service: Service, break_store: Callable[[], None],
 
         fresh = build_application(service.settings)
         try:
-            r.rebuild(fresh, name)
-            assert r.open_view(fresh, name).dump() == live[name], name
+            r.rebuild(fresh, views_of(fresh), name)
+            assert views_of(fresh).open(name).dump() == live[name], name
         finally:
             fresh.close()
     del app

@@ -34,6 +34,7 @@ from tests.e2e.conftest import free_port
 from tests.integration.helpers import STREET, register_command, register_sample
 from tests.kafka_broker import by_position, dedup, log_envelopes, read_topic
 from tests.processes import environment, running, wait_until
+from tests.views import views_of
 from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.supervision.process import ACTOR, SupervisionProcess
@@ -131,8 +132,8 @@ def test_supervision_leader_killed_during_a_tick(settings, app, tmp_path):
     assert twice == [] and len(issued) == expected
     per_case = Counter(case for case, _, _ in issued)
     assert set(per_case.values()) == {5}
-    catch_up(reader, "supervision_queue")
-    assert SupervisionProcess(reader, supervision_queue(reader)).tick(reader.clock.now()) == []
+    catch_up(reader, views_of(reader), "supervision_queue")
+    assert SupervisionProcess(reader, supervision_queue(views_of(reader))).tick(reader.clock.now()) == []
     reader.close()
 
 

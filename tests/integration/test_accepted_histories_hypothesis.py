@@ -33,6 +33,7 @@ from tests.integration.helpers import (
     STREET,
     register_command,
 )
+from tests.views import views_of
 from workflows import commands as c
 from workflows.proxy_agents import enrol_generated_agent
 from workflows.supervision.process import SupervisionProcess
@@ -112,7 +113,7 @@ def business_time(now: datetime, back: int | None, zone: Any) -> datetime | None
 
 def catch_up_all(app: Any) -> None:
     for name in r.READ_MODELS:
-        r.catch_up(app, name, batch_size=3)
+        r.catch_up(app, views_of(app), name, batch_size=3)
 
 
 @hsettings(max_examples=15, deadline=None,
@@ -122,7 +123,7 @@ def test_any_accepted_history_keeps_every_view_going(app, clock, history):
     era, history = history
     clock.set(era)
     agents = [enrol_generated_agent(app, f"agent-{n}", STREET, era) for n in range(2)]
-    process = SupervisionProcess(app, r.supervision_queue(app))
+    process = SupervisionProcess(app, r.supervision_queue(views_of(app)))
     cases: list[UUID] = []
     for drawn, which, minutes, back, zone, text, variant, tick in history:
         name = drawn  # "next" becomes a command the case allows
@@ -155,16 +156,16 @@ def test_any_accepted_history_keeps_every_view_going(app, clock, history):
             process.tick(now)
             catch_up_all(app)
 
-    incremental = {name: r.open_view(app, name).dump() for name in r.READ_MODELS}
+    incremental = {name: views_of(app).open(name).dump() for name in r.READ_MODELS}
     for case_id in cases:
         petition = app.get_petition(case_id)
-        row = r.case_view(app).get(case_id)
+        row = r.case_view(views_of(app)).get(case_id)
         assert row["status"] == petition.status.value and row["version"] == petition.version
-        assert len(r.audit_trail(app).entries(case_id)) == petition.version
-        kinds = {o["kind"] for o in r.supervision_queue(app).obligations_of(case_id)}
+        assert len(r.audit_trail(views_of(app)).entries(case_id)) == petition.version
+        kinds = {o["kind"] for o in r.supervision_queue(views_of(app)).obligations_of(case_id)}
         expected = {d.kind.value for d in app.policy.open_deadlines(petition)}
         assert kinds == expected - {"review_request", "re_review_request"}
-    assert r.audit_trail(app).verify(application_name=app.name) == []
+    assert r.audit_trail(views_of(app)).verify(application_name=app.name) == []
     for name in r.READ_MODELS:
-        r.rebuild(app, name, batch_size=7)
-        assert r.open_view(app, name).dump() == incremental[name], name
+        r.rebuild(app, views_of(app), name, batch_size=7)
+        assert views_of(app).open(name).dump() == incremental[name], name

@@ -12,6 +12,7 @@ from projections.hotspots import geojson, hotspots, poisson_tail
 from projections.periods import parse_period
 from projections.similar_cases import SimilarCases
 from tests.integration.helpers import DISTRICT, STREET, register_command
+from tests.views import views_of
 from workflows import commands as c
 
 CST = timezone(timedelta(hours=8))
@@ -53,8 +54,8 @@ def test_hotspots_by_street_category_and_week(app, clock):
     # 23:59 local: still this week; 00:00 on Monday is the next one's
     _register(app, datetime.combine(week.last + timedelta(days=1), datetime.min.time(),
                                     tzinfo=CST), category="噪音")
-    r.catch_up(app, "analysis_facts")
-    found = hotspots(app.org, r.analysis_facts(app), week, DISTRICT)
+    r.catch_up(app, views_of(app), "analysis_facts")
+    found = hotspots(app.org, r.analysis_facts(views_of(app)), week, DISTRICT)
     rows = {(i["place"], i["category"]): i for i in found["items"]}
     noise, steady = rows[(STREET, "噪音")], rows[(OTHER_STREET, "物业")]
     assert (noise["count"], noise["previous"], noise["trailing_mean"]) == (6, 1, 1.0)
@@ -65,7 +66,7 @@ def test_hotspots_by_street_category_and_week(app, clock):
     assert features["噪音"]["geometry"] == {"type": "Point", "coordinates": [117.012, 36.651]}
     assert features["物业"]["geometry"] is None
     assert features["物业"]["properties"]["located"].startswith("none")
-    elsewhere = hotspots(app.org, r.analysis_facts(app), week, "QH-D02")
+    elsewhere = hotspots(app.org, r.analysis_facts(views_of(app)), week, "QH-D02")
     assert elsewhere["items"] == []
 
 

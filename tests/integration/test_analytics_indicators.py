@@ -26,6 +26,7 @@ from projections import runner as r
 from projections.periods import parse_period
 from projections.sentiment import comment_sentiment
 from tests.integration.helpers import DISTRICT, LIFECYCLE, STREET, id_number, register_command
+from tests.views import views_of
 from workflows import commands as c
 from workflows.clock import ManualClock
 
@@ -242,9 +243,9 @@ def test_indicators_match_a_recomputation_from_the_events(app, clock, history):
         clock.advance(EVE - clock.now())
     start = clock.now()
     _play(app, clock, history)
-    with r.ProjectionRunner(app, ["analysis_facts"], batch_size=3) as running:
+    with r.ProjectionRunner(app, views_of(app), ["analysis_facts"], batch_size=3) as running:
         running.wait_all(app.recorder.max_notification_id(), timeout=30)
-    view = r.analysis_facts(app)
+    view = r.analysis_facts(views_of(app))
     local = start.astimezone(CST)
     labels = {local.date().isoformat(), (local + timedelta(days=1)).date().isoformat(),
               f"{local.year}-{local.month:02d}", "2026-04", "2026-W14",
@@ -262,12 +263,12 @@ def test_a_rebuild_gives_the_same_facts_and_figures(app, clock):
                (("step", 0, len(LIFECYCLE) + 3), 1), (("step", 0, 4), 1),
                (("step", 0, len(LIFECYCLE)), 1)]
     _play(app, clock, history)
-    r.catch_up(app, "analysis_facts", batch_size=2)
-    view = r.analysis_facts(app)
+    r.catch_up(app, views_of(app), "analysis_facts", batch_size=2)
+    view = r.analysis_facts(views_of(app))
     before = view.dump()
     both_days = parse_period("2026-03-31..2026-04-01")
     figures = aq.indicators(app.org, view, both_days, None, clock.now())
-    r.rebuild(app, "analysis_facts", batch_size=7)
+    r.rebuild(app, views_of(app), "analysis_facts", batch_size=7)
     assert view.dump() == before
     assert aq.indicators(app.org, view, both_days, None, clock.now()) == figures
     by_name = {f["name"]: f for f in figures["indicators"]}
@@ -281,8 +282,8 @@ def test_a_rebuild_gives_the_same_facts_and_figures(app, clock):
 
 def test_facts_hold_no_personal_data(app, clock):
     _play(app, clock, [(("register", "online", "城建", 0, 0, 0, 0), 0), (("step", 0, 0), 1)])
-    r.catch_up(app, "analysis_facts")
-    dumped = repr(r.analysis_facts(app).dump())
+    r.catch_up(app, views_of(app), "analysis_facts")
+    dumped = repr(r.analysis_facts(views_of(app)).dump())
     assert PERSONS[0] not in dumped and "13800138000" not in dumped and "甲" not in dumped
-    key = r.analysis_facts(app).all_facts()[0]["petitioner_key"]
+    key = r.analysis_facts(views_of(app)).all_facts()[0]["petitioner_key"]
     assert key and PERSONS[0] not in key

@@ -12,6 +12,7 @@ from projections import runner as r
 from projections.view import ViewStalled
 from projections.write_behind import WriteBehind
 from tests.integration.helpers import register_sample, run_steps
+from tests.views import views_of
 
 
 def _at_once(work, instances) -> list[BaseException]:
@@ -47,22 +48,22 @@ def test_two_catch_ups_of_one_view_at_once_apply_every_event_once(app, settings,
     total = _fill(app, clock)
     others = [build_application(settings, clock=clock) for _ in range(2)]
     counts: list[int] = []
-    errors = _at_once(lambda o: counts.append(r.catch_up(o, name, batch_size=3)), others)
+    errors = _at_once(lambda o: counts.append(r.catch_up(o, views_of(o), name, batch_size=3)), others)
     for instance in others:
         instance.close()
     assert errors == []
     assert sum(counts) == total  # every batch committed by exactly one of the two
-    together = r.open_view(app, name).dump()
-    assert r.rebuild(app, name) == total
-    assert r.open_view(app, name).dump() == together
+    together = views_of(app).open(name).dump()
+    assert r.rebuild(app, views_of(app), name) == total
+    assert views_of(app).open(name).dump() == together
     if name == "audit_trail":
-        assert r.audit_trail(app).verify(application_name=app.name) == []
+        assert r.audit_trail(views_of(app)).verify(application_name=app.name) == []
 
 
 def test_progress_is_reported_per_committed_batch_in_order(app, clock):
     total = _fill(app, clock, cases=3)
     seen: list[tuple[int, int]] = []
-    assert r.rebuild(app, "case_view", batch_size=4,
+    assert r.rebuild(app, views_of(app), "case_view", batch_size=4,
                      progress=lambda at, target: seen.append((at, target))) == total
     positions = [at for at, _ in seen]
     assert positions == sorted(positions) and positions[-1] == total
@@ -92,7 +93,7 @@ def test_a_failure_while_preparing_keeps_what_was_committed(app, clock, monkeypa
     naming it (``ViewStalled``, recorded for `projections status`); once it applies, the next
     catch-up resumes and the result equals a rebuild."""
     total = _fill(app, clock, cases=4)
-    view = r.open_view(app, "case_view")
+    view = views_of(app).open("case_view")
     real = r.CaseViewProjection.prepare
 
     def failing_prepare(self, items):
@@ -102,18 +103,18 @@ def test_a_failure_while_preparing_keeps_what_was_committed(app, clock, monkeypa
 
     monkeypatch.setattr(r.CaseViewProjection, "prepare", failing_prepare)
     with pytest.raises(ViewStalled, match="decoder crashed") as stalled:
-        r.catch_up(app, "case_view", batch_size=2)
+        r.catch_up(app, views_of(app), "case_view", batch_size=2)
     assert (stalled.value.view, stalled.value.position) == ("case_view", 5)
     assert view.max_tracking_id(app.name) == 4  # everything before the event, committed
     assert view.stall()["position"] == 5
-    row = next(s for s in r.status(app) if s["name"] == "case_view")
+    row = next(s for s in r.status(app, views_of(app)) if s["name"] == "case_view")
     assert (row["state"], row["stalled_at"]) == ("stalled", 5)
     assert "decoder crashed" in row["error"]
     monkeypatch.setattr(r.CaseViewProjection, "prepare", real)
-    assert r.catch_up(app, "case_view", batch_size=2) == total - 4
+    assert r.catch_up(app, views_of(app), "case_view", batch_size=2) == total - 4
     assert view.stall() is None
     resumed = view.dump()
-    r.rebuild(app, "case_view")
+    r.rebuild(app, views_of(app), "case_view")
     assert view.dump() == resumed
 
 
@@ -131,8 +132,8 @@ def test_a_failure_that_does_not_repeat_is_not_a_stall(app, clock, monkeypatch):
         return real(self, items)
 
     monkeypatch.setattr(r.CaseViewProjection, "prepare", flaky_prepare)
-    assert r.catch_up(app, "case_view", batch_size=2) == total
-    assert r.open_view(app, "case_view").stall() is None
+    assert r.catch_up(app, views_of(app), "case_view", batch_size=2) == total
+    assert views_of(app).open("case_view").stall() is None
 
 
 def test_processes_opening_the_views_together_on_a_new_store_all_succeed(settings, clock):
@@ -142,7 +143,7 @@ def test_processes_opening_the_views_together_on_a_new_store_all_succeed(setting
 
     def open_all(instance) -> None:
         for name in r.READ_MODELS:
-            assert r.open_view(instance, name).max_tracking_id(instance.name) is None
+            assert views_of(instance).open(name).max_tracking_id(instance.name) is None
 
     errors = _at_once(open_all, instances)
     for instance in instances:

@@ -16,6 +16,7 @@ from projections.periods import parse_period
 from projections.place_clusters import MIN_CASES, clusters, geojson_clusters
 from tests.integration.helpers import DISTRICT, STREET, register_command
 from tests.unit.test_place_clusters import chord_m
+from tests.views import views_of
 
 CST = timezone(timedelta(hours=8))
 STREET2 = "QH-D01-S02"
@@ -86,8 +87,8 @@ def test_clusters_match_a_recomputation_from_the_events(app, clock, history):
         for b in located[i + 1:]:
             if abs(chord_m(a, b) - RADIUS) < 1e-6 * RADIUS:
                 return
-    r.catch_up(app, "analysis_facts")
-    found = clusters(app.org, r.analysis_facts(app), period, DISTRICT, radius_m=RADIUS)
+    r.catch_up(app, views_of(app), "analysis_facts")
+    found = clusters(app.org, r.analysis_facts(views_of(app)), period, DISTRICT, radius_m=RADIUS)
     got = {(i["basis"], i["category"], frozenset(i["cases"])) for i in found["items"]}
     assert got == want
     assert all(i["count"] == len(i["cases"]) >= MIN_CASES for i in found["items"])
@@ -98,9 +99,9 @@ def test_geojson_and_reach(app, clock):
     near = [_register(app, at + timedelta(minutes=m), "噪音", STREET, (0, m)) for m in range(3)]
     far = _register(app, at, "噪音", STREET, (50, 50))  # 5.5 km away: alone
     other = [_register(app, at, "物业", STREET2, None) for _ in range(2)]
-    r.catch_up(app, "analysis_facts")
+    r.catch_up(app, views_of(app), "analysis_facts")
     period = parse_period(at.astimezone(CST).date().isoformat())
-    found = clusters(app.org, r.analysis_facts(app), period, DISTRICT)
+    found = clusters(app.org, r.analysis_facts(views_of(app)), period, DISTRICT)
     by_basis = {i["basis"]: i for i in found["items"]}
     assert set(by_basis["coordinates"]["cases"]) == {str(c) for c in near}
     assert str(far) not in by_basis["coordinates"]["cases"]
@@ -112,4 +113,4 @@ def test_geojson_and_reach(app, clock):
     assert points == [{"type": "Point", "coordinates": [117.013, 36.651]}]
     assert [f["properties"]["case_count"] for f in features] == [3, 2]
     assert math.isclose(found["radius_m"], 300)
-    assert clusters(app.org, r.analysis_facts(app), period, "QH-D02")["items"] == []
+    assert clusters(app.org, r.analysis_facts(views_of(app)), period, "QH-D02")["items"] == []

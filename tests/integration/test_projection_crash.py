@@ -17,6 +17,7 @@ from pathlib import Path
 from projections import runner as r
 from tests.integration.helpers import proxy_agent, register_sample, run_steps
 from tests.subprocess_env import petition_env
+from tests.views import views_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = 150
@@ -37,7 +38,7 @@ def _kill_past(process: subprocess.Popen[bytes], app, mark: float) -> None:
     """SIGKILLs the process as soon as some view has passed ``mark`` (a random point)."""
     deadline = time.monotonic() + 60
     while process.poll() is None and time.monotonic() < deadline:
-        if max(s["position"] for s in r.status(app)) >= mark:
+        if max(s["position"] for s in r.status(app, views_of(app))) >= mark:
             break
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
@@ -54,18 +55,18 @@ def test_killed_projection_process_resumes_exactly_once(app, clock, settings):
     for _ in range(4):
         process = _start(settings)
         _kill_past(process, app, rng.uniform(0.1, 0.9) * end)
-        positions = [s["position"] for s in r.status(app)]
+        positions = [s["position"] for s in r.status(app, views_of(app))]
         seen_partial |= any(0 < p < end for p in positions)
     assert seen_partial, "no kill landed in the middle of a catch-up; raise CASES"
     process = _start(settings)
     try:
         for name in r.READ_MODELS:
-            r.open_view(app, name).wait(app.name, end, timeout=60)
+            views_of(app).open(name).wait(app.name, end, timeout=60)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-    incremental = {name: r.open_view(app, name).dump() for name in r.READ_MODELS}
+    incremental = {name: views_of(app).open(name).dump() for name in r.READ_MODELS}
     assert len(incremental["case_view"]["case_view"]) == CASES
     for name in r.READ_MODELS:
-        r.rebuild(app, name)
-        assert r.open_view(app, name).dump() == incremental[name], name
+        r.rebuild(app, views_of(app), name)
+        assert views_of(app).open(name).dump() == incremental[name], name

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from domain.errors import DomainError
 from projections import runner as r
 from tests.integration.helpers import LIFECYCLE, proxy_agent, register_sample
+from tests.views import views_of
 from workflows import commands as c
 from workflows.proxy_agents import generated_agent_id
 
@@ -36,7 +37,7 @@ def test_views_match_aggregate_and_rebuild(app, clock, history):
     proxy_agent(app, "agent-9")
     cases = [register_sample(app, proxy_agent=proxy_agent(app) if i == 0 else None).case_id
              for i in range(3)]
-    with r.ProjectionRunner(app, batch_size=4) as running:
+    with r.ProjectionRunner(app, views_of(app), batch_size=4) as running:
         for which, step, hours in history:
             clock.advance(timedelta(hours=hours))
             try:
@@ -47,15 +48,15 @@ def test_views_match_aggregate_and_rebuild(app, clock, history):
         incremental = {name: view.dump() for name, view in running.views.items()}
     for case_id in cases:
         petition = app.get_petition(case_id)
-        row = r.case_view(app).get(case_id)
+        row = r.case_view(views_of(app)).get(case_id)
         deadline = app.deadline_of(petition)
         assert row["status"] == petition.status.value
         assert row["responsible_unit"] == petition.obligated_unit
         assert row["deadline_expires_at"] == (deadline.expires_at if deadline else None)
-        kinds = {o["kind"] for o in r.supervision_queue(app).obligations_of(case_id)}
+        kinds = {o["kind"] for o in r.supervision_queue(views_of(app)).obligations_of(case_id)}
         expected = {d.kind.value for d in app.policy.open_deadlines(petition)}
         assert kinds == expected - {"review_request", "re_review_request"}
-        assert len(r.audit_trail(app).entries(case_id)) == petition.version
+        assert len(r.audit_trail(views_of(app)).entries(case_id)) == petition.version
     for name in r.READ_MODELS:
-        r.rebuild(app, name, batch_size=5)
-        assert r.open_view(app, name).dump() == incremental[name], name
+        r.rebuild(app, views_of(app), name, batch_size=5)
+        assert views_of(app).open(name).dump() == incremental[name], name

@@ -22,13 +22,14 @@ from tests.integration.helpers import (
     register_sample,
     run_steps,
 )
+from tests.views import views_of
 from workflows import commands as c
 from workflows.as_of import petition_as_of
 
 
 @pytest.fixture
 def running(app) -> Iterator[r.ProjectionRunner]:
-    with r.ProjectionRunner(app) as runner:
+    with r.ProjectionRunner(app, views_of(app)) as runner:
         yield runner
 
 
@@ -37,7 +38,7 @@ def test_case_view_follows_commands_and_hides_personal_data(app, clock, running)
     reg = register_sample(app, proxy_agent=agent)
     results = run_steps(app, clock, reg.case_id, until="supervise")
     running.wait_all(results[-1].position)
-    row = r.case_view(app).get(reg.case_id)
+    row = r.case_view(views_of(app)).get(reg.case_id)
     petition = app.get_petition(reg.case_id)
     assert row["status"] == petition.status.value == "in_handling"
     assert row["responsible_unit"] == STREET and row["unit_level"] == "street"
@@ -48,8 +49,8 @@ def test_case_view_follows_commands_and_hides_personal_data(app, clock, running)
                                                              deadline.due_on.isoformat())
     assert row["deadline_expires_at"] == deadline.expires_at
     assert row["version"] == petition.version and row["position"] == results[-1].position
-    assert r.case_view(app).by_query_code_hash(petition.query_code_hash)["case_id"] == row["case_id"]
-    text = repr(r.case_view(app).dump()) + repr(r.audit_trail(app).dump())
+    assert r.case_view(views_of(app)).by_query_code_hash(petition.query_code_hash)["case_id"] == row["case_id"]
+    text = repr(r.case_view(views_of(app)).dump()) + repr(r.audit_trail(views_of(app)).dump())
     assert "王小明" not in text and "文昌路 12 号" not in text and "13800138000" not in text
 
 
@@ -62,7 +63,7 @@ def test_case_list_filters_and_keyset_pages(app, clock, running):
     last = app.execute(c.AcceptPetition(case_id=ids[0], actor="a", handling_track="claim",
                                        speed_track="general"))
     running.wait("case_view", last.position)
-    view = r.case_view(app)
+    view = r.case_view(views_of(app))
     page1, cursor = view.list_cases(limit=2)
     page2, cursor2 = view.list_cases(limit=2, cursor=cursor)
     page3, cursor3 = view.list_cases(limit=2, cursor=cursor2)
@@ -84,7 +85,7 @@ def test_supervision_queue_overdue_due_soon_unit_and_subtree(app, clock, running
     last = app.execute(c.AcceptPetition(case_id=fresh.case_id, actor="a", handling_track="claim",
                                        speed_track="general"))
     running.wait("supervision_queue", last.position)
-    queue = r.supervision_queue(app)
+    queue = r.supervision_queue(views_of(app))
     as_of = clock.now() + timedelta(days=8)
     overdue, _ = queue.overdue(as_of)
     assert {(o["case_id"], o["kind"]) for o in overdue} == {
@@ -114,18 +115,18 @@ def test_a_rebuilt_view_equals_the_incremental_one(app, clock, running):
     before = {name: view.dump() for name, view in running.views.items()}
     running.stop()
     for name in r.READ_MODELS:
-        assert r.rebuild(app, name, batch_size=7) == last.position
-        assert r.open_view(app, name).dump() == before[name]
-    assert all(s["lag"] == 0 for s in r.status(app))
+        assert r.rebuild(app, views_of(app), name, batch_size=7) == last.position
+        assert views_of(app).open(name).dump() == before[name]
+    assert all(s["lag"] == 0 for s in r.status(app, views_of(app)))
 
 
 def test_status_reports_lag(app, clock):
     register_sample(app)  # the petition's Registered and the query-code index's event
     end = app.recorder.max_notification_id()
-    rows = {s["name"]: s for s in r.status(app)}
+    rows = {s["name"]: s for s in r.status(app, views_of(app))}
     assert rows["case_view"]["lag"] == rows["case_view"]["log_end"] == end == 2
-    r.catch_up(app, "case_view")
-    rows = {s["name"]: s for s in r.status(app)}
+    r.catch_up(app, views_of(app), "case_view")
+    rows = {s["name"]: s for s in r.status(app, views_of(app))}
     assert rows["case_view"]["lag"] == 0 and rows["audit_trail"]["lag"] == end
 
 
@@ -155,7 +156,7 @@ def test_verify_names_the_tampered_case_version_and_position(app, clock, setting
     reg = register_sample(app)
     results = run_steps(app, clock, reg.case_id, until="answer")
     running.wait("audit_trail", results[-1].position)
-    trail = r.audit_trail(app)
+    trail = r.audit_trail(views_of(app))
     assert trail.verify(application_name=app.name) == []
     entries = trail.entries(reg.case_id)
     assert [e["type"] for e in entries][:3] == ["Registered", "Accepted", "Delegated"]
@@ -187,10 +188,10 @@ def test_the_audit_trail_refuses_to_chain_across_a_missing_entry(app, clock):
     run_steps(app, clock, reg.case_id, until="accept")
     notifications = app.recorder.select_notifications(start=1, limit=10)
     accepted = [n for n in notifications if n.originator_id == reg.case_id][-1]
-    view = r.open_view(app, "audit_trail")
+    view = views_of(app).open("audit_trail")
     projection = r.projection_for(app, "audit_trail", view)
     with pytest.raises(RuntimeError, match=f"{reg.case_id}.*ends at version 0"):
         r.apply(app, projection, view, [accepted])
     assert view.entries(reg.case_id) == []
-    assert r.catch_up(app, "audit_trail") == len(notifications)
+    assert r.catch_up(app, views_of(app), "audit_trail") == len(notifications)
     assert [e["version"] for e in view.entries(reg.case_id)] == [1, 2]

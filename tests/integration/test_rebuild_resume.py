@@ -13,6 +13,7 @@ from pathlib import Path
 from projections import runner as r
 from tests.integration.helpers import register_sample, run_steps
 from tests.subprocess_env import petition_env
+from tests.views import views_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = 120
@@ -32,16 +33,16 @@ def test_killed_rebuild_resumes_where_it_stopped(app, clock, settings):
         run_steps(app, clock, reg.case_id, until=("accept", "delegate", "answer")[i % 3])
     end = app.recorder.max_notification_id()
     for name in r.READ_MODELS:
-        r.catch_up(app, name)  # views exist and are complete; the rebuild starts over
+        r.catch_up(app, views_of(app), name)  # views exist and are complete; the rebuild starts over
     process = _rebuild(settings)
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
-        if 0 < (r.open_view(app, "case_view").max_tracking_id(app.name) or 0) < end // 2:
+        if 0 < (views_of(app).open("case_view").max_tracking_id(app.name) or 0) < end // 2:
             break
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    positions = {n: r.open_view(app, n).max_tracking_id(app.name) or 0 for n in r.READ_MODELS}
+    positions = {n: views_of(app).open(n).max_tracking_id(app.name) or 0 for n in r.READ_MODELS}
     assert 0 < positions["case_view"] < end, positions  # killed in the middle of it
     assert all(positions[n] == 0 for n in r.READ_MODELS if n != "case_view"), positions
 
@@ -49,9 +50,9 @@ def test_killed_rebuild_resumes_where_it_stopped(app, clock, settings):
     output = resumed.communicate(timeout=300)[0].decode()
     assert resumed.returncode == 0, output
     assert f"case_view (from {positions['case_view']:,})" in output
-    assert all(r.open_view(app, n).max_tracking_id(app.name) == end for n in r.READ_MODELS)
-    after_resume = {name: r.open_view(app, name).dump() for name in r.READ_MODELS}
+    assert all(views_of(app).open(n).max_tracking_id(app.name) == end for n in r.READ_MODELS)
+    after_resume = {name: views_of(app).open(name).dump() for name in r.READ_MODELS}
     assert len(after_resume["case_view"]["case_view"]) == CASES
     for name in r.READ_MODELS:
-        r.rebuild(app, name)
-        assert r.open_view(app, name).dump() == after_resume[name], name
+        r.rebuild(app, views_of(app), name)
+        assert views_of(app).open(name).dump() == after_resume[name], name

@@ -21,6 +21,7 @@ from adapters.sqlite_file import StoreDamaged, find_damage
 from adapters.wiring import build_application
 from projections import runner as r
 from tests.integration.helpers import register_sample
+from tests.views import views_of
 
 PETITION = [sys.executable, "-c", "from adapters.cli.main import main; main()"]
 
@@ -39,7 +40,7 @@ def store(tmp_path, clock) -> Path:
     try:
         for _ in range(60):
             register_sample(app, content="路灯" * 200)
-        r.catch_up(app, "case_view")
+        r.catch_up(app, views_of(app), "case_view")
     finally:
         app.close()
     return tmp_path / "petitions.db"
@@ -143,7 +144,7 @@ def test_files_the_engine_creates_are_private(tmp_path, clock):
     app = build_application(settings, clock=clock)
     try:
         register_sample(app)
-        r.catch_up(app, "case_view")  # creates the views and their lock file
+        r.catch_up(app, views_of(app), "case_view")  # creates the views and their lock file
         made = sorted(p for p in (tmp_path / "data").rglob("*"))
         assert {p.name for p in made} >= {"petitions.db", "petitions.db-wal", "petitions.db-shm",
                                           "petitions.db.views-lock", "keys", "cipher.key",

@@ -15,7 +15,11 @@ import threading
 
 from adapters.persistence.sqlite import SQLiteDatastore
 from adapters.persistence.sqlite_transaction import immediate_transaction
-from projections.case_view import SQLiteCaseView
+from adapters.persistence.views import backend_class
+from projections.case_view import CaseView
+from projections.view import SQLITE
+
+SQLiteCaseView = backend_class(CaseView, SQLITE)
 
 
 def _hold_write_lock(path: str, locked: threading.Event, seconds: float) -> None:

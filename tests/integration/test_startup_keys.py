@@ -25,6 +25,7 @@ from adapters.wiring import build_application
 from projections import runner as r
 from tests.integration.helpers import register_sample
 from tests.subprocess_env import petition_env
+from tests.views import views_of
 from workflows.application import PetitionApplication
 
 PETITION = [sys.executable, "-c", "from adapters.cli.main import main; main()"]
@@ -68,8 +69,8 @@ def test_another_key_is_refused_before_anything_is_written(app, settings, clock)
     same = build_application(settings, clock=clock)
     try:
         assert _head(same) == head
-        r.catch_up(same, "audit_trail")  # every follower still reads the whole log
-        assert r.audit_trail(same).verify(application_name=same.name) == []
+        r.catch_up(same, views_of(same), "audit_trail")  # every follower still reads the whole log
+        assert r.audit_trail(views_of(same)).verify(application_name=same.name) == []
     finally:
         same.close()
 
@@ -126,8 +127,8 @@ def test_environment_keys_rotate_in_two_restarts(settings, clock):
     app = build_application(reading, clock=clock)
     try:
         for name in r.READ_MODELS:
-            r.catch_up(app, name)
-        assert r.audit_trail(app).verify(application_name=app.name) == []
+            r.catch_up(app, views_of(app), name)
+        assert r.audit_trail(views_of(app)).verify(application_name=app.name) == []
         assert app.get_petition(after).petitioner.name == "王小明"
     finally:
         app.close()
@@ -148,8 +149,8 @@ def test_rows_written_before_key_ids_stay_readable(settings, clock, monkeypatch)
         assert app.get_petition(case_id).petitioner.name == "王小明"
         newer = register_sample(app).case_id
         assert bytes(app.recorder.select_events(newer)[0].state).startswith(MARKER)
-        r.catch_up(app, "audit_trail")
-        assert r.audit_trail(app).verify(application_name=app.name) == []
+        r.catch_up(app, views_of(app), "audit_trail")
+        assert r.audit_trail(views_of(app)).verify(application_name=app.name) == []
     finally:
         app.close()
 
@@ -184,8 +185,8 @@ def test_petition_keys_rotate_with_key_files(tmp_path, clock):
         # the running process reads the event written with the key it never had at start
         assert running.get_petition(after).petitioner.name == "王小明"
         for name in r.READ_MODELS:
-            r.catch_up(running, name)
-        assert r.audit_trail(running).verify(application_name=running.name) == []
+            r.catch_up(running, views_of(running), name)
+        assert r.audit_trail(views_of(running)).verify(application_name=running.name) == []
         assert running.get_petition(before).petitioner.name == "王小明"
     finally:
         running.close()
@@ -236,8 +237,8 @@ def test_a_store_already_written_with_a_stray_key_recovers_by_adding_that_key(
     app = build_application(healed, clock=clock)
     try:
         for name in r.READ_MODELS:
-            r.catch_up(app, name)
-        assert r.audit_trail(app).verify(application_name=app.name) == []
+            r.catch_up(app, views_of(app), name)
+        assert r.audit_trail(views_of(app)).verify(application_name=app.name) == []
         assert app.get_petition(stray_case).petitioner.name == "王小明"
     finally:
         app.close()

@@ -27,6 +27,7 @@ from domain.supervision_ladder import rank
 from projections.runner import catch_up, supervision_queue
 from tests.conftest import CST
 from tests.integration.helpers import DISTRICT, STREET, register_command
+from tests.views import views_of
 from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
@@ -46,7 +47,7 @@ class Days:
 
     def __init__(self, app: PetitionApplication, clock: ManualClock):
         self.app, self.clock = app, clock
-        self.process = SupervisionProcess(app, supervision_queue(app))
+        self.process = SupervisionProcess(app, supervision_queue(views_of(app)))
         self.todo: dict[date, list[tuple[UUID, Action]]] = defaultdict(list)
 
     def open(self, track: str = "general", proxy: str | None = None) -> UUID:
@@ -67,7 +68,7 @@ class Days:
                 self.app.execute(action(case_id))
             day += timedelta(days=1)
             self.clock.set(datetime.combine(day, time(), CST))
-            catch_up(self.app, "supervision_queue")
+            catch_up(self.app, views_of(self.app), "supervision_queue")
             self.process.tick(self.clock.now())
 
 
@@ -187,7 +188,7 @@ def test_a_silent_proxy_is_queued_for_the_agent_and_not_chased(app, days):
     days.on("03-03", case, lambda cid: c.LogProxyContact(case_id=cid, actor=AGENT, agent=AGENT,
                                                           mode="phone"))
     days.until("03-16")  # silent from 03-03 10:00 to now: two weeks
-    rows, _ = supervision_queue(app).overdue(days.clock.now(), unit=AGENT)
+    rows, _ = supervision_queue(views_of(app)).overdue(days.clock.now(), unit=AGENT)
     assert [(r["case_id"], r["kind"], r["due_on"], r["expires_at"]) for r in rows] == [
         (str(case), "proxy_contact", "2026-03-10", on("03-11", 0))]
     assert measures(app, case) == []
@@ -195,7 +196,7 @@ def test_a_silent_proxy_is_queued_for_the_agent_and_not_chased(app, days):
     days.on("03-17", case, lambda cid: c.LogProxyContact(case_id=cid, actor=AGENT, agent=AGENT,
                                                           mode="visit"))
     days.until("03-17")
-    assert supervision_queue(app).overdue(days.clock.now(), unit=AGENT)[0] == []
+    assert supervision_queue(views_of(app)).overdue(days.clock.now(), unit=AGENT)[0] == []
 
 
 # ---------------------------------------------------------------------- fast tracks
@@ -229,7 +230,7 @@ def test_a_crash_between_deciding_and_saving_loses_nothing(app, days, clock, mon
     days.until("03-21")  # the last tick at 03-22 00:00
     assert measures(app, case) == FULL_LADDER[:2]
     clock.set(on("04-13", 0))  # the process was down: three rungs are due at once
-    catch_up(app, "supervision_queue")
+    catch_up(app, views_of(app), "supervision_queue")
     real = app.execute
 
     def crash_on_the_second(cmd, **kw):
@@ -242,8 +243,8 @@ def test_a_crash_between_deciding_and_saving_loses_nothing(app, days, clock, mon
         days.process.tick(clock.now())
     monkeypatch.undo()
     assert [m[0] for m in measures(app, case)][-1] == "answer.accountability"
-    SupervisionProcess(app, supervision_queue(app)).tick(clock.now())
-    SupervisionProcess(app, supervision_queue(app)).tick(clock.now())  # and a restart
+    SupervisionProcess(app, supervision_queue(views_of(app))).tick(clock.now())
+    SupervisionProcess(app, supervision_queue(views_of(app))).tick(clock.now())  # and a restart
     assert [(rule, at) for rule, at, _ in measures(app, case)] == [
         *[(rule, at) for rule, at, _ in FULL_LADDER[:2]], ("answer.accountability", "04-13"),
         ("answer.interview", "04-13"), ("answer.escalation", "04-13")]
@@ -254,12 +255,12 @@ def test_two_instances_ticking_at_once_issue_each_rung_once(app, settings, clock
     try:
         days = Days(app, clock)
         cases = [days.open() for _ in range(4)]
-        processes = [SupervisionProcess(a, supervision_queue(a)) for a in (app, other)]
+        processes = [SupervisionProcess(a, supervision_queue(views_of(a))) for a in (app, other)]
         errors: list[BaseException] = []
         moment = on("03-03", 0)
         while moment <= on("04-13", 0):
             clock.set(moment)
-            catch_up(app, "supervision_queue")
+            catch_up(app, views_of(app), "supervision_queue")
             start = threading.Barrier(len(processes))
 
             def tick(process: SupervisionProcess, start: threading.Barrier, now: datetime) -> None:
@@ -298,7 +299,7 @@ def test_a_catch_up_after_downtime_records_when_each_rung_was_due(app, days, clo
     case = days.open()
     days.until("03-21")
     clock.set(on("04-13", 0))
-    catch_up(app, "supervision_queue")
+    catch_up(app, views_of(app), "supervision_queue")
     days.process.tick(clock.now())
     issued = [e for e in app.events_of(case) if e.actor == ACTOR]
     assert [(e.rule, f"{e.at:%m-%d}", f"{e.due_at.astimezone(CST):%m-%d %H:%M}")
@@ -320,6 +321,6 @@ def test_an_acceptance_never_overdue_is_not_escalated(app, days, clock):
     assert [rule for rule, _, _ in measures(app, case)] == [
         "acceptance.reminder", "acceptance.supervision_letter", "acceptance.accountability",
         "acceptance.interview"]
-    rows, _ = overdue_with_ladder(app, supervision_queue(app), clock.now())
+    rows, _ = overdue_with_ladder(app, supervision_queue(views_of(app)), clock.now())
     (row,) = [r for r in rows if r["case_id"] == str(case)]
     assert row["ladder"] == {"rung": "interview", "next_rung": None, "next_at": None}

@@ -15,6 +15,7 @@ import psycopg
 from adapters.wiring import build_application
 from projections.runner import case_view, supervision_queue
 from tests.conftest import PG_URL
+from tests.views import views_of
 
 
 def _connections_to(schema: str) -> int:
@@ -38,7 +39,7 @@ def _settles_to_zero(schema: str, *, within: float = 10.0) -> int:
 
 def test_closing_the_application_closes_the_views_datastore(settings, clock, backend) -> None:
     app = build_application(settings, clock=clock)
-    views = [case_view(app), supervision_queue(app)]
+    views = [case_view(views_of(app)), supervision_queue(views_of(app))]
     datastores = {id(view.datastore): view.datastore for view in views}
     assert len(datastores) == 1, "the views share one datastore"
     (datastore,) = datastores.values()

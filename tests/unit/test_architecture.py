@@ -85,6 +85,18 @@ def test_the_graph_keeps_the_dependency_rule():
             assert rank[target.split("/")[0]] <= rank[source.split("/")[0]], (source, target)
 
 
+DRIVERS = ("sqlite3", "psycopg", "eventsourcing.sqlite", "eventsourcing.postgres")
+
+
+def test_the_read_models_hold_no_storage_driver():
+    """import-linter forbids sqlite3 and psycopg in projections/; it cannot name the library's
+    driver modules, so this checks those too: views and subscriptions live in
+    adapters/persistence/, and the read models receive them."""
+    for path in sorted((ROOT / "projections").rglob("*.py")):
+        names = imported(ast.parse(path.read_text(encoding="utf-8")))
+        assert not [n for n in names if n.startswith(DRIVERS)], path.name
+
+
 def test_the_graph_reader_sees_imports_of_submodules_and_names():
     tree = ast.parse("from adapters.http import app\nimport workflows.commands\n"
                      "from domain.values import Channel\n")

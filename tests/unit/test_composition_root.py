@@ -15,7 +15,8 @@ from workflows.clock import ManualClock
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("adapters", "workflows", "projections")
 SERVICES = {"PetitionApplication", "TokenService", "ProjectionRunner", "SupervisionTimer",
-            "SupervisionProcess", "Relay", "Simulation", "InboundConsumer"}
+            "SupervisionProcess", "Relay", "Simulation", "InboundConsumer", "ViewStore",
+            "beside"}
 
 
 def sources() -> dict[str, ast.Module]:

@@ -93,12 +93,12 @@ def _checks(eng: Engine) -> dict[str, Any]:
     if runner is not None:
         from projections.runner import status
 
-        body["projections"] = status(eng.app, runner.views, runner.health)
+        body["projections"] = status(eng.app, runner.storage, runner.views, runner.health)
         body["not_ready"] += [h.summary() for h in runner.health.values() if not h.ok]
     elif eng.views_elsewhere:  # `petition worker` follows them: shown, not this process's fault
         from projections.runner import status
 
-        body["projections"] = status(eng.app)
+        body["projections"] = status(eng.app, eng.views)
     for name, loop in getattr(eng, "loops", {}).items():
         health = getattr(loop, "health", None)
         if health is not None:
