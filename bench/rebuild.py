@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from adapters.persistence.views import ViewStore
 from bench import baselines as b
 from bench.catch_up import record_events
 from bench.common import Figure, Run
@@ -26,9 +27,10 @@ def rebuild_all(run: Run, events: int, tick: Callable[[int], None]) -> Figure:
     try:
         total = record_events(app, events, lambda n: None)
         seconds: dict[str, float] = {}
+        views = ViewStore.beside(app)
         for name in r.READ_MODELS:
             t0 = time.perf_counter()
-            r.rebuild(app, name)
+            r.rebuild(app, views, name)
             seconds[name] = time.perf_counter() - t0
             tick(1)
         raw = b.raw_inserts(place, min(total, RAW_ROWS_MAX), batch=r.CATCH_UP_BATCH)
