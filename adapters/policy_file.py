@@ -48,6 +48,10 @@ def load_policy(path: Path | None = None) -> DeadlinePolicy:
         extra_rest_days=_dates(calendar.get("extra_rest_days", [])),
         extra_working_days=_dates(calendar.get("extra_working_days", [])),
     )
+    if isinstance(data.get("proxy_contact_kinds"), list):
+        data["proxy_contact_kinds"] = tuple(data["proxy_contact_kinds"])
+    if "proxy_chase" in data:
+        data["proxy_chase"] = {k: None if v == "off" else v for k, v in data["proxy_chase"].items()}
     if "tracks" in data:
         data["tracks"] = {k: tuple(v) if isinstance(v, list) else v
                           for k, v in data["tracks"].items()}

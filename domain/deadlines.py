@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidCommand
-from domain.values import HandlingTrack, SpeedTrack, Status
+from domain.proxy_chase_rules import DEFAULT_CHASE, check_chase
+from domain.values import ContactMode, HandlingTrack, SpeedTrack, Status
 
 TRACK_STEPS = ("answer", "review", "re_review")
 """What a handling track may owe after acceptance: the answer, and the petitioner's review (复查)
@@ -96,6 +97,7 @@ class DeadlineKind(StrEnum):
     RE_REVIEW_REQUEST = "re_review_request"  # the petitioner's window to ask for 复核
     RE_REVIEW_DECISION = "re_review_decision"  # 复核 decided
     PROXY_CONTACT = "proxy_contact"  # 代办员 weekly contact
+    SUGGESTION_RESPONSE = "suggestion_response"  # 三项建议权: the addressed unit responds
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class CaseTimes(Protocol):
     proxy_agent: str | None
     proxy_contact_due_from: datetime | None
     recorded_deadlines: Mapping[str, Deadline | None]  # by kind; a missing kind: derive it
+    # read when present: proxy_contacts (mode → last at), entrustment, open_suggestions
 
     @property
     def group_petition(self) -> bool: ...
@@ -159,6 +162,10 @@ class PolicyRules:
     re_review_request_days: int = 30
     re_review_decision_days: int = 30
     proxy_contact_days: int = 7
+    proxy_contact_kinds: tuple[str, ...] = (ContactMode.VISIT.value, ContactMode.VIDEO.value)
+    """Which contact kinds meet the weekly obligation to see the petitioner (见面)."""
+    proxy_chase: Mapping[str, int | None] = field(default_factory=lambda: dict(DEFAULT_CHASE))
+    suggestion_response_days: int = 30  # 三项建议权: the addressed unit's time to respond
     tracks: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_TRACKS))
     deemed_delivery_days: int = 7  # 送达 not recorded: deemed this many days after the decision
     group: Mapping[str, int] = field(  # 集体访: tighter limits (at most the general ones)
@@ -167,7 +174,8 @@ class PolicyRules:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("timezone", "fast_tracks", "tracks", "group"):
+            if f.name in ("timezone", "fast_tracks", "tracks", "group", "proxy_contact_kinds",
+                          "proxy_chase"):
                 continue
             if type(value) is not int or not 0 <= value <= MAX_POLICY_DAYS:
                 raise InvalidCommand(
@@ -183,6 +191,11 @@ class PolicyRules:
                     or not 0 <= days <= MAX_POLICY_DAYS:
                 raise InvalidCommand(f"policy: bad [group] {key!r} = {days!r} (known: "
                                      f"{', '.join(GROUP_LIMITS)})")
+        check_chase(self.proxy_chase)
+        if not self.proxy_contact_kinds or any(
+                k not in ContactMode.__members__.values() for k in self.proxy_contact_kinds):
+            raise InvalidCommand("policy: proxy_contact_kinds must list contact kinds of "
+                                 f"{', '.join(ContactMode)}, got {self.proxy_contact_kinds!r}")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -252,6 +265,7 @@ class DeadlinePolicy:
             DeadlineKind.RE_REVIEW_REQUEST: r.re_review_request_days,
             DeadlineKind.RE_REVIEW_DECISION: r.re_review_decision_days,
             DeadlineKind.PROXY_CONTACT: r.proxy_contact_days,
+            DeadlineKind.SUGGESTION_RESPONSE: r.suggestion_response_days,
         }[kind]
 
     def starting(self, kind: DeadlineKind, start: datetime, days: int | None = None, *,
@@ -361,7 +375,10 @@ class DeadlinePolicy:
         return now < self.delivered_at(decided, None)
 
     def proxy_contact(self, case: CaseTimes) -> Deadline | None:
-        """A proxy agent must contact the petitioner weekly while the case is open.
+        """A proxy agent must meet the petitioner weekly while the case is open and the
+        entrustment runs: the week runs from the proxy's start or the last contact of a kind
+        the policy counts (``proxy_contact_kinds``); a phone call alone does not reset it. A
+        week that would end after the entrustment's period is not owed.
 
         An internal service standard, not a statutory limit: it does not roll past rest days.
         """
@@ -369,13 +386,27 @@ class DeadlinePolicy:
             return None
         if case.status in (Status.CLOSED, Status.DECLINED, Status.WITHDRAWN, Status.RE_REVIEWED):
             return None
-        return self.deadline(
-            DeadlineKind.PROXY_CONTACT,
-            case.proxy_contact_due_from,
-            self.rules.proxy_contact_days,
-            roll=False,
-        )
+        contacts = getattr(case, "proxy_contacts", {})
+        start = max([case.proxy_contact_due_from,
+                     *(contacts[k] for k in self.rules.proxy_contact_kinds if k in contacts)])
+        deadline = self.deadline(DeadlineKind.PROXY_CONTACT, start,
+                                 self.rules.proxy_contact_days, roll=False)
+        entrustment = getattr(case, "entrustment", None)
+        if entrustment is not None and deadline.expires_at > entrustment.valid_until:
+            return None
+        return deadline
+
+    def suggestion_response(self, case: CaseTimes) -> Deadline | None:
+        """The earliest open suggestion's response deadline (三项建议权), in working days' roll
+        like any deadline a unit owes."""
+        open_ = getattr(case, "open_suggestions", {})
+        if not open_ or case.status in (Status.DECLINED, Status.WITHDRAWN):
+            return None
+        made_at = min(made for _, made in open_.values())
+        return self.deadline(DeadlineKind.SUGGESTION_RESPONSE, made_at,
+                             self.rules.suggestion_response_days)
 
     def open_deadlines(self, case: CaseTimes) -> list[Deadline]:
-        """Every deadline running now: the status's own and the proxy's."""
-        return [d for d in (self.current(case), self.proxy_contact(case)) if d is not None]
+        """Every deadline running now: the status's own, the proxy's and a suggestion's."""
+        return [d for d in (self.current(case), self.proxy_contact(case),
+                            self.suggestion_response(case)) if d is not None]

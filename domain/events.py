@@ -139,8 +139,26 @@ class SupervisionIssued(PetitionEvent):
         state["due_at"] = None  # not recorded before version 2
 
 
+class EntrustmentSigned(PetitionEvent):
+    """签订委托书: the petitioner entrusted a registered agent, in one of the three forms, for
+    the grid where the petitioner lives, for ``scope``, from ``at`` until ``valid_until``."""
+
+    agent: str
+    form: str
+    grid: str
+    scope: list[str]
+    valid_until: datetime
+
+
+class EntrustmentRevoked(PetitionEvent):
+    """The petitioner (or staff for the petitioner) revoked the entrustment; the proxy ends."""
+
+    agent: str
+    reason: str
+
+
 class ProxyAssigned(PetitionEvent):
-    """A proxy agent (代办员) now follows the case for the petitioner."""
+    """启动代办: the entrusted agent (代办员) started following the case for the petitioner."""
 
     agent: str
 
@@ -159,6 +177,33 @@ class CoPetitionerAdded(PetitionEvent):
 
     co_petitioner: Petitioner  # personal data: encrypted at rest, redacted on every feed
     representative: bool  # one of the group's representatives (at most five, Art. 20)
+class ProxyContactChased(PetitionEvent):
+    """A missed weekly meeting was chased: a reminder to the agent, then a notice to the
+    community above the petitioner's grid."""
+
+    rung: str
+    addressee: str
+    since: datetime  # the start of the missed week: the obligation this rung belongs to
+    rule: str | None
+    due_at: datetime | None
+
+
+class SuggestionMade(PetitionEvent):
+    """三项建议权: the 信访 department addressed a suggestion to a unit (improve its work, improve
+    a policy, hold someone accountable); tracked until the unit responds."""
+
+    number: int
+    kind: str
+    unit: str
+    text: str
+
+
+class SuggestionResponded(PetitionEvent):
+    """The addressed unit responded to suggestion ``number``."""
+
+    number: int
+    unit: str
+    response: str
 
 
 class Answered(StartsDeadline, PetitionEvent):
@@ -262,9 +307,14 @@ ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
     ExtensionRequested,
     DeadlineExtended,
     SupervisionIssued,
+    EntrustmentSigned,
+    EntrustmentRevoked,
     ProxyAssigned,
     ProxyContactLogged,
     CoPetitionerAdded,
+    ProxyContactChased,
+    SuggestionMade,
+    SuggestionResponded,
     Answered,
     Delivered,
     Rated,

@@ -21,9 +21,14 @@ ALLOWED: dict[str, frozenset[S]] = {
     "supervise": frozenset(
         {S.REGISTERED, S.ACCEPTED, S.IN_HANDLING, S.UNDER_REVIEW, S.UNDER_RE_REVIEW}
     ),
+    "entrust": OPEN_STATUSES,
+    "revoke-entrustment": OPEN_STATUSES,
     "assign-proxy": OPEN_STATUSES,
     "log-proxy-contact": OPEN_STATUSES,
     "add-co-petitioner": frozenset({S.REGISTERED, S.ACCEPTED, S.IN_HANDLING}),
+    "chase-proxy-contact": OPEN_STATUSES,
+    "suggest": OPEN_STATUSES | {S.CLOSED},
+    "respond-suggestion": OPEN_STATUSES | {S.CLOSED},
     "answer": frozenset({S.IN_HANDLING}),
     "deliver": frozenset({S.ANSWERED, S.REVIEWED, S.CLOSED}),
     "rate": frozenset({S.ANSWERED, S.CLOSED}),

@@ -21,6 +21,7 @@ from domain.errors import IllegalTransition, InvalidCommand
 from domain.group_petition import check_new_member
 from domain.lifecycle import ALLOWED, allowed_commands
 from domain.petition_state import PetitionState
+from domain.proxy_chase_rules import COMMUNITY_NOTICE, PROXY_RUNGS
 from domain.snapshots import PetitionSnapshot
 from domain.units import OrgChart, UnitLevel
 from domain.values import (
@@ -29,14 +30,18 @@ from domain.values import (
     ContactMode,
     DelegationMode,
     DeliveryChannel,
+    EntrustmentTerms,
     HandlingTrack,
     Location,
     Petitioner,
+    ProxyForm,
+    ProxyScope,
     RedirectChannel,
     ReviewOutcome,
     Satisfaction,
     SpeedTrack,
     Status,
+    SuggestionKind,
     SupervisionLevel,
 )
 
@@ -107,10 +112,19 @@ class Petition(PetitionState, Aggregate):
         org: OrgChart,
         policy: DeadlinePolicy = _DEFAULT_POLICY,
         attachments: tuple[Attachment, ...] = (),
+        entrustment: EntrustmentTerms | None = None,
     ) -> Petition:
         """A new case; each attachment handed in with it is recorded by an AttachmentAdded
-        after the Registered event, in the same save."""
+        after the Registered event, in the same save. An agent files for the petitioner only
+        under a signed entrustment that lets it file (委托书 with scope ``file``): then the
+        entrustment is recorded with the registration too."""
         org.get(received_by)
+        agent = proxy_agent.strip() if proxy_agent and proxy_agent.strip() else None
+        if (agent is None) != (entrustment is None):
+            raise InvalidCommand("an agent files a petition with the signed entrustment, and an "
+                                 "entrustment needs the agent (proxy_agent)")
+        if entrustment is not None and ProxyScope.FILE.value not in entrustment.scope:
+            raise InvalidCommand("the entrustment does not let the agent file (scope 'file')")
         check_location(org, location)
         if co_petitioners < 0:
             raise InvalidCommand("co_petitioners must not be negative")
@@ -130,7 +144,7 @@ class Petition(PetitionState, Aggregate):
             petitioner=petitioner,
             co_petitioners=co_petitioners,
             received_by=received_by,
-            proxy_agent=proxy_agent.strip() if proxy_agent and proxy_agent.strip() else None,
+            proxy_agent=agent,
             query_code_hash=_text("query_code_hash", query_code_hash),
             deadline=policy.starting(DeadlineKind.ACCEPTANCE, _aware(at),
                                      group=co_petitioners > 0),
@@ -138,6 +152,10 @@ class Petition(PetitionState, Aggregate):
         for item in files:
             petition._emit(ev.AttachmentAdded, petition.received_at, actor, sha256=item.sha256,
                            media_type=item.media_type, size=item.size, file_name=item.file_name)
+        if agent is not None and entrustment is not None:
+            petition.entrust(at=at, actor=actor, agent=agent, form=ProxyForm(entrustment.form),
+                             grid=entrustment.grid, scope=list(entrustment.scope),
+                             valid_until=entrustment.valid_until, org=org)
         return petition
 
     def accept(
@@ -261,10 +279,46 @@ class Petition(PetitionState, Aggregate):
             due_at=due_at,
         )
 
+    def entrust(
+        self, *, at: datetime, actor: str, agent: str, form: ProxyForm, grid: str,
+        scope: list[str], valid_until: datetime, org: OrgChart,
+    ) -> None:
+        """签订委托书: the petitioner's grid must lie where the matter is (the location's street,
+        else its district); one entrustment at a time (revoke the one in force first)."""
+        self._check("entrust", at)
+        _aware(valid_until)
+        where = self.location.street or self.location.district
+        if grid not in org or org.get(grid).level is not UnitLevel.GRID \
+                or not org.is_within(grid, where):
+            raise InvalidCommand(f"'{grid}' is not a grid (网格) within '{where}'")
+        if not scope or any(s not in ProxyScope.__members__.values() for s in scope):
+            raise InvalidCommand(f"scope must list some of {', '.join(ProxyScope)}")
+        if valid_until <= at:
+            raise InvalidCommand("an entrustment must run until after it is signed")
+        current = self.entrustment
+        if current is not None and current.in_force(at):
+            self._refuse("entrust", f"the entrustment to '{current.agent}' is in force until "
+                                    f"{current.valid_until.isoformat()}: revoke it first")
+        self._emit(ev.EntrustmentSigned, at, actor, agent=_text("agent", agent),
+                   form=ProxyForm(form).value, grid=grid,
+                   scope=sorted({ProxyScope(s).value for s in scope}),
+                   valid_until=valid_until)
+
+    def revoke_entrustment(self, *, at: datetime, actor: str, reason: str) -> None:
+        self._check("revoke-entrustment", at)
+        current = self.entrustment
+        if current is None or not current.in_force(at):
+            self._refuse("revoke-entrustment", "no entrustment is in force")
+        assert current is not None
+        self._emit(ev.EntrustmentRevoked, at, actor, agent=current.agent,
+                   reason=_text("reason", reason))
+
     def assign_proxy(self, *, at: datetime, actor: str, agent: str) -> None:
+        """启动代办: only the agent the entrustment in force names, for following the case."""
         self._check("assign-proxy", at)
         if agent == self.proxy_agent:
             self._refuse("assign-proxy", f"'{agent}' already follows this case")
+        self._check_entrusted(agent, at)
         self._emit(ev.ProxyAssigned, at, actor, agent=_text("agent", agent))
 
     def log_proxy_contact(
@@ -275,6 +329,7 @@ class Petition(PetitionState, Aggregate):
             self._refuse("log-proxy-contact", "no proxy agent follows this case")
         if agent != self.proxy_agent:
             raise InvalidCommand(f"'{agent}' is not the proxy agent of this case")
+        self._check_entrusted(agent, at)
         self._emit(ev.ProxyContactLogged, at, actor, agent=agent, mode=ContactMode(mode).value,
                    note=note)
 
@@ -287,6 +342,46 @@ class Petition(PetitionState, Aggregate):
         check_new_member(self.petitioner, self.group_members, person, representative)
         self._emit(ev.CoPetitionerAdded, at, actor, co_petitioner=person,
                    representative=bool(representative))
+    def chase_proxy_contact(
+        self, *, at: datetime, actor: str, rung: str, policy: DeadlinePolicy, org: OrgChart,
+        rule: str | None = None, due_at: datetime | None = None,
+    ) -> None:
+        """A missed weekly meeting, chased one rung at a time: the agent, then the community
+        above the petitioner's grid (``proxy_contact.due_chases`` says when)."""
+        self._check("chase-proxy-contact", at)
+        _check_due(due_at, at)
+        week = policy.proxy_contact(self)
+        if week is None or not week.is_overdue(at):
+            self._refuse("chase-proxy-contact", "no weekly meeting of the proxy is missed")
+        assert week is not None
+        if rung not in PROXY_RUNGS:
+            raise InvalidCommand(f"rung must be one of {', '.join(PROXY_RUNGS)}")
+        if PROXY_RUNGS.index(rung) <= self.proxy_ladder.get(week.starts_at.isoformat(), -1):
+            self._refuse("chase-proxy-contact", f"'{rung}' was already issued for this week")
+        self._emit(ev.ProxyContactChased, at, actor, rung=rung,
+                   addressee=self.proxy_addressee(rung, org), since=week.starts_at,
+                   rule=rule, due_at=due_at)
+
+    def suggest(self, *, at: datetime, actor: str, kind: SuggestionKind, unit: str, text: str,
+                org: OrgChart) -> None:
+        """三项建议权: a suggestion to ``unit``, numbered within the case."""
+        self._check("suggest", at)
+        org.get(unit)
+        self._emit(ev.SuggestionMade, at, actor, number=self.suggestion_count + 1,
+                   kind=SuggestionKind(kind).value, unit=unit, text=_text("text", text))
+
+    def respond_suggestion(self, *, at: datetime, actor: str, number: int, unit: str,
+                           response: str) -> None:
+        self._check("respond-suggestion", at)
+        addressed = self.open_suggestions.get(number)
+        if addressed is None:
+            self._refuse("respond-suggestion", f"no open suggestion number {number}")
+        assert addressed is not None
+        if unit != addressed[0]:
+            raise InvalidCommand(f"suggestion {number} is addressed to '{addressed[0]}', "
+                                 f"not to '{unit}'")
+        self._emit(ev.SuggestionResponded, at, actor, number=number, unit=unit,
+                   response=_text("response", response))
 
     def answer_petition(self, *, at: datetime, actor: str, unit: str, answer: str,
                         policy: DeadlinePolicy = _DEFAULT_POLICY) -> None:
@@ -461,7 +556,29 @@ class Petition(PetitionState, Aggregate):
     def allowed_commands(self) -> tuple[str, ...]:
         return allowed_commands(self.status)
 
+    def proxy_addressee(self, rung: str, org: OrgChart) -> str:
+        """The agent for its reminder; for the notice, the community above the entrustment's
+        grid (the unit that received the case when no grid is recorded)."""
+        if rung != COMMUNITY_NOTICE:
+            return self.proxy_agent or ""
+        grid = self.entrustment.grid if self.entrustment is not None else None
+        parent = org.get(grid).parent if grid is not None and grid in org else None
+        return parent or self.received_by
+
     # ------------------------------------------------------------------ guards
+    def _check_entrusted(self, agent: str, at: datetime) -> None:
+        """422 unless an entrustment to ``agent`` that lets it follow the case is in force."""
+        current = self.entrustment
+        if current is None or current.agent != agent:
+            raise InvalidCommand(f"'{agent}' holds no entrustment (委托书) on this case")
+        if current.revoked_at is not None:
+            raise InvalidCommand(f"the entrustment to '{agent}' was revoked")
+        if not current.in_force(at):
+            raise InvalidCommand(f"the entrustment to '{agent}' is not in force at "
+                                 f"{at.isoformat()} (until {current.valid_until.isoformat()})")
+        if ProxyScope.FOLLOW.value not in current.scope:
+            raise InvalidCommand(f"the entrustment does not let '{agent}' follow the case")
+
     def _check(self, command: str, at: datetime) -> None:
         if self.status not in ALLOWED[command]:
             raise IllegalTransition(command, self.status.value, self.allowed_commands)

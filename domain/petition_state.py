@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from copy import deepcopy
+from dataclasses import replace
 from datetime import date, datetime
 from enum import Enum
 from functools import singledispatchmethod
@@ -18,12 +19,14 @@ from uuid import UUID
 
 from domain import events as ev
 from domain.deadlines import DERIVED, Deadline, DeadlineKind
+from domain.proxy_chase_rules import PROXY_RUNGS
 from domain.supervision_ladder import ESCALATION, rank
 from domain.values import (
     Attachment,
     Channel,
     DelegationMode,
     GroupMember,
+    Entrustment,
     HandlingTrack,
     Location,
     Petitioner,
@@ -38,7 +41,7 @@ from domain.values import (
 
 # Values a Petition holds that never change in place (frozen dataclasses hold only such values).
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Location,
-                        Petitioner, Ratings, Attachment})
+                        Petitioner, Ratings, Attachment, Entrustment})
 
 
 class PetitionState:
@@ -60,6 +63,11 @@ class PetitionState:
     recorded_deadlines: Mapping[str, Deadline | None] = MappingProxyType({})
     attachments: tuple[Attachment, ...] = ()  # files handed in (附件), in the order added
     group_members: tuple[GroupMember, ...] = ()  # 集体访 / 联名: co-petitioners recorded
+    entrustment: Entrustment | None = None  # the latest 委托书, in force or not
+    proxy_contacts: dict[str, datetime] = {}  # replaced, never changed in place
+    proxy_ladder: dict[str, int] = {}  # missed week's start → highest rung
+    suggestion_count = 0
+    open_suggestions: dict[int, tuple[str, datetime]] = {}  # number → unit, made
 
     @property
     def current_obligation(self) -> str | None:
@@ -198,15 +206,48 @@ class PetitionState:
         self.supervision_count += 1
         self._moved(e)
 
+    @when.register(ev.EntrustmentSigned)
+    def _(self, e: ev.EntrustmentSigned) -> None:
+        self.entrustment = Entrustment(e.agent, e.form, e.grid, tuple(e.scope), e.at,
+                                       e.valid_until)
+        self._moved(e)
+
+    @when.register(ev.EntrustmentRevoked)
+    def _(self, e: ev.EntrustmentRevoked) -> None:
+        if self.entrustment is not None:
+            self.entrustment = replace(self.entrustment, revoked_at=e.at)
+        if self.proxy_agent == e.agent:  # the proxy ends with its entrustment
+            self.proxy_agent = self.proxy_contact_due_from = None
+        self._moved(e)
+
     @when.register(ev.ProxyAssigned)
     def _(self, e: ev.ProxyAssigned) -> None:
         self.proxy_agent = e.agent
         self.proxy_contact_due_from = e.at
+        self.proxy_contacts = {}
         self._moved(e)
 
     @when.register(ev.ProxyContactLogged)
     def _(self, e: ev.ProxyContactLogged) -> None:
-        self.proxy_contact_due_from = e.at
+        self.proxy_contacts = {**self.proxy_contacts, e.mode: e.at}
+        self._moved(e)
+
+    @when.register(ev.ProxyContactChased)
+    def _(self, e: ev.ProxyContactChased) -> None:
+        key = e.since.isoformat()
+        self.proxy_ladder = {**self.proxy_ladder, key: max(self.proxy_ladder.get(key, -1),
+                                                           PROXY_RUNGS.index(e.rung))}
+        self._moved(e)
+
+    @when.register(ev.SuggestionMade)
+    def _(self, e: ev.SuggestionMade) -> None:
+        self.suggestion_count = e.number
+        self.open_suggestions = {**self.open_suggestions, e.number: (e.unit, e.at)}
+        self._moved(e)
+
+    @when.register(ev.SuggestionResponded)
+    def _(self, e: ev.SuggestionResponded) -> None:
+        self.open_suggestions = {n: s for n, s in self.open_suggestions.items() if n != e.number}
         self._moved(e)
 
     @when.register(ev.CoPetitionerAdded)

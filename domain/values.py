@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -76,9 +77,65 @@ class RedirectChannel(StrEnum):
 
 
 class ContactMode(StrEnum):
-    VISIT = "visit"  # 上门走访
+    VISIT = "visit"  # 上门走访 / 见面: in person
     PHONE = "phone"  # 电话联系
     MESSAGE = "message"  # 微信/短信
+    VIDEO = "video"  # 视频通话
+
+
+class ProxyForm(StrEnum):
+    """The three forms of proxy service (代办形式) of Baotou's red proxies."""
+
+    DESIGNATED = "designated"  # 指定代办: the 信访 department designates the agent
+    ACTIVE = "active"  # 主动代办: the agent found the matter in the grid and offered
+    ENTRUSTED = "entrusted"  # 委托代办: the petitioner chose the agent
+
+
+class ProxyScope(StrEnum):
+    """What an entrustment (委托书) lets the agent do for the petitioner."""
+
+    FILE = "file"  # 代为登记: file the petition
+    FOLLOW = "follow"  # 跟踪反馈: start the service, follow the case, report back
+    REVIEW = "review"  # 代为申请复查/复核
+    WITHDRAW = "withdraw"  # 代为撤回
+
+
+class SuggestionKind(StrEnum):
+    """三项建议权: the 信访 department's three suggestion rights towards a unit."""
+
+    IMPROVE_WORK = "improve_work"  # 改进工作建议
+    IMPROVE_POLICY = "improve_policy"  # 完善政策建议
+    ACCOUNTABILITY = "accountability"  # 追究责任建议
+
+
+@dataclass(frozen=True)
+class EntrustmentTerms:
+    """What a 委托书 says, as a command gives it; the agent and start come from the command."""
+
+    form: str
+    grid: str
+    scope: tuple[str, ...]
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class Entrustment:
+    """A signed entrustment (委托书): who may act for the petitioner, how, in which grid, for
+    what and until when; revocable by the petitioner at any time."""
+
+    agent: str
+    form: str
+    grid: str
+    scope: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime
+    revoked_at: datetime | None = None
+
+    def in_force(self, at: datetime) -> bool:
+        return self.revoked_at is None and self.valid_from <= at < self.valid_until
+
+    def covers(self, agent: str, scope: str, at: datetime) -> bool:
+        return self.agent == agent and scope in self.scope and self.in_force(at)
 
 
 class DeliveryChannel(StrEnum):

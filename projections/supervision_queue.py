@@ -2,8 +2,9 @@
 
 Obligations are the DeadlinePolicy's open deadlines of a case (acceptance decision, answer,
 review and re-review decisions, the petitioner's request windows, the proxy's weekly
-contact); a case's rows are replaced on each of its events. ``unit`` is the unit that owes
-the step (the proxy agent for proxy contact); ``unit_path`` is the materialised org path of
+contact, the response to the earliest open suggestion 三项建议权); a case's rows are replaced
+on each of its events. ``unit`` is the unit that owes the step (the proxy agent for proxy
+contact, the addressed unit for a suggestion); ``unit_path`` is the materialised org path of
 the obligated unit ("/QH/QH-D01/QH-D01-S01/"), so a whole jurisdiction is one index range.
 Queries are keyset-paginated on (expires_at, case_id, kind): the most overdue first.
 """
@@ -169,10 +170,15 @@ class SupervisionQueueProjection(BatchProjection):
     def obligations(self, s: Petition, position: int) -> list[Row]:
         obligated = s.obligated_unit
         path = unit_path(self.org, obligated)
+        owed_by = {DeadlineKind.PROXY_CONTACT: (s.proxy_agent, path)}
+        if s.open_suggestions:  # the earliest open suggestion's addressee responds
+            _, (unit, _) = min(s.open_suggestions.items(), key=lambda item: item[1][1])
+            owed_by[DeadlineKind.SUGGESTION_RESPONSE] = (unit, unit_path(self.org, unit))
         return [
             {"case_id": case_key(s.id), "kind": d.kind.value,
-             "unit": s.proxy_agent if d.kind is DeadlineKind.PROXY_CONTACT else obligated,
-             "unit_path": path, "starts_at": d.starts_at, "due_on": encode_date(d.due_on),
+             "unit": owed_by.get(d.kind, (obligated, path))[0],
+             "unit_path": owed_by.get(d.kind, (obligated, path))[1],
+             "starts_at": d.starts_at, "due_on": encode_date(d.due_on),
              "expires_at": d.expires_at, "status": s.status.value, "position": position,
              "provisional": int(d.provisional),
              "received_by": s.received_by, "holder": s.holder,

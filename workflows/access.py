@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.petition import Petition
 from domain.units import OrgChart
+from domain.values import ProxyScope
 from workflows.command_table import COMMANDS, Derived
 from workflows.commands import REGISTER_ROLES
 from workflows.errors import AccessDenied, CaseNotFound
@@ -91,11 +93,21 @@ def in_scope(principal: Principal, petition: Petition, org: OrgChart) -> bool:
     return scope is None or scope.covers(petition)
 
 
+AGENT_ACTIONS: dict[str, ProxyScope] = {
+    "register": ProxyScope.FILE, "assign-proxy": ProxyScope.FOLLOW,
+    "log-proxy-contact": ProxyScope.FOLLOW, "review": ProxyScope.REVIEW,
+    "re-review": ProxyScope.REVIEW, "withdraw": ProxyScope.WITHDRAW,
+}
+"""What a registered proxy agent (a principal with ``agent``) may do, and the entrustment scope
+each needs; an agent acts for petitioners, not as intake staff."""
+
+
 def authorize(principal: Principal, action: str, petition: Petition, org: OrgChart,
-              command: object | None = None) -> None:
+              command: object | None = None, now: datetime | None = None) -> None:
     """CaseNotFound for a case out of reach (as for an unknown one: no hint that it exists);
-    AccessDenied when the role may not act, or when an intake caller sends a command that names
-    a proxy agent (the declaration's ``acting_agent``) and is not that agent."""
+    AccessDenied when the role may not act, when an intake caller sends a command that names
+    a proxy agent (the declaration's ``acting_agent``) and is not that agent, or when a
+    registered agent acts outside its entrustment on this case."""
     authorize_read(principal, petition, org)
     if principal.role not in ACTION_ROLES.get(action, frozenset()):
         raise AccessDenied(f"role '{principal.role}' may not {action}")
@@ -104,6 +116,28 @@ def authorize(principal: Principal, action: str, petition: Petition, org: OrgCha
         named = getattr(command, field, None)
         if principal.agent is None or principal.agent != named:
             raise AccessDenied(f"only the proxy agent '{named}' may {action} as that agent")
+    if principal.agent is not None:
+        _authorize_agent(principal.agent, action, petition, command, now)
+
+
+def _authorize_agent(agent: str, action: str, petition: Petition, command: object | None,
+                     now: datetime | None) -> None:
+    """An agent names only itself; starting and following are checked by the case (422 for an
+    expired or revoked entrustment), the rest needs an entrustment in force now with its scope."""
+    scope = AGENT_ACTIONS.get(action)
+    if scope is None:
+        raise AccessDenied(f"a proxy agent may not {action}: it acts for petitioners who "
+                           "entrusted it")
+    named = getattr(command, "agent", agent)
+    if named != agent:
+        raise AccessDenied(f"proxy agent '{agent}' may not act as '{named}'")
+    if scope is ProxyScope.FOLLOW:
+        return
+    entrustment = petition.entrustment
+    if entrustment is None or entrustment.agent != agent or scope.value not in entrustment.scope \
+            or (now is not None and not entrustment.in_force(now)):
+        raise AccessDenied(f"no entrustment in force lets '{agent}' {action} on this case "
+                           f"(scope '{scope.value}')")
 
 
 def authorize_read(principal: Principal, petition: Petition, org: OrgChart) -> None:
@@ -112,9 +146,15 @@ def authorize_read(principal: Principal, petition: Petition, org: OrgChart) -> N
         raise CaseNotFound(petition.id)
 
 
-def authorize_register(principal: Principal, received_by: str, org: OrgChart) -> None:
+def authorize_register(principal: Principal, received_by: str, org: OrgChart,
+                       proxy_agent: str | None = None) -> None:
+    """A registered agent files only as itself (the entrustment it files under is the case's
+    rule: scope ``file``)."""
     if principal.role not in ACTION_ROLES["register"]:
         raise AccessDenied(f"role '{principal.role}' may not register petitions")
+    if principal.agent is not None and proxy_agent != principal.agent:
+        raise AccessDenied(f"proxy agent '{principal.agent}' files only as itself "
+                           "(proxy_agent, with the entrustment)")
     if principal.role is not Role.ADMIN and not (
         principal.unit in org and received_by in org and org.is_within(received_by, principal.unit)
     ):

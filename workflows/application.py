@@ -48,7 +48,7 @@ from workflows.errors import (
 )
 from workflows.idempotency import IdempotentResponse, fingerprint, record_id
 from workflows.inbound.origin import ExternalRef, InboundOrigin
-from workflows.proxy_agents import check_proxy_agent
+from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
 from workflows.query_codes import QueryCodes
 from workflows.transcodings import TRANSCODINGS
 
@@ -214,6 +214,8 @@ class PetitionApplication(Application[UUID]):
         code_hash = codes.hash(query_code)
         if cmd.proxy_agent is not None:
             check_proxy_agent(self, cmd.proxy_agent)
+            if cmd.entrustment is not None:
+                check_entrusted_agent(self, cmd.proxy_agent, cmd.entrustment.grid)
         petition = Petition.register(
             case_id=uuid4(),
             at=self._business_time(cmd, self.clock.now()),
@@ -231,6 +233,7 @@ class PetitionApplication(Application[UUID]):
             org=self.org,
             policy=self.policy,
             attachments=attachments,
+            entrustment=cmd.entrustment.terms() if cmd.entrustment is not None else None,
         )
         for member in cmd.group:  # 集体访 / 联名: each co-petitioner, in the same write
             petition.add_co_petitioner(at=petition.received_at, actor=cmd.actor,

@@ -9,26 +9,31 @@ aggregate's (409/422 from domain errors). Each case command is declared where it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from domain.petition import Petition
+from domain.proxy_chase_rules import PROXY_RUNGS
 from domain.values import (
     Channel,
     ContactMode,
     DelegationMode,
     DeliveryChannel,
+    EntrustmentTerms,
     HandlingTrack,
+    ProxyForm,
+    ProxyScope,
     RedirectChannel,
     ReviewOutcome,
     Satisfaction,
     SpeedTrack,
+    SuggestionKind,
     SupervisionLevel,
 )
 from workflows.command_table import COMMANDS, Derived, declare
-from workflows.proxy_agents import check_proxy_agent
+from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
 from workflows.roles import Role as R
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -100,6 +105,17 @@ class CoPetitionerIn(PetitionerIn):
 
 MAX_GROUP_MEMBERS = 500
 """Co-petitioners named in one registration (a 联名 letter's signatures); more join later."""
+class EntrustmentIn(Plain):
+    """委托书: the form of service, the petitioner's grid, what the agent may do, and until when."""
+
+    form: ProxyForm
+    grid: UnitId
+    scope: list[ProxyScope] = Field(min_length=1, max_length=len(ProxyScope))
+    valid_until: AwareDatetime
+
+    def terms(self) -> EntrustmentTerms:
+        return EntrustmentTerms(self.form.value, self.grid, tuple(s.value for s in self.scope),
+                                self.valid_until)
 
 
 REGISTER_ROLES = frozenset({R.INTAKE, R.ADMIN})
@@ -122,6 +138,9 @@ class RegisterPetition(Command):
                                         "petitioner (Art. 20).")
     received_by: UnitId
     proxy_agent: UnitId | None = None
+    entrustment: EntrustmentIn | None = Field(
+        default=None, description="The signed entrustment (委托书) under which `proxy_agent` "
+                                  "files; required with it, and its scope must include `file`.")
 
 
 @declare("accept", Petition.accept, roles={R.INTAKE, R.ADMIN})
@@ -177,6 +196,26 @@ class IssueSupervision(CaseCommand):
         default=None, description="When the supervision rung was due (set by the ladder).")
 
 
+@declare("entrust", Petition.entrust, roles={R.INTAKE, R.SUPERVISOR, R.ADMIN},
+         after=lambda app, cmd: check_entrusted_agent(app, cmd.agent, cmd.grid))
+class Entrust(CaseCommand):
+    """签订委托书: the petitioner entrusts a registered agent serving the petitioner's grid."""
+
+    agent: UnitId
+    form: ProxyForm
+    grid: UnitId
+    scope: list[ProxyScope] = Field(min_length=1, max_length=len(ProxyScope))
+    valid_until: AwareDatetime
+
+
+@declare("revoke-entrustment", Petition.revoke_entrustment,
+         roles={R.INTAKE, R.SUPERVISOR, R.ADMIN})
+class RevokeEntrustment(CaseCommand):
+    """The petitioner revokes the entrustment in force; the proxy ends."""
+
+    reason: Text
+
+
 @declare("assign-proxy", Petition.assign_proxy, roles={R.INTAKE, R.SUPERVISOR, R.ADMIN},
          after=lambda app, cmd: check_proxy_agent(app, cmd.agent))  # after its 409s: then 422
 class AssignProxy(CaseCommand):
@@ -197,6 +236,33 @@ class AddCoPetitioner(CaseCommand, PetitionerIn):
     petitioner's); ``representative``: one of the group's at most five representatives."""
 
     representative: bool = False
+@declare("chase-proxy-contact", Petition.chase_proxy_contact, roles={R.SUPERVISOR, R.ADMIN})
+class ChaseProxyContact(CaseCommand):
+    """A missed weekly meeting of the proxy, chased (issued by the supervision process)."""
+
+    rung: Literal[PROXY_RUNGS]  # type: ignore[valid-type]
+    rule: str | None = None
+    due_at: AwareDatetime | None = Field(
+        default=None, description="When the rung was due (set by the process).")
+
+
+@declare("suggest", Petition.suggest, roles={R.SUPERVISOR, R.ADMIN})
+class MakeSuggestion(CaseCommand):
+    """三项建议权: the 信访 department's suggestion to a unit, tracked until it responds."""
+
+    kind: SuggestionKind
+    unit: UnitId
+    text: LongText
+
+
+@declare("respond-suggestion", Petition.respond_suggestion,
+         roles={R.HANDLER, R.SUPERVISOR, R.ADMIN}, unit_from_caller={"unit"})
+class RespondToSuggestion(CaseCommand):
+    """The addressed unit's response to a suggestion (by its number within the case)."""
+
+    number: int = Field(ge=1, le=10000)
+    unit: UnitId
+    response: LongText
 
 
 @declare("answer", Petition.answer_petition, roles={R.HANDLER, R.ADMIN}, unit_from_caller={"unit"})

@@ -47,6 +47,14 @@ def check_proxy_agent(app: Application[UUID], agent: str) -> None:
     registered_agent(app, agent)
 
 
+def check_entrusted_agent(app: Application[UUID], agent: str, grid: str) -> None:
+    """An entrustment names an active agent who serves the petitioner's grid."""
+    found = registered_agent(app, agent)
+    if grid not in found.grids:
+        raise InvalidCommand(f"proxy agent '{agent}' does not serve grid '{grid}' "
+                             f"(serves {', '.join(found.grids)})")
+
+
 def agent_with_token(app: Application[UUID], token_id: str) -> str | None:
     """The code of the active agent who signs in with this token, if any."""
     record = roster(app)

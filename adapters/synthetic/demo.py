@@ -18,6 +18,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from adapters.synthetic import citizens
+from adapters.synthetic.proxies import entrustment
 from domain.errors import DomainError
 from domain.petition import Petition
 from domain.units import UnitLevel
@@ -139,8 +140,10 @@ class DemoDistrict:
             group=citizens.group(random.Random(f"group-{received.isoformat()}-{subject}"),
                                  headcount) if headcount else [],
             received_by=received_by,
-            proxy_agent=enrol_generated_agent(self.app, f"proxy-{street.id}", street.id, self.now)
-            if rng.random() < 0.1 else None,
+            proxy_agent=(agent := enrol_generated_agent(
+                self.app, f"proxy-{street.id}", street.id, self.now) if rng.random() < 0.1
+                else None),
+            entrustment=entrustment(self.org, street.id, received) if agent else None,
         )
 
     def _maybe_again(self, command: RegisterPetition) -> RegisterPetition:

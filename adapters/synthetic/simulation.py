@@ -25,6 +25,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from adapters.synthetic import citizens
+from adapters.synthetic.proxies import entrustment
 from adapters.synthetic.stories import Handling, Profile, Step
 from domain import events as ev
 from domain.deadlines import DeadlineKind
@@ -247,4 +248,5 @@ class Simulation:
             location=c.LocationIn(district=district, street=street),
             petitioner=c.PetitionerIn(name="王" + rng.choice(citizens.GIVEN_SHORT),
                                       id_number=id_number, phone=citizens.mobile(rng)),
-            received_by=district, proxy_agent=proxy)
+            received_by=district, proxy_agent=proxy,
+            entrustment=entrustment(self.app.org, street, at) if proxy else None)

@@ -122,8 +122,8 @@ class Handling:
             if at >= closing[-1].at:
                 break
             yield Step(at, self.name, lambda cid, at=at: c.LogProxyContact(
-                case_id=cid, actor=agent, at=at, agent=agent, mode=ContactMode.PHONE,
-                note="电话回访 phoned the petitioner"))
+                case_id=cid, actor=agent, at=at, agent=agent, mode=ContactMode.VISIT,
+                note="上门见面 met the petitioner at home"))
         yield from closing
 
     # ------------------------------------------------------------------ pieces

@@ -90,12 +90,22 @@ def test_assign_proxy_takes_only_an_active_registered_agent(api: FastAPI, client
     retired = enrol_generated_agent(app, "retired", STREET, app.clock.now())
     load_roster(app, [ProxyAgent("JY-001", "李红", (GRID,))], app.org, source="roster.csv")
     path = f"/petitions/{case_id}/assign-proxy"
+    terms = {"form": "entrusted", "grid": GRID, "scope": ["follow"],
+             "valid_until": "2099-01-01T00:00:00+08:00"}
 
     for agent in ("市长 the mayor", retired, "jy-001"):
-        out = refused(api, client, path, {"agent": agent}, intake)
+        out = refused(api, client, f"/petitions/{case_id}/entrust", {"agent": agent, **terms},
+                      intake)
         assert out["error"] == "rule_violated" and "proxy agent" in out["message"]
+        out = refused(api, client, path, {"agent": agent}, intake)
+        assert out["error"] == "rule_violated" and "entrustment" in out["message"]
     refused(api, client, "/petitions", register_body(proxy_agent="agent-1"), intake)
+    out = refused(api, client, f"/petitions/{case_id}/entrust",
+                  {"agent": "JY-001", **terms, "grid": STREET + "-C02-G01"}, intake)
+    assert "does not serve grid" in out["message"]
 
+    assert client.post(f"/petitions/{case_id}/entrust", json={"agent": "JY-001", **terms},
+                       headers=intake).status_code == 200
     assert client.post(path, json={"agent": "JY-001"}, headers=intake).status_code == 200
     shown = client.get(f"/petitions/{case_id}", headers=intake).json()
     assert shown["proxy_agent"] == "JY-001"

@@ -50,9 +50,14 @@ WRITES: dict[str, frozenset[str]] = {
     "withdraw": frozenset({I, AD}),  # recorded by intake when the petitioner withdraws
     "review": frozenset({I, AD}),  # a review asked for in person or by letter
     "re-review": frozenset({I, AD}),
-    "assign-proxy": frozenset({I, S, AD}),
+    "entrust": frozenset({I, S, AD}),  # staff record the signed 委托书
+    "revoke-entrustment": frozenset({I, S, AD}),
+    "assign-proxy": frozenset({I, S, AD, "proxy"}),  # the agent starts its own service
     "log-proxy-contact": frozenset({"proxy", AD}),  # the named agent itself (an intake user)
     "add-co-petitioner": frozenset({I, AD}),  # 集体访 / 联名: recorded at intake
+    "chase-proxy-contact": frozenset({S, AD}),  # the supervision process's own command
+    "suggest": frozenset({S, AD}),  # 三项建议权: the 信访 department
+    "respond-suggestion": frozenset({H, S, AD}),
     "answer": frozenset({H, AD}),
     "deliver": frozenset({H, S, AD}),  # 送达 by the answering unit or the reviewer
     "extend-request": frozenset({H, AD}),
@@ -111,8 +116,7 @@ def expected(allowed: frozenset[str], caller: Caller) -> int | str:
     """A list or feed: the role, then the requested jurisdiction (a unit, not a case)."""
     if caller.role is None or caller.revoked:
         return 401
-    roles = allowed | ({"proxy"} if I in allowed and "proxy" not in allowed else set())
-    if caller.kind not in roles and not (caller.kind == "proxy" and I in allowed):
+    if caller.kind not in allowed:  # a registered agent acts only as an agent (its own list)
         return 403
     if not caller.inside and caller.role not in EVERYWHERE:
         return 403
@@ -136,7 +140,7 @@ def expected_on_case(allowed: frozenset[str], caller: Caller, *, delegated: bool
 
 
 # How to bring a fresh case to a state where each action is legal (the server's own commands).
-Prep = list[Callable[[UUID], c.Command]]
+Prep = list[Callable[[UUID], Any]]  # a command, or a timedelta the clock moves on by
 ACCEPT: Prep = [lambda i: c.AcceptPetition(case_id=i, actor="prep", handling_track="claim",
                                            speed_track="general")]
 DELEGATE: Prep = [*ACCEPT, lambda i: c.DelegatePetition(case_id=i, actor="prep", unit=STREET)]
@@ -145,13 +149,19 @@ ANSWER: Prep = [*DELEGATE, lambda i: c.AnswerPetition(case_id=i, actor="prep", u
 REVIEW: Prep = [*ANSWER, lambda i: c.RequestReview(case_id=i, actor="prep", reason="不服")]
 REVIEWED: Prep = [*REVIEW, lambda i: c.DecideReview(case_id=i, actor="prep", unit=DISTRICT,
                                                     outcome="upheld", opinion="维持")]
+ENTRUSTED: Prep = [*DELEGATE, lambda i: c.Entrust(
+    case_id=i, actor="prep", agent=PROXY_AGENT, form="entrusted", grid=STREET + "-C01-G01",
+    scope=["follow"], valid_until="2099-01-01T00:00:00+08:00")]
+STARTED: Prep = [*ENTRUSTED, lambda i: c.AssignProxy(case_id=i, actor="prep", agent=PROXY_AGENT)]
 PREP: dict[str, Prep] = {
     "accept": [], "decline": [], "withdraw": [], "add-co-petitioner": [],
     "delegate": ACCEPT, "escalate": ACCEPT,
     "extend-request": DELEGATE, "extend": DELEGATE, "supervise": DELEGATE, "answer": DELEGATE,
-    "assign-proxy": DELEGATE,
-    "log-proxy-contact": [*DELEGATE, lambda i: c.AssignProxy(case_id=i, actor="prep",
-                                                             agent=PROXY_AGENT)],
+    "entrust": DELEGATE, "suggest": [], "revoke-entrustment": ENTRUSTED,
+    "assign-proxy": ENTRUSTED, "log-proxy-contact": STARTED,
+    "chase-proxy-contact": [*STARTED, lambda i: timedelta(days=8)],  # a week without meeting
+    "respond-suggestion": [*DELEGATE, lambda i: c.MakeSuggestion(
+        case_id=i, actor="prep", kind="improve_work", unit=STREET, text="建议")],
     "rate": ANSWER, "review": ANSWER, "close": ANSWER, "deliver": ANSWER,
     "confirm-answer": [*ANSWER, lambda i: c.RatePetition(
         case_id=i, actor="prep", attitude="unsatisfied", efficiency="unsatisfied",
@@ -184,7 +194,11 @@ class Matrix:
         case_id = self.app.register(c.RegisterPetition(actor="prep", **register_body())).case_id
         for step in prep:
             self.clock.advance(timedelta(minutes=5))
-            self.app.execute(step(case_id))
+            command = step(case_id)
+            if isinstance(command, timedelta):
+                self.clock.advance(command)
+            else:
+                self.app.execute(command)
         self.clock.advance(timedelta(minutes=5))
         return case_id
 

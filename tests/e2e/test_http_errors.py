@@ -38,6 +38,12 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "extend-request": {"days": 10, "reason": "需要勘查"},
     "extend": {"days": 10, "reason": "同意"},
     "supervise": {"level": "reminder", "reason": "进度缓慢"},
+    "entrust": {"agent": PROXY_AGENT, "form": "entrusted", "grid": STREET + "-C01-G01",
+                "scope": ["follow"], "valid_until": "2099-01-01T00:00:00+08:00"},
+    "revoke-entrustment": {"reason": "信访人撤销委托"},
+    "chase-proxy-contact": {"rung": "agent_reminder"},
+    "suggest": {"kind": "improve_work", "unit": STREET, "text": "建议改进工作方法"},
+    "respond-suggestion": {"number": 1, "unit": STREET, "response": "已改进"},
     "assign-proxy": {"agent": PROXY_AGENT},
     "log-proxy-contact": {"agent": PROXY_AGENT, "mode": "phone"},
     "add-co-petitioner": {"name": "李四", "id_number": "440305198706230016",
@@ -60,6 +66,9 @@ BAD_FIELD: dict[str, tuple[str, Any]] = {
     "accept": ("speed_track", "gossip"), "decline": ("redirect_to", "nowhere"),
     "delegate": ("unit", ""), "escalate": ("reason", ""), "extend-request": ("days", 0),
     "extend": ("days", 1000), "supervise": ("level", "shout"), "assign-proxy": ("agent", ""),
+    "entrust": ("form", "whim"), "revoke-entrustment": ("reason", ""),
+    "chase-proxy-contact": ("rung", "shout"), "suggest": ("kind", "praise"),
+    "respond-suggestion": ("number", 0),
     "log-proxy-contact": ("mode", "pigeon"), "answer": ("answer", ""),
     "add-co-petitioner": ("id_number", "123"),
     "rate": ("quality", "meh"), "confirm-answer": ("reason", "  "), "deliver": ("channel", "owl"),
@@ -148,7 +157,9 @@ def test_illegal_transitions_are_409_naming_state_and_allowed_actions(
         assert out["state"] == "withdrawn" and out["allowed_actions"] == []
         assert "withdrawn" in out["message"]
     for action in sorted(set(ACTIONS) - {"accept", "decline", "supervise", "assign-proxy",
-                                         "log-proxy-contact", "add-co-petitioner", "withdraw"}):
+                                         "log-proxy-contact", "add-co-petitioner", "withdraw",
+                                         "entrust", "revoke-entrustment", "chase-proxy-contact",
+                                         "suggest", "respond-suggestion"}):
         out = refused(api, client, f"/petitions/{fresh}/{action}", VALID_BODIES[action],
                       admin, 409)
         assert out["state"] == "registered"

@@ -67,6 +67,8 @@ def test_only_the_named_agent_logs_its_contacts(api: FastAPI, client: TestClient
                       ProxyAgent("JY-002", "张军", (GRID,), str(other.token_id))],
                 app.org, "roster.csv")
     case_id = app.register(c.RegisterPetition(actor="prep", **register_body())).case_id
+    app.execute(c.Entrust(case_id=case_id, actor="prep", agent="JY-001", form="designated",
+                          grid=GRID, scope=["follow"], valid_until="2099-01-01T00:00:00+08:00"))
     app.execute(c.AssignProxy(case_id=case_id, actor="prep", agent="JY-001"))
     path, body = f"/petitions/{case_id}/log-proxy-contact", {"agent": "JY-001", "mode": "visit"}
 

@@ -24,6 +24,10 @@ DISTRICT = "QH-D01"  # 青河区, a district of the demo chart
 STREET = "QH-D01-S01"  # 文昌街道, a street of that district
 COMMUNITY = "QH-D01-S01-C01"  # a community below that street
 CITY = "QH"
+GRID = "QH-D01-S01-C01-G01"  # a grid of that community
+ENTRUSTMENT = {"form": "entrusted", "grid": GRID, "scope": ["file", "follow", "review"],
+               "valid_until": "2099-01-01T00:00:00+08:00"}
+"""The entrustment a sample registration by a proxy agent files under."""
 
 
 def id_number(first17: str = "11010519900307123") -> str:
@@ -47,6 +51,8 @@ def register_command(**overrides: Any) -> c.RegisterPetition:
         "received_by": DISTRICT,
     }
     fields.update(overrides)
+    if fields.get("proxy_agent") and "entrustment" not in fields:  # the agent files: 委托书
+        fields["entrustment"] = ENTRUSTMENT
     return c.RegisterPetition(**fields)
 
 

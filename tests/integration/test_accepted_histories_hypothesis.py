@@ -30,6 +30,7 @@ from tests.integration.helpers import (
     CITY,
     COMMUNITY,
     DISTRICT,
+    GRID,
     STREET,
     register_command,
 )
@@ -62,6 +63,17 @@ ACTIONS: dict[str, Build] = {
     "supervise": lambda i, at, t, v, p, a: c.IssueSupervision(
         case_id=i, actor="supervisor", at=at,
         level=("reminder", "supervision_letter", "accountability", "interview")[v % 4], reason=t),
+    "entrust": lambda i, at, t, v, p, a: c.Entrust(
+        case_id=i, actor="intake", at=at, agent=a, form=("designated", "active", "entrusted")[v % 3],
+        grid=GRID, scope=["follow", "review"], valid_until=p.last_at + timedelta(days=7 + v)),
+    "revoke-entrustment": lambda i, at, t, v, p, a: c.RevokeEntrustment(
+        case_id=i, actor="intake", at=at, reason=t),
+    "suggest": lambda i, at, t, v, p, a: c.MakeSuggestion(
+        case_id=i, actor="bureau", at=at, kind=("improve_work", "accountability")[v % 2],
+        unit=(STREET, DISTRICT)[v % 2], text=t),
+    "respond-suggestion": lambda i, at, t, v, p, a: c.RespondToSuggestion(
+        case_id=i, actor="unit", at=at, number=1 + v % 2, unit=(STREET, DISTRICT)[v % 2],
+        response=t),
     "assign-proxy": lambda i, at, t, v, p, a: c.AssignProxy(
         case_id=i, actor="supervisor", at=at, agent=a),
     "log-proxy-contact": lambda i, at, t, v, p, a: c.LogProxyContact(

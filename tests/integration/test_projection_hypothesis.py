@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from domain.errors import DomainError
 from projections import runner as r
-from tests.integration.helpers import LIFECYCLE, proxy_agent, register_sample
+from tests.integration.helpers import GRID, LIFECYCLE, proxy_agent, register_sample
 from tests.views import views_of
 from workflows import commands as c
 from workflows.proxy_agents import generated_agent_id
@@ -19,8 +19,15 @@ from workflows.proxy_agents import generated_agent_id
 EXTRA = [
     ("withdraw", lambda cid: c.WithdrawPetition(case_id=cid, actor="p", reason="不需要了")),
     ("reopen", lambda cid: c.ReopenPetition(case_id=cid, actor="s", reason="重新办理")),
+    ("entrust", lambda cid: c.Entrust(case_id=cid, actor="s", agent=generated_agent_id("agent-9"),
+                                      form="active", grid=GRID, scope=["follow"],
+                                      valid_until="2099-01-01T00:00:00+08:00")),
     ("proxy", lambda cid: c.AssignProxy(case_id=cid, actor="s",
                                         agent=generated_agent_id("agent-9"))),
+    ("suggest", lambda cid: c.MakeSuggestion(case_id=cid, actor="s", kind="improve_policy",
+                                             unit="QH-D01", text="完善政策")),
+    ("respond", lambda cid: c.RespondToSuggestion(case_id=cid, actor="h", number=1,
+                                                  unit="QH-D01", response="已完善")),
     ("escalate", lambda cid: c.EscalatePetition(case_id=cid, actor="s", unit="QH", reason="r")),
     ("decline", lambda cid: c.DeclinePetition(case_id=cid, actor="s", reason="r",
                                               redirect_to="litigation")),

@@ -37,6 +37,7 @@ from domain.values import (
     ContactMode,
     DelegationMode,
     DeliveryChannel,
+    EntrustmentTerms,
     HandlingTrack,
     Location,
     Petitioner,
@@ -62,6 +63,10 @@ def _decider(below: str | None) -> str:
 UNIT_IDS = sorted(u.id for u in CHART)
 PLACES = sorted((u.parent, u.id) for u in CHART if u.level is UnitLevel.STREET)
 AGENTS = [generated_agent_id("agent-1"), generated_agent_id("agent-2")]  # enrolled below
+GRID_OF = {s: next(u.id for u in CHART if u.level is UnitLevel.GRID and u.parent
+                   and CHART.get(u.parent).parent == s) for _, s in PLACES}
+GRIDS = sorted(set(GRID_OF.values()))[:6]
+UNTIL = datetime(2027, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 MAX_CASES = 3
 OUTCOMES: Counter[str] = Counter()  # what the runs did, to check they reach deep states
 
@@ -84,6 +89,19 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
         policy=pol)),
     c.IssueSupervision: ("supervise", lambda p, m, at, org, pol: p.supervise(
         at=at, actor=m.actor, level=m.level, reason=m.reason, rule=m.rule)),
+    c.Entrust: ("entrust", lambda p, m, at, org, pol: p.entrust(
+        at=at, actor=m.actor, agent=m.agent, form=m.form, grid=m.grid, scope=m.scope,
+        valid_until=m.valid_until, org=org)),
+    c.RevokeEntrustment: ("revoke-entrustment", lambda p, m, at, org, pol: p.revoke_entrustment(
+        at=at, actor=m.actor, reason=m.reason)),
+    c.ChaseProxyContact: ("chase-proxy-contact", lambda p, m, at, org, pol:
+                          p.chase_proxy_contact(at=at, actor=m.actor, rung=m.rung, policy=pol,
+                                                org=org, rule=m.rule, due_at=m.due_at)),
+    c.MakeSuggestion: ("suggest", lambda p, m, at, org, pol: p.suggest(
+        at=at, actor=m.actor, kind=m.kind, unit=m.unit, text=m.text, org=org)),
+    c.RespondToSuggestion: ("respond-suggestion", lambda p, m, at, org, pol:
+                            p.respond_suggestion(at=at, actor=m.actor, number=m.number,
+                                                 unit=m.unit, response=m.response)),
     c.AssignProxy: ("assign-proxy", lambda p, m, at, org, pol: p.assign_proxy(
         at=at, actor=m.actor, agent=m.agent)),
     c.LogProxyContact: ("log-proxy-contact", lambda p, m, at, org, pol: p.log_proxy_contact(
@@ -214,6 +232,8 @@ class PetitionMachine(RuleBasedStateMachine):
             location={"district": district, "street": street},
             petitioner={"name": "Li Si", "id_number": "11010519491231002X", "phone": "13800000000"},
             received_by=received_by, proxy_agent=proxy,
+            entrustment={"form": "entrusted", "grid": GRID_OF[street],
+                         "scope": ["file", "follow"], "valid_until": UNTIL} if proxy else None,
         )
         before = self.position()
         if received_by not in CHART or (cmd.at is not None and cmd.at > self.clock.now()):
@@ -231,7 +251,9 @@ class PetitionMachine(RuleBasedStateMachine):
             petitioner=Petitioner("Li Si", "11010519491231002X", "13800000000"),
             co_petitioners=0, received_by=received_by, proxy_agent=proxy,
             query_code_hash=self.app.query_codes.hash(reg.query_code), org=CHART,
-            policy=self.app.policy)
+            policy=self.app.policy,
+            entrustment=EntrustmentTerms("entrusted", GRID_OF[street], ("file", "follow"),
+                                         UNTIL) if proxy else None)
         model.collect_events()
         return reg.case_id
 
@@ -356,6 +378,38 @@ class PetitionMachine(RuleBasedStateMachine):
         if self.known(case):
             self.run(case, c.IssueSupervision(case_id=case, actor="inspector",
                                               at=self.at_from(offset), level=level, reason="late"))
+
+    @rule(case=cases, offset=time_offsets, agent=st.sampled_from(AGENTS),
+          grid=st.sampled_from(GRIDS), days=st.sampled_from([1, 30]))
+    def entrust(self, case, offset, agent, grid, days):
+        if self.known(case):
+            model = self.models[case]
+            grid = GRID_OF.get(model.location.street or "", grid) if days > 1 else grid
+            self.run(case, c.Entrust(case_id=case, actor="clerk", at=self.at_from(offset),
+                                     agent=agent, form="designated", grid=grid,
+                                     scope=["follow", "review"],
+                                     valid_until=self.clock.now() + timedelta(days=days)))
+
+    @rule(case=cases, offset=time_offsets)
+    def revoke_entrustment(self, case, offset):
+        if self.known(case):
+            self.run(case, c.RevokeEntrustment(case_id=case, actor="clerk",
+                                               at=self.at_from(offset), reason="petitioner"))
+
+    @rule(case=cases, offset=time_offsets, unit=any_unit)
+    def suggest(self, case, offset, unit):
+        if self.known(case):
+            self.run(case, c.MakeSuggestion(case_id=case, actor="bureau", at=self.at_from(offset),
+                                            kind="improve_work", unit=unit, text="建议"))
+
+    @rule(case=cases, offset=time_offsets, number=st.integers(1, 3), unit=any_unit)
+    def respond_suggestion(self, case, offset, number, unit):
+        if self.known(case):
+            open_ = self.models[case].open_suggestions
+            unit = open_[number][0] if number in open_ and number != 3 else unit
+            self.run(case, c.RespondToSuggestion(case_id=case, actor="unit",
+                                                 at=self.at_from(offset), number=number,
+                                                 unit=unit, response="已整改"))
 
     @rule(case=cases, offset=time_offsets, agent=st.sampled_from(AGENTS))
     def assign_proxy(self, case, offset, agent):

@@ -26,7 +26,7 @@ from domain import events as ev
 from domain.supervision_ladder import rank
 from projections.runner import catch_up, supervision_queue
 from tests.conftest import CST
-from tests.integration.helpers import DISTRICT, STREET, register_command
+from tests.integration.helpers import COMMUNITY, DISTRICT, STREET, register_command
 from tests.views import views_of
 from workflows import commands as c
 from workflows.application import PetitionApplication
@@ -183,19 +183,40 @@ def test_unsatisfied_rating_waits_for_a_supervisor(app, days):
     assert measures(app, case) == []
 
 
-def test_a_silent_proxy_is_queued_for_the_agent_and_not_chased(app, days):
+def proxy_chases(app: PetitionApplication, case_id: UUID) -> list[tuple[str, str, str, str]]:
+    """(rule, issued "MM-DD", due "MM-DD", addressee) of every missed weekly meeting chased."""
+    return [(e.rule, f"{e.at:%m-%d}", f"{e.due_at.astimezone(CST):%m-%d}", e.addressee)
+            for e in app.events_of(case_id) if isinstance(e, ev.ProxyContactChased)]
+
+
+def test_a_silent_proxy_is_queued_for_the_agent_and_chased_to_the_grids_community(app, days):
+    """Registered 03-02 10:00 with the agent: a phone call on 03-03 keeps contact but does not
+    meet the weekly obligation (policy proxy_contact_kinds), so the week ends 03-09; the agent
+    is reminded at once (03-10), the community above the petitioner's grid three days later."""
     case = days.open(track="complex", proxy=AGENT)
     days.on("03-03", case, lambda cid: c.LogProxyContact(case_id=cid, actor=AGENT, agent=AGENT,
                                                           mode="phone"))
-    days.until("03-16")  # silent from 03-03 10:00 to now: two weeks
+    days.until("03-16")
     rows, _ = supervision_queue(views_of(app)).overdue(days.clock.now(), unit=AGENT)
     assert [(r["case_id"], r["kind"], r["due_on"], r["expires_at"]) for r in rows] == [
-        (str(case), "proxy_contact", "2026-03-10", on("03-11", 0))]
-    assert measures(app, case) == []
-    assert app.get_petition(case).ladder == {}
+        (str(case), "proxy_contact", "2026-03-09", on("03-10", 0))]
+    assert proxy_chases(app, case) == [
+        ("proxy_contact.agent_reminder", "03-10", "03-10", AGENT),
+        ("proxy_contact.community_notice", "03-13", "03-13", COMMUNITY)]
+    assert measures(app, case) == [] and app.get_petition(case).ladder == {}
     days.on("03-17", case, lambda cid: c.LogProxyContact(case_id=cid, actor=AGENT, agent=AGENT,
                                                           mode="visit"))
-    days.until("03-17")
+    days.until("03-26")  # met on 03-17: the next week ends 03-24, chased again on 03-25
+    assert proxy_chases(app, case)[2:] == [
+        ("proxy_contact.agent_reminder", "03-25", "03-25", AGENT)]
+
+
+def test_a_revoked_entrustment_ends_the_weekly_obligation(app, days):
+    case = days.open(track="complex", proxy=AGENT)
+    days.on("03-05", case, lambda cid: c.RevokeEntrustment(case_id=cid, actor="intake",
+                                                            reason="信访人撤销委托"))
+    days.until("03-31")
+    assert proxy_chases(app, case) == [] and app.get_petition(case).proxy_agent is None
     assert supervision_queue(views_of(app)).overdue(days.clock.now(), unit=AGENT)[0] == []
 
 

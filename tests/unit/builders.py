@@ -13,6 +13,7 @@ from domain.units import OrgChart, Unit, UnitLevel
 from domain.values import (
     Attachment,
     Channel,
+    EntrustmentTerms,
     HandlingTrack,
     Location,
     Petitioner,
@@ -30,6 +31,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=CST)  # a Monday outside any holiday
 #         │               │              └─ community K112
 #         │               └─ street S12 ─── community K121
 #         └─ district D2 ─── street S21 ─── community K211
+# grids (网格): G1111 and G1112 in K111, G2111 in K211
 UNITS = [
     Unit("C", "City", UnitLevel.CITY),
     Unit("D1", "District 1", UnitLevel.DISTRICT, "C"),
@@ -41,7 +43,24 @@ UNITS = [
     Unit("K112", "Community 1-1-2", UnitLevel.COMMUNITY, "S11"),
     Unit("K121", "Community 1-2-1", UnitLevel.COMMUNITY, "S12"),
     Unit("K211", "Community 2-1-1", UnitLevel.COMMUNITY, "S21"),
+    Unit("G1111", "Grid 1-1-1-1", UnitLevel.GRID, "K111"),
+    Unit("G1112", "Grid 1-1-1-2", UnitLevel.GRID, "K111"),
+    Unit("G2111", "Grid 2-1-1-1", UnitLevel.GRID, "K211"),
 ]
+SCOPE = ("file", "follow", "review", "withdraw")
+
+
+def terms(at: datetime = T0, *, days: int = 90, grid: str = "G1111",
+          scope: tuple[str, ...] = SCOPE, form: str = "entrusted") -> EntrustmentTerms:
+    """A 委托书 for the tests: every scope, 90 days from ``at``."""
+    return EntrustmentTerms(form, grid, scope, at + timedelta(days=days))
+
+
+def entrust(p: Petition, org: OrgChart, agent: str, at: datetime, **kw: Any) -> None:
+    """Signs an entrustment to ``agent`` at ``at`` (see ``terms``)."""
+    t = terms(at, **kw)
+    p.entrust(at=at, actor="clerk", agent=agent, form=t.form, grid=t.grid, scope=list(t.scope),
+              valid_until=t.valid_until, org=org)
 
 
 def small_chart() -> OrgChart:
@@ -77,6 +96,7 @@ def register(org: OrgChart, *, at: datetime = T0, received_by: str = "D1",
         org=org,
         policy=policy or DeadlinePolicy(),
         attachments=attachments,
+        entrustment=terms(at) if proxy_agent else None,
     )
     petition.collect_events()
     return petition

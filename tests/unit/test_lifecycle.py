@@ -23,9 +23,10 @@ from domain.values import (
     Satisfaction,
     SpeedTrack,
     Status,
+    SuggestionKind,
     SupervisionLevel,
 )
-from tests.unit.builders import T0, later, plain_policy, rate_kwargs, reach, register
+from tests.unit.builders import T0, entrust, later, plain_policy, rate_kwargs, reach, register
 
 # One valid-looking call per command of the lifecycle table, by its table name.
 Invoker = Callable[[Petition, datetime, Any, Any], None]
@@ -43,11 +44,20 @@ INVOKERS: dict[str, Invoker] = {
         at=at, actor="a", days=10, reason="r", approved_by="boss", policy=pol),
     "supervise": lambda p, at, org, pol: p.supervise(
         at=at, actor="a", level=SupervisionLevel.REMINDER, reason="late"),
+    "entrust": lambda p, at, org, pol: entrust(p, org, "agent-9", at),
+    "revoke-entrustment": lambda p, at, org, pol: p.revoke_entrustment(
+        at=at, actor="a", reason="r"),
     "assign-proxy": lambda p, at, org, pol: p.assign_proxy(at=at, actor="a", agent="agent-9"),
     "log-proxy-contact": lambda p, at, org, pol: p.log_proxy_contact(
         at=at, actor="a", agent="agent-9", mode=ContactMode.PHONE, note=""),
     "add-co-petitioner": lambda p, at, org, pol: p.add_co_petitioner(
         at=at, actor="a", name="Li Si", id_number="440305198706230016", phone="139"),
+    "chase-proxy-contact": lambda p, at, org, pol: p.chase_proxy_contact(
+        at=at, actor="s", rung="agent_reminder", policy=pol, org=org),
+    "suggest": lambda p, at, org, pol: p.suggest(
+        at=at, actor="s", kind=SuggestionKind.IMPROVE_WORK, unit="S11", text="t", org=org),
+    "respond-suggestion": lambda p, at, org, pol: p.respond_suggestion(
+        at=at, actor="h", number=1, unit="S11", response="r"),
     "answer": lambda p, at, org, pol: p.answer_petition(at=at, actor="a", unit="S11", answer="x"),
     "deliver": lambda p, at, org, pol: p.deliver(at=at, actor="h", channel="post"),
     "rate": lambda p, at, org, pol: p.rate(at=at, actor="p", **rate_kwargs()),
@@ -85,8 +95,8 @@ def test_every_table_command_has_an_invoker() -> None:
 
 def test_happy_path_register_to_close(org, policy) -> None:
     """The ordinary life of a case, checking the state each fact leaves behind."""
-    p = register(org, proxy_agent="agent-1")
-    assert (p.status, p.holder, p.received_by, p.version) == (Status.REGISTERED, "D1", "D1", 1)
+    p = register(org, proxy_agent="agent-1")  # filed by the agent: Registered, EntrustmentSigned
+    assert (p.status, p.holder, p.received_by, p.version) == (Status.REGISTERED, "D1", "D1", 2)
     assert p.allowed_commands == allowed_commands(Status.REGISTERED)
 
     accepted_at = later(p)
@@ -110,7 +120,7 @@ def test_happy_path_register_to_close(org, policy) -> None:
     closed_at = later(p)
     p.close(at=closed_at, actor="clerk", summary="done")
     assert (p.status, p.closed_at, p.is_open) == (Status.CLOSED, closed_at, False)
-    assert p.version == 6
+    assert p.version == 7
     assert [type(e).__name__ for e in p.collect_events()] == [
         "Accepted", "Delegated", "Answered", "Rated", "Closed"]
 
@@ -514,6 +524,9 @@ def test_proxy_contact_needs_the_assigned_agent(org, policy) -> None:
     p = reach(org, policy, Status.ACCEPTED)
     assert_refused(p, lambda: p.log_proxy_contact(at=later(p), actor="a", agent="x",
                                                   mode=ContactMode.VISIT, note=""))
+    assert_refused(p, lambda: p.assign_proxy(at=later(p), actor="a", agent="agent-1"),
+                   InvalidCommand)  # no entrustment yet
+    entrust(p, org, "agent-1", later(p))
     p.assign_proxy(at=later(p), actor="a", agent="agent-1")
     p.collect_events()
     assert_refused(p, lambda: p.assign_proxy(at=later(p), actor="a", agent="agent-1"))
@@ -523,4 +536,4 @@ def test_proxy_contact_needs_the_assigned_agent(org, policy) -> None:
     contact_at = later(p, days=2)
     p.log_proxy_contact(at=contact_at, actor="a", agent="agent-1", mode=ContactMode.VISIT,
                         note="met")
-    assert p.proxy_contact_due_from == contact_at
+    assert p.proxy_contacts == {"visit": contact_at}

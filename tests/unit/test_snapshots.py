@@ -31,15 +31,25 @@ from domain.values import (
     ReviewOutcome,
     Satisfaction,
     SpeedTrack,
+    SuggestionKind,
     SupervisionLevel,
 )
-from tests.unit.builders import decider, later, rate_kwargs, register
+from tests.unit.builders import decider, entrust, later, rate_kwargs, register, terms
 from workflows.application import PetitionApplication
 from workflows.transcodings import TRANSCODINGS
 
 Step = Callable[[Petition, Any, Any], None]
 
 S: dict[str, Step] = {
+    "entrust": lambda p, org, pol: entrust(p, org, "agent-9", later(p)),
+    "chase_proxy_contact": lambda p, org, pol: p.chase_proxy_contact(
+        at=later(p, days=9), actor="s", rung="community_notice", policy=pol, org=org),
+    "suggest": lambda p, org, pol: p.suggest(
+        at=later(p), actor="s", kind=SuggestionKind.ACCOUNTABILITY, unit="S11", text="t", org=org),
+    "respond_suggestion": lambda p, org, pol: p.respond_suggestion(
+        at=later(p), actor="h", number=1, unit="S11", response="r"),
+    "revoke_entrustment": lambda p, org, pol: p.revoke_entrustment(
+        at=later(p), actor="p", reason="r"),
     "assign_proxy": lambda p, org, pol: p.assign_proxy(at=later(p), actor="a", agent="agent-9"),
     "add_co_petitioner": lambda p, org, pol: p.add_co_petitioner(
         at=later(p), actor="a", name="Li Si", id_number="440305198706230016", phone="139",
@@ -86,10 +96,11 @@ S: dict[str, Step] = {
 }
 
 SCRIPTS = {
-    "long": ["assign_proxy", "log_proxy_contact", "accept", "supervise", "delegate",
-             "add_co_petitioner",
-             "request_extension", "extend", "escalate", "answer", "deliver", "rate_unsatisfied",
-             "confirm_answer", "review", "revise", "decide_review", "re_review", "decide_re_review"],
+    "long": ["entrust", "assign_proxy", "log_proxy_contact", "supervise", "accept",
+             "chase_proxy_contact", "suggest", "delegate", "add_co_petitioner",
+             "request_extension", "extend", "escalate", "answer", "respond_suggestion", "deliver",
+             "rate_unsatisfied", "confirm_answer", "review", "revise", "decide_review",
+             "re_review", "revoke_entrustment", "decide_re_review"],
     "reopened": ["accept", "delegate", "answer", "close", "reopen", "withdraw"],
     "declined": ["decline"],
 }
@@ -205,4 +216,4 @@ def _registration(p: Petition, org: Any) -> dict[str, Any]:
             "subject": p.subject, "content": p.content, "category": p.category,
             "location": p.location, "petitioner": p.petitioner, "co_petitioners": 0,
             "received_by": p.received_by, "proxy_agent": "agent-9", "query_code_hash": "h",
-            "org": org}
+            "org": org, "entrustment": terms(p.received_at, days=365)}

@@ -67,8 +67,9 @@ def test_is_within(org, unit, root, inside) -> None:
 
 
 def test_subtree_depth_first_in_listing_order(org) -> None:
-    assert org.subtree("D1") == ["D1", "S11", "K111", "K112", "S12", "K121"]
-    assert org.subtree("K211") == ["K211"]
+    assert org.subtree("D1") == ["D1", "S11", "K111", "G1111", "G1112", "K112", "S12", "K121"]
+    assert org.subtree("K211") == ["K211", "G2111"]
+    assert org.subtree("K112") == ["K112"]
     assert sorted(org.subtree("C")) == sorted(u.id for u in UNITS)
 
 

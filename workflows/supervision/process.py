@@ -24,11 +24,13 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.business_time import shifted
+from domain.deadlines import DeadlineKind
 from domain.petition import Petition
+from domain.proxy_contact import due_chases
 from domain.supervision_ladder import CHASED_KINDS, ESCALATION, Measure, due_measures
 from domain.values import SupervisionLevel
 from workflows.application import PetitionApplication
-from workflows.commands import EscalatePetition, IssueSupervision
+from workflows.commands import ChaseProxyContact, EscalatePetition, IssueSupervision
 from workflows.errors import ConcurrentModification
 
 ACTOR = "system:supervision"
@@ -39,6 +41,10 @@ REASONS = {
     "interview": "严重超期，约谈责任单位负责人 seriously overdue: interview",
     ESCALATION: "属地难以办结，提级办理 unresolved locally: moved up a level",
 }
+
+
+CHASED = frozenset({*(k.value for k in CHASED_KINDS), DeadlineKind.PROXY_CONTACT.value})
+"""Obligations the process chases: the units' (三函一约谈) and the proxy's weekly meeting."""
 
 
 class ObligationQueue(Protocol):
@@ -72,7 +78,7 @@ class SupervisionProcess:
         while True:
             rows, cursor = self.queue.overdue(horizon, limit=self.page, cursor=cursor)
             for row in rows:
-                if row["kind"] in {k.value for k in CHASED_KINDS} and row["case_id"] not in seen:
+                if row["kind"] in CHASED and row["case_id"] not in seen:
                     seen.add(row["case_id"])
                     yield UUID(row["case_id"])
             if cursor is None:
@@ -93,15 +99,30 @@ class SupervisionProcess:
     def _next(self, case_id: UUID, now: datetime) -> Issued | None:
         """The lowest due rung, decided on one version of the case and saved only onto it."""
         petition = self.app.get_petition(case_id)
+        if petition.last_at > now:
+            return None  # the case is ahead of this clock: decide later
         deadline = self.app.policy.current(petition)
-        if deadline is None or petition.last_at > now:
-            return None  # nothing to chase, or the case is ahead of this clock: decide later
-        ladder = self.app.ladder.for_case(petition)
-        for measure in due_measures(ladder, deadline, petition.ladder_reached(), now):
+        measures = [] if deadline is None else due_measures(
+            self.app.ladder.for_case(petition), deadline, petition.ladder_reached(), now)
+        for measure in measures:
             command = self._command(petition, measure, now)
             if command is not None:
                 self.app.execute(command, guard=_unchanged_since(petition))
                 return Issued(case_id, petition.obligated_unit, measure)
+        return self._chase_proxy(petition, now)
+
+    def _chase_proxy(self, petition: Petition, now: datetime) -> Issued | None:
+        """A missed weekly meeting of the proxy: its next due rung (agent, then community)."""
+        week = self.app.policy.proxy_contact(petition)
+        if week is None:
+            return None
+        reached = petition.proxy_ladder.get(week.starts_at.isoformat(), -1)
+        for measure in due_chases(self.app.policy.rules.proxy_chase, week, reached, now)[:1]:
+            self.app.execute(ChaseProxyContact(
+                case_id=petition.id, actor=ACTOR, at=now, rung=measure.rung, rule=measure.rule,
+                due_at=measure.due_at), guard=_unchanged_since(petition))
+            return Issued(petition.id, petition.proxy_addressee(measure.rung, self.app.org),
+                          measure)
         return None
 
     def _command(self, petition: Petition, measure: Measure, now: datetime

@@ -40,7 +40,8 @@ def view(eng: Eng, principal: Principal, case_id: UUID, version: int) -> dict[st
 def register(body: RegisterBody, principal: Staff, eng: Eng,  # type: ignore[valid-type]
              key: IdempotencyKey = None) -> dict[str, Any]:
     """The query code appears in this response only; give it to the petitioner."""
-    authorize_register(principal, body.received_by, eng.app.org)  # type: ignore[attr-defined]
+    authorize_register(principal, body.received_by, eng.app.org,  # type: ignore[attr-defined]
+                       body.proxy_agent)  # type: ignore[attr-defined]
     command = RegisterPetition(**body.model_dump(), actor=principal.actor)  # type: ignore[attr-defined]
     result = eng.app.register(command, idempotency=idempotency(principal, key))
     deadline = result.deadline
@@ -72,7 +73,8 @@ def _action_route(spec: CommandSpec, body_type: type[BaseModel]) -> Callable[...
         command = command_type(**data, case_id=case_id, actor=principal.actor)
         result = eng.app.execute(
             command,
-            guard=lambda petition: authorize(principal, action, petition, eng.app.org, command),
+            guard=lambda petition: authorize(principal, action, petition, eng.app.org, command,
+                                             eng.app.clock.now()),
             idempotency=idempotency(principal, key),
         )
         return {"case": view(eng, principal, case_id, result.version),
