@@ -63,6 +63,10 @@ class CaseFacts:
     re_review_requested_at: datetime | None = None
     re_review_outcome: str | None = None
     closed_at: datetime | None = None
+    proxied: int = 0  # followed by a proxy agent under an entrustment (代办)
+    proxy_missed_weeks: int = 0  # weekly meetings missed (each chased to the agent)
+    suggestions: int = 0  # 三项建议权 used on the case
+    suggestions_responded: int = 0
     position: int = 0
 
     def row(self) -> dict[str, Any]:
@@ -169,7 +173,26 @@ def _review(f: CaseFacts, e: Any, *_: Any) -> None:
         f.re_review_outcome = e.outcome
 
 
+def _entrusted(f: CaseFacts, *_: Any) -> None:
+    f.proxied = 1
+
+
+def _chased(f: CaseFacts, e: ev.ProxyContactChased, *_: Any) -> None:
+    if e.rung == "agent_reminder":
+        f.proxy_missed_weeks += 1
+
+
+def _suggested(f: CaseFacts, *_: Any) -> None:
+    f.suggestions += 1
+
+
+def _responded(f: CaseFacts, *_: Any) -> None:
+    f.suggestions_responded += 1
+
+
 _STEPS: dict[type, Callable[..., None]] = {
+    ev.EntrustmentSigned: _entrusted, ev.ProxyContactChased: _chased,
+    ev.SuggestionMade: _suggested, ev.SuggestionResponded: _responded,
     ev.Accepted: _decided, ev.Declined: _decided, ev.Answered: _answered, ev.Rated: _rated,
     ev.DeadlineExtended: _extended, ev.Escalated: _escalated,
     ev.SupervisionIssued: _supervised, ev.Reopened: _reopened,

@@ -54,7 +54,8 @@ _DDL = (
     "{ts}, last_attitude TEXT, last_efficiency TEXT, last_quality TEXT, last_rated_at {ts}, "
     "rated_unit TEXT, comment_sentiment TEXT, review_requested_at {ts}, review_outcome TEXT, "
     "re_review_requested_at {ts}, re_review_outcome TEXT, closed_at {ts}, "
-    "position BIGINT NOT NULL)",
+    "proxied INTEGER NOT NULL, proxy_missed_weeks INTEGER NOT NULL, suggestions INTEGER NOT NULL, "
+    "suggestions_responded INTEGER NOT NULL, position BIGINT NOT NULL)",
     *(f"CREATE INDEX IF NOT EXISTS analysis_facts_{c} ON {{t[analysis_facts]}} ({c})"
       for c in ("registered_at", "first_answered_at", "first_rated_at", "last_rated_at",
                 "review_requested_at", "re_review_requested_at")),
@@ -67,7 +68,7 @@ class AnalysisView(View, ABC):
     DDL = _DDL
     name = "analysis_facts"
     tables = ("analysis_facts",)
-    schema_version = 1
+    schema_version = 2  # 2: proxied, proxy_missed_weeks, suggestions, suggestions_responded
 
     def save(self, rows: list[Row]) -> None:
         values = [[self.encode_time(r[c]) if c in _TIMES else r[c] for c in COLUMNS]

@@ -157,6 +157,12 @@ def compute(rows: list[Row], history: list[Row], period: Period,
               lambda r: r["re_review_outcome"] == "revised"),
         ratio("complaint_sentiment", [r for r in rated if r["comment_sentiment"]],
               lambda r: r["comment_sentiment"] == "negative"),
+        ratio("proxy_share", received, lambda r: bool(r["proxied"])),
+        ratio("proxy_contact_kept", [r for r in received if r["proxied"]],
+              lambda r: not r["proxy_missed_weeks"]),
+        ratio("suggestion_rate", received, lambda r: r["suggestions"] > 0),
+        ratio("suggestion_responded", [r for r in received if r["suggestions"]],
+              lambda r: r["suggestions_responded"] >= r["suggestions"]),
     ]
 
 
@@ -166,5 +172,6 @@ INDICATORS = (
     "answer_on_time", "median_days_to_answer", "p90_days_to_answer", "rating_participation",
     "satisfaction", "satisfaction_attitude", "satisfaction_efficiency", "satisfaction_quality",
     "unsatisfied_resolved", "review_rate", "review_revised", "re_review_rate",
-    "re_review_revised", "complaint_sentiment",
+    "re_review_revised", "complaint_sentiment", "proxy_share", "proxy_contact_kept",
+    "suggestion_rate", "suggestion_responded",
 )

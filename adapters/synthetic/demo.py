@@ -31,6 +31,7 @@ from domain.values import (
     ReviewOutcome,
     Satisfaction,
     SpeedTrack,
+    SuggestionKind,
     SupervisionLevel,
 )
 from workflows.application import PetitionApplication, Registration
@@ -231,7 +232,23 @@ class DemoDistrict:
             if not s.step(wait, lambda at, lv=level: p.supervise(
                     at=at, actor="supervisor:QH", level=lv, reason="办理超期", rule="demo")):
                 return False
-        return True
+        return self._suggest(s)
+
+    def _suggest(self, s: Story) -> bool:
+        """三项建议权 after a supervision letter: a suggestion to the late unit, answered five
+        days later for three cases in four (chosen by the case id: no draw)."""
+        p = s.petition
+        unit = p.responsible_unit or p.holder
+        kind = list(SuggestionKind)[p.id.int % len(SuggestionKind)]
+        if not s.step(0.5, lambda at: p.suggest(
+                at=at, actor="supervisor:QH", kind=kind, unit=unit, org=self.org,
+                text="建议该单位改进工作方法，压实办理责任。")):
+            return False
+        if p.id.int % 4 == 0:
+            return True
+        return s.step(5, lambda at: p.respond_suggestion(
+            at=at, actor=f"handler:{unit}", number=p.suggestion_count, unit=unit,
+            response="已组织整改，并完善相关制度。"))
 
     def _after_answer(self, s: Story) -> None:
         rng, p = self.rng, s.petition

@@ -141,4 +141,6 @@ def test_the_packaged_formula_has_five_dimensions_of_100_points():
                                                     "基层治理"]
     assert sum(d.points for d in formula.dimensions) == 100
     assert [g for g, _ in formula.grades] == ["优秀", "良好", "合格"]
-    assert not next(d for d in formula.dimensions if d.key == "suggestion_collection").has_source
+    suggestions = next(d for d in formula.dimensions if d.key == "suggestion_collection")
+    assert suggestions.has_source  # issue 15: the 三项建议权 on the unit's cases
+    assert [i.name for i in suggestions.indicators] == ["suggestion_responded"]
