@@ -291,6 +291,22 @@ class DeadlineRevised(PetitionEvent):
     reason: str
 
 
+class ConcludedMatterFlagged(PetitionEvent):
+    """At registration: the same petitioner brought the same matter, already concluded in
+    ``earlier_case`` (不再受理 suggested); intake must decide before accepting."""
+
+    earlier_case: str
+
+
+class ConcludedMatterDecided(PetitionEvent):
+    """Intake decided on the flag: ``accept_anyway`` (handled as new) or
+    ``decline_concluded`` (不再受理: the case is declined, naming the earlier case)."""
+
+    earlier_case: str
+    decision: str
+    reason: str
+
+
 class Withdrawn(PetitionEvent):
     """撤回: the petitioner withdrew the petition."""
 
@@ -327,4 +343,6 @@ ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
     Reopened,
     Withdrawn,
     DeadlineRevised,
+    ConcludedMatterFlagged,
+    ConcludedMatterDecided,
 )

@@ -14,6 +14,7 @@ OPEN_STATUSES = frozenset(S) - {S.DECLINED, S.WITHDRAWN, S.CLOSED}
 ALLOWED: dict[str, frozenset[S]] = {
     "accept": frozenset({S.REGISTERED}),
     "decline": frozenset({S.REGISTERED}),
+    "concluded-matter": frozenset({S.REGISTERED}),
     "delegate": frozenset({S.ACCEPTED, S.IN_HANDLING}),
     "escalate": frozenset({S.ACCEPTED, S.IN_HANDLING}),
     "extend-request": frozenset({S.IN_HANDLING}),

@@ -27,6 +27,7 @@ from domain.units import OrgChart, UnitLevel
 from domain.values import (
     Attachment,
     Channel,
+    ConcludedDecision,
     ContactMode,
     DelegationMode,
     DeliveryChannel,
@@ -113,11 +114,15 @@ class Petition(PetitionState, Aggregate):
         policy: DeadlinePolicy = _DEFAULT_POLICY,
         attachments: tuple[Attachment, ...] = (),
         entrustment: EntrustmentTerms | None = None,
+        concluded_in: UUID | None = None,
     ) -> Petition:
         """A new case; each attachment handed in with it is recorded by an AttachmentAdded
         after the Registered event, in the same save. An agent files for the petitioner only
         under a signed entrustment that lets it file (委托书 with scope ``file``): then the
-        entrustment is recorded with the registration too."""
+        entrustment is recorded with the registration too. ``concluded_in``: the earlier case
+        in which the application found this petitioner's same matter concluded
+        (domain/concluded_matters.py); the petition is registered with the flag, never
+        silently as new."""
         org.get(received_by)
         agent = proxy_agent.strip() if proxy_agent and proxy_agent.strip() else None
         if (agent is None) != (entrustment is None):
@@ -156,6 +161,8 @@ class Petition(PetitionState, Aggregate):
             petition.entrust(at=at, actor=actor, agent=agent, form=ProxyForm(entrustment.form),
                              grid=entrustment.grid, scope=list(entrustment.scope),
                              valid_until=entrustment.valid_until, org=org)
+        if concluded_in is not None:
+            petition._emit(ev.ConcludedMatterFlagged, at, actor, earlier_case=str(concluded_in))
         return petition
 
     def accept(
@@ -163,6 +170,9 @@ class Petition(PetitionState, Aggregate):
         policy: DeadlinePolicy = _DEFAULT_POLICY,
     ) -> None:
         self._check("accept", at)
+        if self.concluded_flag is not None:
+            self._refuse("accept", f"the matter was concluded in case {self.concluded_flag}: "
+                                   "decide the flag first (concluded-matter)")
         self._emit(
             ev.Accepted,
             at,
@@ -184,6 +194,15 @@ class Petition(PetitionState, Aggregate):
             reason=_text("reason", reason),
             redirect_to=RedirectChannel(redirect_to).value,
         )
+
+    def decide_concluded_matter(self, *, at: datetime, actor: str,
+                                decision: ConcludedDecision, reason: str) -> None:
+        """Intake's decision on a concluded-matter flag (不再受理, Art. 35 para. 3)."""
+        self._check("concluded-matter", at)
+        if self.concluded_flag is None:
+            self._refuse("concluded-matter", "no concluded-matter flag awaits a decision")
+        self._emit(ev.ConcludedMatterDecided, at, actor, earlier_case=self.concluded_flag,
+                   decision=ConcludedDecision(decision).value, reason=_text("reason", reason))
 
     def delegate(
         self,

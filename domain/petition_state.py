@@ -24,6 +24,7 @@ from domain.supervision_ladder import ESCALATION, rank
 from domain.values import (
     Attachment,
     Channel,
+    ConcludedDecision,
     DelegationMode,
     Entrustment,
     GroupMember,
@@ -68,6 +69,8 @@ class PetitionState:
     proxy_ladder: dict[str, int] = {}  # missed week's start → highest rung
     suggestion_count = 0
     open_suggestions: dict[int, tuple[str, datetime]] = {}  # number → unit, made
+    concluded_flag: str | None = None  # the earlier case of a concluded matter, until decided
+    concluded_decision: str | None = None
 
     @property
     def current_obligation(self) -> str | None:
@@ -338,6 +341,20 @@ class PetitionState:
     @when.register(ev.DeadlineRevised)
     def _(self, e: ev.DeadlineRevised) -> None:
         self._record(DeadlineKind(e.deadline.kind), e.deadline)
+        self._moved(e)
+
+    @when.register(ev.ConcludedMatterFlagged)
+    def _(self, e: ev.ConcludedMatterFlagged) -> None:
+        self.concluded_flag = e.earlier_case
+        self._moved(e)
+
+    @when.register(ev.ConcludedMatterDecided)
+    def _(self, e: ev.ConcludedMatterDecided) -> None:
+        self.concluded_flag, self.concluded_decision = None, e.decision
+        if e.decision == ConcludedDecision.DECLINE_CONCLUDED:
+            self.status = Status.DECLINED
+            self.decline_reason, self.redirect_to = e.reason, RedirectChannel.NONE
+            self.closed_at = e.at
         self._moved(e)
 
     @when.register(ev.Withdrawn)

@@ -138,6 +138,13 @@ class Entrustment:
         return self.agent == agent and scope in self.scope and self.in_force(at)
 
 
+class ConcludedDecision(StrEnum):
+    """Intake's decision on a petition flagged as a concluded matter (不再受理)."""
+
+    ACCEPT_ANYWAY = "accept_anyway"  # not the same matter after all, or new facts: go on
+    DECLINE_CONCLUDED = "decline_concluded"  # 不再受理: the matter was concluded
+
+
 class DeliveryChannel(StrEnum):
     """送达: how a written answer or opinion reached the petitioner."""
 

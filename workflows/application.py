@@ -39,6 +39,7 @@ from workflows import commands as c
 from workflows.clock import Clock, SystemClock
 from workflows.collected import CollectedEvents
 from workflows.command_table import COMMANDS
+from workflows.concluded_matters import concluded_earlier, index_answered, petitioner_key
 from workflows.decisions import decide
 from workflows.errors import (
     CaseNotFound,
@@ -216,15 +217,21 @@ class PetitionApplication(Application[UUID]):
             check_proxy_agent(self, cmd.proxy_agent)
             if cmd.entrustment is not None:
                 check_entrusted_agent(self, cmd.proxy_agent, cmd.entrustment.grid)
+        at = self._business_time(cmd, self.clock.now())
+        location = Location(**cmd.location.model_dump())
+        earlier = concluded_earlier(
+            self.repository, self.policy, petitioner_key(codes, cmd.petitioner.id_number),
+            category=cmd.category, location=location, subject=cmd.subject,
+            content=cmd.content, at=at)
         petition = Petition.register(
             case_id=uuid4(),
-            at=self._business_time(cmd, self.clock.now()),
+            at=at,
             actor=cmd.actor,
             channel=cmd.channel,
             subject=cmd.subject,
             content=cmd.content,
             category=cmd.category,
-            location=Location(**cmd.location.model_dump()),
+            location=location,
             petitioner=Petitioner(**cmd.petitioner.model_dump()),
             co_petitioners=max(cmd.co_petitioners, len(cmd.group)),
             received_by=cmd.received_by,
@@ -234,6 +241,7 @@ class PetitionApplication(Application[UUID]):
             policy=self.policy,
             attachments=attachments,
             entrustment=cmd.entrustment.terms() if cmd.entrustment is not None else None,
+            concluded_in=earlier,
         )
         for member in cmd.group:  # 集体访 / 联名: each co-petitioner, in the same write
             petition.add_co_petitioner(at=petition.received_at, actor=cmd.actor,
@@ -277,7 +285,10 @@ class PetitionApplication(Application[UUID]):
         after = COMMANDS.of(type(cmd)).after
         if after is not None:  # e.g. a check that needs the store, after the case's rules
             after(self, cmd)
-        return self._store(petition, cmd=cmd, idempotency=idempotency, deadline=deadline)
+        index = index_answered(self.repository, self.policy, self._codes(), petition) \
+            if isinstance(cmd, c.AnswerPetition) and self.query_codes is not None else None
+        return self._store(petition, *([index] if index else []), cmd=cmd,
+                           idempotency=idempotency, deadline=deadline)
 
     # ------------------------------------------------------------------ queries
     def get_petition(self, case_id: UUID, version: int | None = None) -> Petition:

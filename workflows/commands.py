@@ -18,6 +18,7 @@ from domain.petition import Petition
 from domain.proxy_chase_rules import PROXY_RUNGS
 from domain.values import (
     Channel,
+    ConcludedDecision,
     ContactMode,
     DelegationMode,
     DeliveryChannel,
@@ -153,6 +154,14 @@ class AcceptPetition(CaseCommand):
 class DeclinePetition(CaseCommand):
     reason: Text
     redirect_to: RedirectChannel
+
+
+@declare("concluded-matter", Petition.decide_concluded_matter, roles={R.INTAKE, R.ADMIN})
+class DecideConcludedMatter(CaseCommand):
+    """不再受理 or not: intake's decision on a petition flagged as a concluded matter."""
+
+    decision: ConcludedDecision
+    reason: Text
 
 
 @declare("delegate", Petition.delegate, roles={R.INTAKE, R.ADMIN})

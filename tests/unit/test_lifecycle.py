@@ -35,6 +35,8 @@ INVOKERS: dict[str, Invoker] = {
         at=at, actor="a", handling_track=HandlingTrack.CLAIM, speed_track=SpeedTrack.GENERAL),
     "decline": lambda p, at, org, pol: p.decline(
         at=at, actor="a", reason="court", redirect_to=RedirectChannel.LITIGATION),
+    "concluded-matter": lambda p, at, org, pol: p.decide_concluded_matter(
+        at=at, actor="a", decision="decline_concluded", reason="不再受理"),
     "delegate": lambda p, at, org, pol: p.delegate(
         at=at, actor="a", unit="K111", mode="assign", note="", org=org),
     "escalate": lambda p, at, org, pol: p.escalate(at=at, actor="a", unit="C", reason="r", org=org),

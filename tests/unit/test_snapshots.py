@@ -93,6 +93,10 @@ S: dict[str, Step] = {
     "close": lambda p, org, pol: p.close(at=later(p), actor="a", summary="s"),
     "reopen": lambda p, org, pol: p.reopen(at=later(p), actor="a", reason="r"),
     "withdraw": lambda p, org, pol: p.withdraw(at=later(p), actor="p", reason="r"),
+    "flag": lambda p, org, pol: p.trigger_event(  # as Petition.register(concluded_in=…) does
+        ev.ConcludedMatterFlagged, at=later(p), actor="clerk", earlier_case="e"),
+    "decide_concluded": lambda p, org, pol: p.decide_concluded_matter(
+        at=later(p), actor="a", decision="decline_concluded", reason="不再受理"),
 }
 
 SCRIPTS = {
@@ -103,6 +107,7 @@ SCRIPTS = {
              "re_review", "revoke_entrustment", "decide_re_review"],
     "reopened": ["accept", "delegate", "answer", "close", "reopen", "withdraw"],
     "declined": ["decline"],
+    "concluded": ["flag", "decide_concluded"],
 }
 
 

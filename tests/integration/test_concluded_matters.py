@@ -1,0 +1,87 @@
+"""Concluded matters (不再受理, issue 13): the same petitioner bringing the same matter again after
+it was concluded is flagged at registration with the earlier case; intake decides, and the
+decision is an event. On both stores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain import events as ev
+from domain.errors import IllegalTransition
+from domain.values import Status
+from tests.integration.helpers import SAMPLE_PETITIONER, id_number, register_sample, run_steps
+from workflows import commands as c
+
+AGAIN = {"subject": "路灯还是不亮", "content": "文昌街道第一社区的路灯已经坏了两个月，仍未修好。"}
+
+
+def _answered_and_left(app, clock, days: int = 60):
+    """A claim answered, then ``days`` without a review request (the window is 7 + 30 days)."""
+    case_id = register_sample(app).case_id
+    run_steps(app, clock, case_id, until="answer")
+    clock.advance(timedelta(days=days))
+    return case_id
+
+
+def _types(app, case_id) -> list[str]:
+    return [type(e).__name__ for e in app.events_of(case_id)]
+
+
+def test_the_same_matter_after_the_review_window_is_flagged_and_intake_declines_it(app, clock):
+    earlier = _answered_and_left(app, clock)
+    again = register_sample(app, **AGAIN).case_id
+    assert _types(app, again) == ["Registered", "ConcludedMatterFlagged"]
+    flagged = app.get_petition(again)
+    assert flagged.concluded_flag == str(earlier) and flagged.status is Status.REGISTERED
+
+    version = flagged.version
+    with pytest.raises(IllegalTransition, match="concluded"):
+        app.execute(c.AcceptPetition(case_id=again, actor="intake-01", handling_track="claim",
+                                     speed_track="general"))
+    assert app.get_petition(again).version == version  # refused: nothing appended
+
+    app.execute(c.DecideConcludedMatter(case_id=again, actor="intake-01",
+                                        decision="decline_concluded", reason="复核终结，不再受理"))
+    decided = app.events_of(again)[-1]
+    assert isinstance(decided, ev.ConcludedMatterDecided)
+    assert (decided.earlier_case, decided.decision) == (str(earlier), "decline_concluded")
+    assert app.get_petition(again).status is Status.DECLINED
+
+
+def test_intake_may_accept_anyway(app, clock):
+    _answered_and_left(app, clock)
+    again = register_sample(app, **AGAIN).case_id
+    app.execute(c.DecideConcludedMatter(case_id=again, actor="intake-01",
+                                        decision="accept_anyway", reason="有新的事实"))
+    app.execute(c.AcceptPetition(case_id=again, actor="intake-01", handling_track="claim",
+                                 speed_track="general"))
+    assert app.get_petition(again).status is Status.ACCEPTED
+    with pytest.raises(IllegalTransition):  # nothing left to decide
+        app.execute(c.DecideConcludedMatter(case_id=again, actor="intake-01",
+                                            decision="accept_anyway", reason="again"))
+
+
+def test_after_a_re_review_the_same_matter_is_flagged_at_once(app, clock):
+    earlier = register_sample(app).case_id
+    run_steps(app, clock, earlier, until="re-review-decision")
+    again = register_sample(app, **AGAIN).case_id
+    assert app.get_petition(again).concluded_flag == str(earlier)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"subject": "噪音扰民", "content": "楼下饭店每天深夜施工，噪音很大。"},  # another matter
+    {**AGAIN, "category": "环境"},  # another category
+    {**AGAIN, "petitioner": {**SAMPLE_PETITIONER, "id_number": id_number("11010519491231002")}},
+], ids=["text", "category", "petitioner"])
+def test_a_different_matter_or_petitioner_is_not_flagged(app, clock, overrides):
+    _answered_and_left(app, clock)
+    again = register_sample(app, **overrides).case_id
+    assert _types(app, again) == ["Registered"]
+
+
+def test_a_matter_whose_review_window_still_runs_is_not_concluded(app, clock):
+    _answered_and_left(app, clock, days=10)
+    again = register_sample(app, **AGAIN).case_id
+    assert _types(app, again) == ["Registered"]
