@@ -28,12 +28,14 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 from adapters.org_file import load_org_chart
 from adapters.settings import Settings
 from adapters.wiring import build_application
+from domain.concluded_matters import concluded, same_matter
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
 from domain.lifecycle import ALLOWED
 from domain.petition import Petition
 from domain.units import UnitLevel
 from domain.values import (
     Channel,
+    ConcludedDecision,
     ContactMode,
     DelegationMode,
     DeliveryChannel,
@@ -76,6 +78,9 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
     c.AcceptPetition: ("accept", lambda p, m, at, org, pol: p.accept(
         at=at, actor=m.actor, handling_track=m.handling_track, speed_track=m.speed_track,
         policy=pol)),
+    c.DecideConcludedMatter: ("concluded-matter", lambda p, m, at, org, pol:
+                              p.decide_concluded_matter(at=at, actor=m.actor,
+                                                        decision=m.decision, reason=m.reason)),
     c.DeclinePetition: ("decline", lambda p, m, at, org, pol: p.decline(
         at=at, actor=m.actor, reason=m.reason, redirect_to=m.redirect_to)),
     c.DelegatePetition: ("delegate", lambda p, m, at, org, pol: p.delegate(
@@ -241,9 +246,17 @@ class PetitionMachine(RuleBasedStateMachine):
                 self.app.execute(cmd)
             assert self.position() == before
             return uuid.uuid4()  # an id never stored: commands on it must be refused
+        at = cmd.at or self.clock.now()
+        matching = {case_id for case_id, m in self.models.items()  # 不再受理: same matter, concluded
+                    if same_matter(m, cmd.category, Location(district, street), cmd.subject,
+                                   cmd.content)
+                    and concluded(m, (self.app.policy.review_window(m),
+                                      self.app.policy.re_review_window(m)), at)}
         reg = self.app.execute(cmd)
         assert before < reg.position <= self.position()  # the index's event may come after
         assert self.app.case_id_for_query_code(reg.query_code.lower()) == reg.case_id
+        flag = self.app.get_petition(reg.case_id).concluded_flag
+        assert (flag is None) == (not matching) and (flag is None or UUID(flag) in matching)
         self.models[reg.case_id] = model = Petition.register(
             case_id=reg.case_id, at=cmd.at or self.clock.now(), actor=cmd.actor,
             channel=cmd.channel, subject=cmd.subject, content=cmd.content,
@@ -251,7 +264,7 @@ class PetitionMachine(RuleBasedStateMachine):
             petitioner=Petitioner("Li Si", "11010519491231002X", "13800000000"),
             co_petitioners=0, received_by=received_by, proxy_agent=proxy,
             query_code_hash=self.app.query_codes.hash(reg.query_code), org=CHART,
-            policy=self.app.policy,
+            policy=self.app.policy, concluded_in=UUID(flag) if flag else None,
             entrustment=EntrustmentTerms("entrusted", GRID_OF[street], ("file", "follow"),
                                          UNTIL) if proxy else None)
         model.collect_events()
@@ -342,6 +355,13 @@ class PetitionMachine(RuleBasedStateMachine):
             self.run(case, c.DeclinePetition(case_id=case, actor="clerk",
                                              at=self.at_from(offset), reason="court matter",
                                              redirect_to=redirect))
+
+    @rule(case=cases, offset=time_offsets, decision=st.sampled_from(ConcludedDecision))
+    def decide_concluded(self, case, offset, decision):
+        if self.known(case):
+            self.run(case, c.DecideConcludedMatter(case_id=case, actor="clerk",
+                                                   at=self.at_from(offset), decision=decision,
+                                                   reason="不再受理?"))
 
     @rule(case=cases, offset=time_offsets, data=st.data(), mode=st.sampled_from(DelegationMode))
     def delegate(self, case, offset, data, mode):
