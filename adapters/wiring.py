@@ -26,6 +26,7 @@ from adapters.holidays.stored_arrangement import use_stored_arrangement
 from adapters.key_check import prove_cipher_key, prove_query_code_key
 from adapters.keys import CIPHER_FILE, QUERY_CODE_FILE, key_from, read_keys, retired_keys
 from adapters.org_file import load_org_chart
+from adapters.outbox import Outbox, build_notifier
 from adapters.persistence.group_commit import GroupCommitRecorder
 from adapters.persistence.views import ViewStore
 from adapters.policy_file import load_business_time, load_ladder, load_policy
@@ -37,6 +38,7 @@ from adapters.synthetic.simulation import DEFAULT_START, Simulation
 from projections.runner import READ_MODELS, ProjectionRunner, catch_up, supervision_queue
 from workflows.application import PetitionApplication
 from workflows.clock import Clock, ManualClock
+from workflows.notifier import Notifier
 from workflows.query_codes import QueryCodes
 from workflows.supervision.process import ObligationQueue, SupervisionProcess
 from workflows.supervision.timer import SupervisionTimer
@@ -91,6 +93,14 @@ class Root:
         if self._views is None:
             self._views = ViewStore.beside(self.app)
         return self._views
+
+    def outbox(self) -> Outbox:
+        """The embedded notifier's outbox (its texts encrypted with the store's cipher)."""
+        return Outbox(self.settings, self.app.mapper.cipher)
+
+    def notifier(self) -> Notifier:
+        """How texts reach citizens' phones: ``PETITION_NOTIFIER`` (default: the outbox)."""
+        return build_notifier(self.settings, self.app.mapper.cipher)
 
     def projection_runner(self, *, batch_size: int = 500,
                           names: Iterable[str] = READ_MODELS) -> ProjectionRunner:

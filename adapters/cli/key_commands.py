@@ -17,7 +17,7 @@ from adapters.cli.output import print_json, print_mapping
 from adapters.cli.root import root
 from adapters.keys import new_key, rotate_key_file
 from adapters.settings import Settings
-from adapters.wiring import build_application, where
+from adapters.wiring import where
 
 keys = typer.Typer(help="Cipher keys: status and rotation.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -66,7 +66,8 @@ def _settings() -> Settings:
 
 
 def _keyring(settings: Settings) -> dict[str, Any]:
-    app = build_application(settings)
+    """The keys of the application the composition root built (which proved them at start)."""
+    app = root().app
     try:
         cipher = app.mapper.cipher
         assert isinstance(cipher, KeyringCipher)
@@ -82,7 +83,7 @@ def _keyring(settings: Settings) -> dict[str, Any]:
             "latest_event_key": _written_with(bytes(latest[0].state)) if latest else None,
         }
     finally:
-        app.close()
+        app.close()  # the command ends here; rotating then restarts nothing in this process
 
 
 def _written_with(state: bytes) -> str:

@@ -10,10 +10,8 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli.case_commands import open_app
 from adapters.cli.output import print_json, print_table
 from adapters.cli.root import root
-from adapters.outbox import Outbox
 
 outbox = typer.Typer(help="Messages to citizens' phones (the embedded notifier).",
                      no_args_is_help=True)
@@ -29,8 +27,7 @@ def list_messages(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest messages with their phone numbers (personal data: operators only)."""
-    application = open_app()
-    messages = Outbox(root().settings, application.mapper.cipher).list(limit)
+    messages = root().outbox().list(limit)
     rows = [{"id": m.id, "at": m.created_at.isoformat(), "phone": m.phone, "message": m.message}
             for m in messages]
     if as_json:

@@ -9,18 +9,18 @@ from typing import Any
 from fastapi import FastAPI
 
 from adapters.blobs.config import build_blob_store
+from adapters.engine import Engine
 from adapters.http import errors, openapi, request_log
 from adapters.http.body_limit import BodyLimit
-from adapters.http.engine import Engine
 from adapters.http.routes import (
     analytics,
     attachments,
     audit,
     health,
+    petitioner,
     petitions,
     proxies,
     reads,
-    status,
     supervision,
 )
 from adapters.settings import Settings
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.include_router(health.router)
     api.include_router(petitions.build_router(),
                        responses=errors.responses(401, 403, 404, 409, 422, 503))
-    api.include_router(status.router, responses=errors.responses(404, 409, 422, 429, 503))
+    api.include_router(petitioner.router, responses=errors.responses(404, 409, 422, 429, 503))
     api.include_router(reads.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(proxies.router, responses=errors.responses(401, 403, 422, 503))
     api.include_router(audit.router, responses=errors.responses(401, 403, 404, 422, 503))
@@ -117,6 +117,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     if pages:
         from adapters.pages import install as install_pages
 
-        install_pages(api, notifier)
+        install_pages(api, notifier or services.notifier())
     openapi.install(api, engine.app.org)
     return api

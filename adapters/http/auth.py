@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.http.engine import Engine, engine
+from adapters.engine import Engine, engine
 from workflows.access import Principal
 from workflows.tokens import Unauthenticated
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
-from adapters.http.throttle import Throttled
+from adapters.throttle import Throttled
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
 from projections.cursor import InvalidCursor
 from workflows.errors import (

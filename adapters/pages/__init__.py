@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from adapters.blobs.uploads import Limits
-from adapters.outbox import build_notifier
 from adapters.pages import routes, security
 from adapters.pages.filing import Filing
 from workflows.notifier import Notifier
@@ -20,12 +19,13 @@ from workflows.notifier import Notifier
 STATIC = Path(__file__).parent / "static"
 
 
-def install(api: FastAPI, notifier: Notifier | None = None) -> None:
+def install(api: FastAPI, notifier: Notifier) -> None:
+    """``notifier``: the composition root's (``Root.notifier``), or a test's."""
     engine = api.state.engine
     api.state.pages_guard = security.Guard()
     settings = engine.settings
     api.state.pages_filing = Filing(
-        engine.app, notifier or build_notifier(settings, engine.app.mapper.cipher),
+        engine.app, notifier,
         blobs=engine.blobs,
         limits=Limits(settings.attachment_max_bytes, settings.attachment_max_count))
     api.middleware("http")(security.headers)

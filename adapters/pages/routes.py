@@ -13,13 +13,12 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from adapters.blobs.uploads import Upload, safe_name
-from adapters.http.engine import Engine
-from adapters.http.routes.status import _opens_undelivered as opens_undelivered
-from adapters.http.throttle import Throttled
+from adapters.engine import Engine
 from adapters.pages.filing import CATEGORIES, Filing, FormErrors, TooMany, WrongCode, places
 from adapters.pages.render import LOCALES, page
 from adapters.pages.security import LANG_COOKIE, Guard, Session
 from adapters.pages.timeline import case_view
+from adapters.throttle import Throttled
 from domain.errors import DomainError
 from domain.values import DeliveryChannel, Satisfaction
 from workflows.commands import (
@@ -30,6 +29,7 @@ from workflows.commands import (
     WithdrawPetition,
 )
 from workflows.errors import ConcurrentModification, QueryCodeNotFound
+from workflows.online_delivery import opens_undelivered
 
 router = APIRouter(prefix="/citizen", include_in_schema=False)
 MAX_FORM_BYTES = 256 * 1024
@@ -197,7 +197,7 @@ def case(request: Request) -> Response:
     if session.case_id is None:
         return _redirect("/citizen")
     petition = eng.app.get_petition(session.case_id)
-    if opens_undelivered(eng, petition):  # first opening delivers online, as POST /status does
+    if opens_undelivered(eng.app, petition):  # first opening delivers online, as POST /status does
         try:
             eng.app.execute(DeliverDecision(case_id=petition.id, actor=PETITIONER,
                                             channel=DeliveryChannel.ONLINE))

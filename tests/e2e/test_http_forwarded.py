@@ -17,8 +17,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from adapters.cli.serve_command import server_config
-from adapters.http.throttle import QueryCodeThrottle, SlidingWindow, Throttled
 from adapters.settings import Settings
+from adapters.throttle import QueryCodeThrottle, SlidingWindow, Throttled
 from tests.e2e.conftest import free_port
 
 

@@ -1,4 +1,4 @@
-"""Query-code guessing is throttled per client and per code (adapters/http/throttle.py).
+"""Query-code guessing is throttled per client and per code (adapters/throttle.py).
 
 Decided behaviour (docs/api.md): every attempt counts against the client's address; a failed
 attempt also counts against the code tried. Past either limit the answer is 429 with
@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from adapters.http.throttle import QueryCodeThrottle
+from adapters.throttle import QueryCodeThrottle
 from tests.e2e.conftest import DISTRICT, Staff, register_body
 
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from adapters.cli import case_commands
 from adapters.cli.main import app as cli
+from adapters.engine import Engine
 from adapters.http.app import create_app
-from adapters.http.engine import Engine
 from adapters.settings import Settings
 from domain.petition import Petition
 from tests.unit.builders import T0, small_chart

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.http.routes.status import petitioner_view
+from adapters.http.routes.petitioner import petitioner_view
 from adapters.pages.timeline import steps
 from domain.petition import Petition
 from domain.values import Channel, Location, Petitioner, Status

@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from adapters.engine import Engine
 from adapters.http.auth import Eng
-from adapters.http.engine import Engine
 from adapters.rest_days import years_not_covered
 from workflows.retrying import describe
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import Request
 
-from adapters.http.throttle import QueryCodeThrottle
 from adapters.settings import Settings
+from adapters.throttle import QueryCodeThrottle
 from workflows.application import PetitionApplication
 from workflows.tokens import TokenService
 

@@ -21,6 +21,7 @@ from workflows.application import Idempotency
 from workflows.case_summary import deadline_dict, plain
 from workflows.commands import DeliverDecision, RatePetition, RequestReReview, RequestReview
 from workflows.errors import ConcurrentModification, QueryCodeNotFound
+from workflows.online_delivery import opens_undelivered
 from workflows.privacy import Audience, disclose
 
 router = APIRouter(tags=["petitioner"])
@@ -96,7 +97,7 @@ def status(body: CodeBody, request: Request, eng: Eng) -> dict[str, Any]:
     (网上送达), unless its deemed delivery came first."""
     case_id = _case_for(eng, request, body.query_code)
     petition = eng.app.get_petition(case_id)
-    if _opens_undelivered(eng, petition):
+    if opens_undelivered(eng.app, petition):
         try:
             eng.app.execute(DeliverDecision(case_id=case_id, actor=PETITIONER,
                                             channel=DeliveryChannel.ONLINE))
@@ -104,15 +105,6 @@ def status(body: CodeBody, request: Request, eng: Eng) -> dict[str, Any]:
         except (DomainError, ConcurrentModification):
             pass  # delivered meanwhile by a twin request or by staff: show what is stored
     return petitioner_view(eng, petition)
-
-
-def _opens_undelivered(eng: Eng, petition: Petition) -> bool:
-    document = petition.undelivered_document
-    if document is None or "deliver" not in petition.allowed_commands:
-        return False
-    decided = petition.review_decided_at if document == "review_opinion" else petition.answered_at
-    assert decided is not None
-    return eng.app.policy.online_delivery_open(decided, eng.app.clock.now())
 
 
 @router.post("/status/rate", summary="Rate the answer (网上评)")
