@@ -14,9 +14,9 @@ from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_json, print_mapping, print_table
 from adapters.cli.root import root
 from adapters.rest_days import years_not_covered
+from workflows import case_reads
 from workflows.application import PetitionApplication
-from workflows.as_of import events_as_of
-from workflows.case_summary import case_summary, deadline_dict, event_record
+from workflows.case_summary import deadline_dict
 from workflows.command_table import COMMANDS
 from workflows.commands import ACTIONS, RegisterPetition
 
@@ -79,11 +79,22 @@ def act(
     print_json(out) if as_json else print_mapping(action, out)
 
 
-def show(case_id: CaseArg, as_json: JsonFlag = False, pii: PiiFlag = False) -> None:
+def show(
+    case_id: CaseArg,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The case as it stood at this instant, e.g. 2026-03-20T09:00+08:00.")
+    ] = None,
+    as_json: JsonFlag = False,
+    pii: PiiFlag = False,
+) -> None:
     """The current state of a case, its deadlines and what may be done next."""
     application = open_app()
-    petition = application.get_petition(case_id)
-    summary = case_summary(petition, application.policy, application.clock.now(), pii=pii)
+    if as_of:
+        state = case_reads.state_as_of(application, case_id, aware_instant(as_of), pii=pii)
+        print_json(state) if as_json else print_mapping(
+            f"case {case_id} as of {state['as_of']}", state["case"])
+        return
+    summary = case_reads.case(application, case_id, pii=pii)
     print_json(summary) if as_json else print_mapping(f"case {case_id}", summary)
 
 
@@ -96,10 +107,8 @@ def history(
     pii: PiiFlag = False,
 ) -> None:
     """Every event of a case in order, with business time and recorded time."""
-    application = open_app()
-    events = (events_as_of(application, case_id, aware_instant(as_of)) if as_of
-              else application.events_of(case_id))
-    records = [event_record(e, pii=pii) for e in events]
+    records = case_reads.history(open_app(), case_id, pii=pii,
+                                 as_of=aware_instant(as_of) if as_of else None)
     if as_json:
         print_json(records)
         return

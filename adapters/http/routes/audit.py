@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 
 from adapters.http.auth import Eng, Staff
 from adapters.http.params import INSTANT_HELP, Instant, instant_query
+from workflows import case_reads
 from workflows.access import Role, authorize_read
-from workflows.as_of import petition_as_of
-from workflows.case_summary import case_summary, plain
+from workflows.case_summary import plain
 from workflows.errors import AccessDenied
 from workflows.privacy import Audience, reveal, trail_audience
 
@@ -57,9 +57,7 @@ def state(case_id: UUID, principal: Staff, eng: Eng,
           as_of: Annotated[Instant, Query(description=INSTANT_HELP)]
           ) -> dict[str, Any]:
     _readable(eng, principal, case_id)
-    petition = petition_as_of(eng.app, case_id, as_of)
-    return {"as_of": as_of.isoformat(),
-            "case": case_summary(petition, eng.app.policy, as_of, pii=principal.pii)}
+    return case_reads.state_as_of(eng.app, case_id, as_of, pii=principal.pii)
 
 
 @router.get("/audit/verify", summary="Recompute every case's hash chain from the stored events")

@@ -13,9 +13,10 @@ from pydantic import BaseModel
 
 from adapters.http.auth import Eng, Staff
 from adapters.http.bodies import RegisterBody, action_body
+from workflows import case_reads
 from workflows.access import Principal, authorize, authorize_read, authorize_register
 from workflows.application import Idempotency
-from workflows.case_summary import case_summary, deadline_dict
+from workflows.case_summary import deadline_dict
 from workflows.command_table import COMMANDS, CommandSpec, CommandTable
 from workflows.commands import RegisterPetition
 
@@ -33,8 +34,7 @@ def idempotency(principal: Principal, key: str | None) -> Idempotency | None:
 def view(eng: Eng, principal: Principal, case_id: UUID, version: int) -> dict[str, Any]:
     """The case as the command left it: a replayed request gets the first answer's case,
     even when later commands have changed it since."""
-    petition = eng.app.get_petition(case_id, version=version)
-    return case_summary(petition, eng.app.policy, eng.app.clock.now(), pii=principal.pii)
+    return case_reads.case(eng.app, case_id, pii=principal.pii, version=version)
 
 
 def register(body: RegisterBody, principal: Staff, eng: Eng,  # type: ignore[valid-type]
@@ -57,9 +57,8 @@ def register(body: RegisterBody, principal: Staff, eng: Eng,  # type: ignore[val
 
 
 def get_case(case_id: UUID, principal: Staff, eng: Eng) -> dict[str, Any]:
-    petition = eng.app.get_petition(case_id)
-    authorize_read(principal, petition, eng.app.org)
-    return case_summary(petition, eng.app.policy, eng.app.clock.now(), pii=principal.pii)
+    return case_reads.case(eng.app, case_id, pii=principal.pii,
+                           guard=lambda p: authorize_read(principal, p, eng.app.org))
 
 
 def _action_route(spec: CommandSpec, body_type: type[BaseModel]) -> Callable[..., dict[str, Any]]:
