@@ -40,6 +40,7 @@ from workflows.application import PetitionApplication
 from workflows.clock import Clock, ManualClock
 from workflows.notifier import Notifier
 from workflows.query_codes import QueryCodes
+from workflows.reception.reminders import ReceptionReminders
 from workflows.supervision.process import ObligationQueue, SupervisionProcess
 from workflows.supervision.timer import SupervisionTimer
 from workflows.tokens import TokenService
@@ -115,7 +116,12 @@ class Root:
         """The closed loop: ``refresh`` catches the queue up, then the process ticks."""
         return SupervisionTimer(
             self.app, self.supervision_process(queue), refresh=refresh,
-            interval=self.settings.supervision_interval if interval is None else interval)
+            interval=self.settings.supervision_interval if interval is None else interval,
+            also=[self.reception_reminders().tick])
+
+    def reception_reminders(self) -> ReceptionReminders:
+        """Reminders of booked receptions through the configured notifier (the outbox)."""
+        return ReceptionReminders(self.app, self.notifier())
 
     def simulation(self, clock: ManualClock, *, seed: int, cases_per_day: int,
                    start: date = DEFAULT_START) -> Simulation:

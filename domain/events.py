@@ -206,6 +206,40 @@ class SuggestionResponded(PetitionEvent):
     response: str
 
 
+class ReceptionBooked(PetitionEvent):
+    """The petitioner booked a leader's reception (领导接访日) or a video reception (视频接访)."""
+
+    slot_id: str
+    unit: str
+    leader: str
+    mode: str
+    starts_at: datetime
+
+
+class ReceptionCancelled(PetitionEvent):
+    """The booking was cancelled (by the petitioner with the query code, or staff); the slot
+    is free again."""
+
+    slot_id: str
+    reason: str
+
+
+class ReceptionReminded(PetitionEvent):
+    """The reminder of the booked reception went to the petitioner's phone (notifier)."""
+
+    slot_id: str
+
+
+class ReceptionHeld(PetitionEvent):
+    """接访: a leader received the petitioner — who, when (``at``) and with what outcome."""
+
+    slot_id: str | None  # the booking it honoured; None for a walk-in on a reception day
+    unit: str
+    leader: str
+    mode: str
+    outcome: str
+
+
 class Answered(StartsDeadline, PetitionEvent):
     """答复: the responsible unit gave its written answer."""
 
@@ -331,6 +365,10 @@ ALL_EVENTS: tuple[type[Aggregate.Event], ...] = (
     ProxyContactChased,
     SuggestionMade,
     SuggestionResponded,
+    ReceptionBooked,
+    ReceptionCancelled,
+    ReceptionReminded,
+    ReceptionHeld,
     Answered,
     Delivered,
     Rated,

@@ -37,6 +37,7 @@ from domain.values import (
     Petitioner,
     ProxyForm,
     ProxyScope,
+    ReceptionMode,
     RedirectChannel,
     ReviewOutcome,
     Satisfaction,
@@ -401,6 +402,59 @@ class Petition(PetitionState, Aggregate):
                                  f"not to '{unit}'")
         self._emit(ev.SuggestionResponded, at, actor, number=number, unit=unit,
                    response=_text("response", response))
+
+    def book_reception(self, *, at: datetime, actor: str, slot_id: str, unit: str, leader: str,
+                       mode: ReceptionMode, starts_at: datetime, org: OrgChart) -> None:
+        """领导接访 / 视频接访: one booking at a time, with a leader of a unit above or at the
+        case's units (the slot itself refuses a second booking: ``ReceptionSlot.book``)."""
+        self._check("book-reception", at)
+        if self.reception_booking is not None:
+            self._refuse("book-reception", "a reception is already booked: cancel it first")
+        if not any(org.is_within(u, unit) for u in self._units if u in org):
+            raise InvalidCommand(f"unit '{unit}' does not receive petitioners of this case")
+        if _aware(starts_at) <= at:
+            raise InvalidCommand("the reception has already started")
+        self._emit(ev.ReceptionBooked, at, actor, slot_id=slot_id, unit=unit,
+                   leader=_text("leader", leader), mode=ReceptionMode(mode).value,
+                   starts_at=starts_at)
+
+    def cancel_reception(self, *, at: datetime, actor: str, reason: str = "") -> None:
+        self._check("cancel-reception", at)
+        booking = self.reception_booking
+        if booking is None:
+            self._refuse("cancel-reception", "no reception is booked")
+        elif booking.starts_at <= at:
+            self._refuse("cancel-reception", "the reception has already started")
+        else:
+            self._emit(ev.ReceptionCancelled, at, actor, slot_id=booking.slot_id,
+                       reason=reason.strip())
+
+    def remind_reception(self, *, at: datetime, actor: str, slot_id: str) -> None:
+        self._check("remind-reception", at)
+        booking = self.reception_booking
+        if booking is None or booking.slot_id != slot_id or booking.reminded:
+            self._refuse("remind-reception", "no booking of this slot awaits its reminder")
+        self._emit(ev.ReceptionReminded, at, actor, slot_id=slot_id)
+
+    def record_reception(self, *, at: datetime, actor: str, unit: str, leader: str,
+                         mode: ReceptionMode, outcome: str, org: OrgChart) -> None:
+        """接访 held: who received (the leader of ``unit``), when (``at``), the outcome. It
+        honours the booking with the same unit and leader, if any; else it was a walk-in."""
+        self._check("record-reception", at)
+        org.get(unit)
+        if not any(org.is_within(u, unit) for u in self._units if u in org):
+            raise InvalidCommand(f"unit '{unit}' does not receive petitioners of this case")
+        booking = self.reception_booking
+        honoured = booking.slot_id if booking is not None and (booking.unit, booking.leader) \
+            == (unit, leader.strip()) else None
+        self._emit(ev.ReceptionHeld, at, actor, slot_id=honoured, unit=unit,
+                   leader=_text("leader", leader), mode=ReceptionMode(mode).value,
+                   outcome=_text("outcome", outcome))
+
+    @property
+    def _units(self) -> tuple[str, ...]:
+        """The units a case belongs to: received it, holds it, handles it."""
+        return tuple(u for u in (self.received_by, self.holder, self.responsible_unit) if u)
 
     def answer_petition(self, *, at: datetime, actor: str, unit: str, answer: str,
                         policy: DeadlinePolicy = _DEFAULT_POLICY) -> None:

@@ -23,6 +23,7 @@ from domain.proxy_chase_rules import PROXY_RUNGS
 from domain.supervision_ladder import ESCALATION, rank
 from domain.values import (
     Attachment,
+    Booking,
     Channel,
     ConcludedDecision,
     DelegationMode,
@@ -32,6 +33,7 @@ from domain.values import (
     Location,
     Petitioner,
     Ratings,
+    ReceptionMode,
     RedirectChannel,
     ReviewOutcome,
     Satisfaction,
@@ -42,7 +44,7 @@ from domain.values import (
 
 # Values a Petition holds that never change in place (frozen dataclasses hold only such values).
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Location,
-                        Petitioner, Ratings, Attachment, Entrustment})
+                        Petitioner, Ratings, Attachment, Entrustment, Booking})
 
 
 class PetitionState:
@@ -71,6 +73,9 @@ class PetitionState:
     open_suggestions: dict[int, tuple[str, datetime]] = {}  # number → unit, made
     concluded_flag: str | None = None  # the earlier case of a concluded matter, until decided
     concluded_decision: str | None = None
+    reception_booking: Booking | None = None  # 领导接访 / 视频接访 booked and not yet held
+    receptions_held = 0
+    last_reception_at: datetime | None = None
 
     @property
     def current_obligation(self) -> str | None:
@@ -257,6 +262,31 @@ class PetitionState:
     def _(self, e: ev.CoPetitionerAdded) -> None:
         self.group_members = (*self.group_members, GroupMember(e.co_petitioner, e.representative))
         self.co_petitioners = max(self.co_petitioners, len(self.group_members))
+        self._moved(e)
+
+    @when.register(ev.ReceptionBooked)
+    def _(self, e: ev.ReceptionBooked) -> None:
+        self.reception_booking = Booking(e.slot_id, e.unit, e.leader, ReceptionMode(e.mode),
+                                         e.starts_at)
+        self._moved(e)
+
+    @when.register(ev.ReceptionCancelled)
+    def _(self, e: ev.ReceptionCancelled) -> None:
+        self.reception_booking = None
+        self._moved(e)
+
+    @when.register(ev.ReceptionReminded)
+    def _(self, e: ev.ReceptionReminded) -> None:
+        if self.reception_booking is not None:
+            self.reception_booking = replace(self.reception_booking, reminded=True)
+        self._moved(e)
+
+    @when.register(ev.ReceptionHeld)
+    def _(self, e: ev.ReceptionHeld) -> None:
+        if self.reception_booking is not None and e.slot_id == self.reception_booking.slot_id:
+            self.reception_booking = None
+        self.receptions_held += 1
+        self.last_reception_at = e.at
         self._moved(e)
 
     @when.register(ev.Answered)

@@ -27,6 +27,7 @@ from domain.deadlines import Deadline, DeadlineKind
 VOCABULARY: dict[str, type] = {cls.__name__: cls for cls in (
     v.Channel, v.HandlingTrack, v.SpeedTrack, v.DelegationMode, v.SupervisionLevel,
     v.Satisfaction, v.ReviewOutcome, v.RedirectChannel, v.ContactMode, v.Status,
+    v.ReceptionMode, v.Booking,
     v.Location, v.Petitioner, v.Ratings, v.Attachment, v.GroupMember, v.Entrustment,
     Deadline, DeadlineKind,
 )}

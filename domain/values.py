@@ -153,6 +153,13 @@ class DeliveryChannel(StrEnum):
     ONLINE = "online"  # 网上送达: the petitioner opened it with the query code
 
 
+class ReceptionMode(StrEnum):
+    """How a leader receives the petitioner (领导接访)."""
+
+    VIDEO = "video"  # 视频接访
+    IN_PERSON = "in_person"  # 领导接访日, at the reception place
+
+
 class Status(StrEnum):
     """Where the case stands; each status allows a fixed set of commands."""
 
@@ -218,6 +225,19 @@ class GroupMember:
 
     def __repr__(self) -> str:
         return f"GroupMember(<redacted>, representative={self.representative})"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """The petitioner's appointment with a leader: the slot it holds and whether the
+    reminder went out."""
+
+    slot_id: str
+    unit: str
+    leader: str
+    mode: ReceptionMode
+    starts_at: datetime
+    reminded: bool = False
 
 
 @dataclass(frozen=True)

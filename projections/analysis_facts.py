@@ -67,6 +67,7 @@ class CaseFacts:
     proxy_missed_weeks: int = 0  # weekly meetings missed (each chased to the agent)
     suggestions: int = 0  # 三项建议权 used on the case
     suggestions_responded: int = 0
+    leader_received_at: datetime | None = None  # the first reception by a leader (接访)
     position: int = 0
 
     def row(self) -> dict[str, Any]:
@@ -142,6 +143,11 @@ def _joined(f: CaseFacts, _: Any, after: Petition, policy: DeadlinePolicy) -> No
         f.acceptance_expires_at = acceptance.expires_at
 
 
+def _received_by_leader(f: CaseFacts, e: ev.ReceptionHeld, *_: Any) -> None:
+    if f.leader_received_at is None:
+        f.leader_received_at = e.at
+
+
 def _extended(f: CaseFacts, *_: Any) -> None:
     f.extended = 1
 
@@ -198,4 +204,5 @@ _STEPS: dict[type, Callable[..., None]] = {
     ev.SupervisionIssued: _supervised, ev.Reopened: _reopened,
     ev.AnswerConfirmed: _confirmed, ev.ReviewRequested: _review, ev.ReviewDecided: _review,
     ev.ReReviewRequested: _review, ev.ReReviewDecided: _review, ev.CoPetitionerAdded: _joined,
+    ev.ReceptionHeld: _received_by_leader,
 }

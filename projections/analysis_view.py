@@ -55,7 +55,7 @@ _DDL = (
     "rated_unit TEXT, comment_sentiment TEXT, review_requested_at {ts}, review_outcome TEXT, "
     "re_review_requested_at {ts}, re_review_outcome TEXT, closed_at {ts}, "
     "proxied INTEGER NOT NULL, proxy_missed_weeks INTEGER NOT NULL, suggestions INTEGER NOT NULL, "
-    "suggestions_responded INTEGER NOT NULL, position BIGINT NOT NULL)",
+    "suggestions_responded INTEGER NOT NULL, leader_received_at {ts}, position BIGINT NOT NULL)",
     *(f"CREATE INDEX IF NOT EXISTS analysis_facts_{c} ON {{t[analysis_facts]}} ({c})"
       for c in ("registered_at", "first_answered_at", "first_rated_at", "last_rated_at",
                 "review_requested_at", "re_review_requested_at")),
@@ -68,7 +68,8 @@ class AnalysisView(View, ABC):
     DDL = _DDL
     name = "analysis_facts"
     tables = ("analysis_facts",)
-    schema_version = 2  # 2: proxied, proxy_missed_weeks, suggestions, suggestions_responded
+    schema_version = 3  # 2: proxied, proxy_missed_weeks, suggestions, suggestions_responded;
+    # 3: leader_received_at
 
     def save(self, rows: list[Row]) -> None:
         values = [[self.encode_time(r[c]) if c in _TIMES else r[c] for c in COLUMNS]

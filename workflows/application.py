@@ -339,6 +339,12 @@ class PetitionApplication(Application[UUID]):
         self.org = record.chart
         return True
 
+    def save_case(self, petition: Petition, *others: Any, cmd: c.Command) -> CommandResult:
+        """Saves a case decided outside ``execute`` with its companion aggregates (a reception
+        slot) in one transaction; a lost race on any of them is ``ConcurrentModification``."""
+        return self._store(petition, *others, cmd=cmd, idempotency=None,
+                           deadline=self.policy.current(petition))
+
     def deadline_of(self, petition: Petition) -> Deadline | None:
         return self.policy.current(petition)
 

@@ -26,6 +26,7 @@ from domain.values import (
     HandlingTrack,
     ProxyForm,
     ProxyScope,
+    ReceptionMode,
     RedirectChannel,
     ReviewOutcome,
     Satisfaction,
@@ -272,6 +273,25 @@ class RespondToSuggestion(CaseCommand):
     number: int = Field(ge=1, le=10000)
     unit: UnitId
     response: LongText
+
+
+@declare("record-reception", Petition.record_reception,
+         roles={R.INTAKE, R.SUPERVISOR, R.ADMIN}, unit_from_caller={"unit"})
+class RecordReception(CaseCommand):
+    """接访 held: the leader of ``unit`` received the petitioner (``at``: when) — honouring the
+    booking with that unit and leader, if any."""
+
+    unit: UnitId
+    leader: Text
+    mode: ReceptionMode = ReceptionMode.IN_PERSON
+    outcome: LongText
+
+
+@declare("remind-reception", Petition.remind_reception, roles={R.ADMIN})
+class RemindReception(CaseCommand):
+    """The reminder of a booked reception went out (the reminder process sends it)."""
+
+    slot_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 @declare("answer", Petition.answer_petition, roles={R.HANDLER, R.ADMIN}, unit_from_caller={"unit"})

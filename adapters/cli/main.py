@@ -22,6 +22,7 @@ from adapters.cli import (
     outbox_command,
     projection_commands,
     proxy_commands,
+    reception_commands,
     serve_command,
     simulate_command,
     supervise_command,
@@ -53,6 +54,7 @@ calendar_commands.register(app)
 deadline_commands.register(app)
 analytics_commands.register(app)
 outbox_command.register(app)
+reception_commands.register(app)
 worker_command.register(app)
 inbound_commands.register(app)
 

@@ -21,6 +21,7 @@ from adapters.http.routes import (
     petitions,
     proxies,
     reads,
+    receptions,
     supervision,
 )
 from adapters.settings import Settings
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.include_router(attachments.router,
                        responses=errors.responses(401, 403, 404, 422, 503))
     api.include_router(supervision.router, responses=errors.responses(401, 403, 422, 503))
+    api.include_router(receptions.router, responses=errors.responses(401, 403, 404, 409, 422,
+                                                                     429, 503))
     api.include_router(analytics.router, responses=errors.responses(401, 403, 422, 503))
     if pages:
         from adapters.pages import install as install_pages

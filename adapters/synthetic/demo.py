@@ -27,6 +27,7 @@ from domain.values import (
     ContactMode,
     DelegationMode,
     HandlingTrack,
+    ReceptionMode,
     RedirectChannel,
     ReviewOutcome,
     Satisfaction,
@@ -189,11 +190,27 @@ class DemoDistrict:
                 at=at, actor=f"intake:{p.received_by}", unit=target,
                 mode=rng.choice(list(DelegationMode)), note="请依法依规办理", org=self.org)):
             return
+        if not self._leader_reception(s):
+            return
         if p.proxy_agent and not s.step(rng.uniform(1, 6), lambda at: p.log_proxy_contact(
                 at=at, actor=p.proxy_agent, agent=p.proxy_agent, mode=ContactMode.VISIT,
                 note="上门了解诉求")):
             return
         self._handle(s, track)
+
+    def _leader_reception(self, s: Story) -> bool:
+        """领导接访: most group petitions and a few others are received by a district leader,
+        in person on a reception day or by video; drawn from the case's own stream, so the
+        demo's other draws stay as they were."""
+        p = s.petition
+        extra = random.Random(f"reception-{p.received_at.isoformat()}-{p.subject}")
+        if extra.random() >= (0.7 if p.group_petition else 0.03):
+            return True
+        mode = extra.choice(list(ReceptionMode))
+        return s.step(extra.uniform(0.5, 4), lambda at: p.record_reception(
+            at=at, actor=f"intake:{p.received_by}", unit=p.location.district,
+            leader=extra.choice(["区长", "常务副区长", "副区长"]), mode=mode,
+            outcome="当面听取诉求，责成承办单位限期办理", org=self.org))
 
     def _handle(self, s: Story, track: SpeedTrack) -> None:
         rng, p = self.rng, s.petition

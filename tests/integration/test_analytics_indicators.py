@@ -46,6 +46,8 @@ RATINGS = [
     ("escalate", lambda cid: c.EscalatePetition(case_id=cid, actor="s", unit="QH", reason="r")),
     ("decline", lambda cid: c.DeclinePetition(case_id=cid, actor="s", reason="r",
                                               redirect_to="litigation")),
+    ("receive", lambda cid: c.RecordReception(case_id=cid, actor="s", unit=DISTRICT,
+                                              leader="区长", outcome="当面听取诉求")),
 ]
 STEPS = LIFECYCLE + RATINGS
 
@@ -180,6 +182,10 @@ def _expected(app: Any, period: Any, units: set[str] | None, as_of: datetime) ->
                                 if (d := _first(cases[x], (ev.Accepted, ev.Declined)))
                                 and d.at < _acceptance_expiry(policy, cases[x][0])}, decided_due),
         "group_share": ({x for x in received if cases[x][0].co_petitioners > 0}, received),
+        "leader_reception_group": ({x for x in received if cases[x][0].co_petitioners > 0
+                                    and has(x, ev.ReceptionHeld)},
+                                   {x for x in received if cases[x][0].co_petitioners > 0}),
+        "leader_reception_share": ({x for x in received if has(x, ev.ReceptionHeld)}, received),
         "repeat_share": ({x for x in received if repeat(x)}, received),
         "escalation_rate": ({x for x in received if has(x, ev.Escalated)}, received),
         "extension_rate": ({x for x in received if has(x, ev.DeadlineExtended)},

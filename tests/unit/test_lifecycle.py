@@ -60,6 +60,14 @@ INVOKERS: dict[str, Invoker] = {
         at=at, actor="s", kind=SuggestionKind.IMPROVE_WORK, unit="S11", text="t", org=org),
     "respond-suggestion": lambda p, at, org, pol: p.respond_suggestion(
         at=at, actor="h", number=1, unit="S11", response="r"),
+    "book-reception": lambda p, at, org, pol: p.book_reception(
+        at=at, actor="p", slot_id="s-1", unit="D1", leader="L", mode="video",
+        starts_at=at + timedelta(days=1), org=org),
+    "cancel-reception": lambda p, at, org, pol: p.cancel_reception(at=at, actor="p"),
+    "remind-reception": lambda p, at, org, pol: p.remind_reception(
+        at=at, actor="s", slot_id="s-1"),
+    "record-reception": lambda p, at, org, pol: p.record_reception(
+        at=at, actor="a", unit="D1", leader="L", mode="in_person", outcome="o", org=org),
     "answer": lambda p, at, org, pol: p.answer_petition(at=at, actor="a", unit="S11", answer="x"),
     "deliver": lambda p, at, org, pol: p.deliver(at=at, actor="h", channel="post"),
     "rate": lambda p, at, org, pol: p.rate(at=at, actor="p", **rate_kwargs()),

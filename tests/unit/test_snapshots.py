@@ -51,6 +51,16 @@ S: dict[str, Step] = {
     "revoke_entrustment": lambda p, org, pol: p.revoke_entrustment(
         at=later(p), actor="p", reason="r"),
     "assign_proxy": lambda p, org, pol: p.assign_proxy(at=later(p), actor="a", agent="agent-9"),
+    "book_reception": lambda p, org, pol: p.book_reception(
+        at=later(p), actor="p", slot_id=f"slot-{p.version}", unit="D1", leader="L",
+        mode="video", starts_at=later(p, days=2), org=org),
+    "remind_reception": lambda p, org, pol: p.remind_reception(
+        at=later(p), actor="s",
+        slot_id=p.reception_booking.slot_id if p.reception_booking else "none"),
+    "cancel_reception": lambda p, org, pol: p.cancel_reception(at=later(p), actor="p",
+                                                               reason="busy"),
+    "record_reception": lambda p, org, pol: p.record_reception(
+        at=later(p), actor="a", unit="D1", leader="L", mode="video", outcome="talked", org=org),
     "add_co_petitioner": lambda p, org, pol: p.add_co_petitioner(
         at=later(p), actor="a", name="Li Si", id_number="440305198706230016", phone="139",
         representative=True),
@@ -100,6 +110,8 @@ S: dict[str, Step] = {
 }
 
 SCRIPTS = {
+    "reception": ["book_reception", "remind_reception", "cancel_reception", "book_reception",
+                  "record_reception"],
     "long": ["entrust", "assign_proxy", "log_proxy_contact", "supervise", "accept",
              "chase_proxy_contact", "suggest", "delegate", "add_co_petitioner",
              "request_extension", "extend", "escalate", "answer", "respond_suggestion", "deliver",

@@ -9,7 +9,9 @@ stalled) is retried with backoff, sooner than the next interval, and ``health`` 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -22,8 +24,10 @@ log = structlog.get_logger("supervision")
 
 class SupervisionTimer:
     def __init__(self, app: PetitionApplication, process: SupervisionProcess,
-                 refresh: Callable[[], None], interval: float = 60.0):
+                 refresh: Callable[[], None], interval: float = 60.0,
+                 also: Sequence[Callable[[datetime], Any]] = ()):
         self.app, self.process, self.refresh, self.interval = app, process, refresh, interval
+        self.also = tuple(also)  # further timed duties after each tick (reception reminders)
         self.stopped = threading.Event()
         self.health = LoopHealth("supervision timer")
         self._thread: threading.Thread | None = None
@@ -36,6 +40,8 @@ class SupervisionTimer:
         for item in issued:
             log.info("measure issued", case_id=str(item.case_id), unit=item.unit,
                      rule=item.measure.rule)
+        for duty in self.also:
+            duty(now)
         return issued
 
     def run(self) -> None:
