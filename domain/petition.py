@@ -429,9 +429,11 @@ class Petition(PetitionState, Aggregate):
             self._emit(ev.ReceptionCancelled, at, actor, slot_id=booking.slot_id,
                        reason=reason.strip())
 
-    def remind_reception(self, *, at: datetime, actor: str, slot_id: str) -> None:
+    def remind_reception(self, *, at: datetime, actor: str, slot_id: str | None = None) -> None:
+        """The reminder of the booking (of ``slot_id``, if named) went out; once per booking."""
         self._check("remind-reception", at)
         booking = self.reception_booking
+        slot_id = slot_id or (booking.slot_id if booking is not None else None)
         if booking is None or booking.slot_id != slot_id or booking.reminded:
             self._refuse("remind-reception", "no booking of this slot awaits its reminder")
         self._emit(ev.ReceptionReminded, at, actor, slot_id=slot_id)

@@ -291,7 +291,8 @@ class RecordReception(CaseCommand):
 class RemindReception(CaseCommand):
     """The reminder of a booked reception went out (the reminder process sends it)."""
 
-    slot_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    slot_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="The booked slot (default: the case's booking).")
 
 
 @declare("answer", Petition.answer_petition, roles={R.HANDLER, R.ADMIN}, unit_from_caller={"unit"})

@@ -36,6 +36,7 @@ from tests.e2e.conftest import (
 from tests.e2e.test_http_errors import VALID_BODIES
 from workflows import commands as c
 from workflows.clock import ManualClock
+from workflows.reception import slots as reception
 
 I, H, S, AU, AD = "intake", "handler", "supervisor", "auditor", "admin"
 STAFF = frozenset({I, H, S, AU, AD})
@@ -58,6 +59,8 @@ WRITES: dict[str, frozenset[str]] = {
     "chase-proxy-contact": frozenset({S, AD}),  # the supervision process's own command
     "suggest": frozenset({S, AD}),  # 三项建议权: the 信访 department
     "respond-suggestion": frozenset({H, S, AD}),
+    "record-reception": frozenset({I, S, AD}),  # 接访 held, recorded by the reception office
+    "remind-reception": frozenset({AD}),  # the reminder process; petitioners book by code
     "answer": frozenset({H, AD}),
     "deliver": frozenset({H, S, AD}),  # 送达 by the answering unit or the reviewer
     "extend-request": frozenset({H, AD}),
@@ -81,6 +84,7 @@ READS: dict[str, frozenset[str]] = {
     "GET /supervision/units?jurisdiction=": frozenset({S, AU, AD}),
     "GET /supervision/unsatisfied?jurisdiction=": frozenset({S, AU, AD}),
     "GET /proxies?jurisdiction=": STAFF,
+    "GET /receptions/slots?jurisdiction=": STAFF,
     "GET /events": frozenset({AU, AD}),
     "GET /audit/verify": frozenset({AU, AD}),
 }
@@ -141,6 +145,10 @@ def expected_on_case(allowed: frozenset[str], caller: Caller, *, delegated: bool
 
 # How to bring a fresh case to a state where each action is legal (the server's own commands).
 Prep = list[Callable[[UUID], Any]]  # a command, or a timedelta the clock moves on by
+
+
+def BOOK(case_id: UUID) -> c.Command:  # noqa: N802 - a marker step: book a fresh slot
+    raise AssertionError("Matrix.case books this step itself")
 ACCEPT: Prep = [lambda i: c.AcceptPetition(case_id=i, actor="prep", handling_track="claim",
                                            speed_track="general")]
 DELEGATE: Prep = [*ACCEPT, lambda i: c.DelegatePetition(case_id=i, actor="prep", unit=STREET)]
@@ -155,6 +163,7 @@ ENTRUSTED: Prep = [*DELEGATE, lambda i: c.Entrust(
 STARTED: Prep = [*ENTRUSTED, lambda i: c.AssignProxy(case_id=i, actor="prep", agent=PROXY_AGENT)]
 PREP: dict[str, Prep] = {
     "accept": [], "decline": [], "withdraw": [], "add-co-petitioner": [],
+    "record-reception": [], "remind-reception": [BOOK],
     "delegate": ACCEPT, "escalate": ACCEPT,
     "extend-request": DELEGATE, "extend": DELEGATE, "supervise": DELEGATE, "answer": DELEGATE,
     "entrust": DELEGATE, "suggest": [], "revoke-entrustment": ENTRUSTED,
@@ -189,11 +198,15 @@ class Matrix:
         agent_token = self.headers["proxy@D01"]["Authorization"].removeprefix("Bearer ")
         enrol_proxy(api, api.state.engine.tokens.authenticate(agent_token).token_id)
         self.mismatches: list[str] = []
+        self.slots = 0
 
     def case(self, prep: Prep) -> UUID:
         case_id = self.app.register(c.RegisterPetition(actor="prep", **register_body())).case_id
         for step in prep:
             self.clock.advance(timedelta(minutes=5))
+            if step is BOOK:  # a booking changes the slot too: not a case command
+                self.book(case_id)
+                continue
             command = step(case_id)
             if isinstance(command, timedelta):
                 self.clock.advance(command)
@@ -201,6 +214,15 @@ class Matrix:
                 self.app.execute(command)
         self.clock.advance(timedelta(minutes=5))
         return case_id
+
+    def book(self, case_id: UUID) -> None:
+        self.slots += 1
+        start = self.clock.now() + timedelta(days=2, hours=self.slots)
+        slot = reception.publish(self.app, reception.PublishSlot(
+            actor="prep", unit=DISTRICT, leader="王区长", starts_at=start,
+            ends_at=start + timedelta(minutes=30)))
+        reception.book(self.app, reception.BookReception(case_id=case_id, actor="p",
+                                                         slot_id=slot.id))
 
     def check(self, route: str, want: int | str, caller: Caller,
               send: Callable[[dict[str, str]], Any], *, writes: bool) -> None:
@@ -247,6 +269,20 @@ def test_register_route(matrix: Matrix) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+def test_publish_slot_route(matrix: Matrix) -> None:
+    """Slots of leaders' reception days: the reception office, supervisors and admins, for a
+    unit of their own subtree; each success is a distinct slot (one leader per caller)."""
+    start = matrix.clock.now() + timedelta(days=3)
+    for caller in CALLERS:
+        want = expected(frozenset({I, S, AD}), caller)
+        body = {"actor": "ignored", "unit": STREET, "leader": f"领导 {caller.name}",
+                "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()}
+        matrix.check("POST /receptions/slots", want, caller, lambda h, b=body: matrix.client.post(
+            "/receptions/slots", json=b, headers=h), writes=True)
+    assert not matrix.mismatches, "\n".join(matrix.mismatches)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_read_routes(matrix: Matrix) -> None:
     case_id = matrix.case(DELEGATE)
     as_of = "2030-01-01T00:00:00+08:00"
@@ -268,6 +304,8 @@ def test_read_routes(matrix: Matrix) -> None:
             "/supervision/unsatisfied", params={"jurisdiction": STREET}, headers=h),
         "GET /proxies?jurisdiction=": lambda h: matrix.client.get(
             "/proxies", params={"jurisdiction": STREET}, headers=h),
+        "GET /receptions/slots?jurisdiction=": lambda h: matrix.client.get(
+            "/receptions/slots", params={"jurisdiction": STREET}, headers=h),
         "GET /events": lambda h: matrix.client.get("/events", headers=h),
         "GET /audit/verify": lambda h: matrix.client.get("/audit/verify", headers=h),
     }

@@ -48,6 +48,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "log-proxy-contact": {"agent": PROXY_AGENT, "mode": "phone"},
     "add-co-petitioner": {"name": "李四", "id_number": "440305198706230016",
                           "phone": "13900001111", "representative": True},
+    "record-reception": {"leader": "王区长", "outcome": "当面听取诉求", "unit": DISTRICT},
+    "remind-reception": {},
     "answer": {"answer": "已答复", "unit": STREET},
     "deliver": {"channel": "post"},
     "rate": {"attitude": "satisfied", "efficiency": "satisfied", "quality": "satisfied"},
@@ -70,7 +72,8 @@ BAD_FIELD: dict[str, tuple[str, Any]] = {
     "chase-proxy-contact": ("rung", "shout"), "suggest": ("kind", "praise"),
     "respond-suggestion": ("number", 0),
     "log-proxy-contact": ("mode", "pigeon"), "answer": ("answer", ""),
-    "add-co-petitioner": ("id_number", "123"),
+    "add-co-petitioner": ("id_number", "123"), "record-reception": ("mode", "hologram"),
+    "remind-reception": ("slot_id", ""),
     "rate": ("quality", "meh"), "confirm-answer": ("reason", "  "), "deliver": ("channel", "owl"),
     "review": ("reason", "x" * 501),
     "review-decision": ("outcome", "maybe"), "re-review": ("reason", ""),
@@ -159,7 +162,8 @@ def test_illegal_transitions_are_409_naming_state_and_allowed_actions(
     for action in sorted(set(ACTIONS) - {"accept", "decline", "supervise", "assign-proxy",
                                          "log-proxy-contact", "add-co-petitioner", "withdraw",
                                          "entrust", "revoke-entrustment", "chase-proxy-contact",
-                                         "suggest", "respond-suggestion"}):
+                                         "suggest", "respond-suggestion", "record-reception",
+                                         "remind-reception"}):
         out = refused(api, client, f"/petitions/{fresh}/{action}", VALID_BODIES[action],
                       admin, 409)
         assert out["state"] == "registered"
