@@ -147,7 +147,7 @@ def expected_on_case(allowed: frozenset[str], caller: Caller, *, delegated: bool
 Prep = list[Callable[[UUID], Any]]  # a command, or a timedelta the clock moves on by
 
 
-def BOOK(case_id: UUID) -> c.Command:  # noqa: N802 - a marker step: book a fresh slot
+def BOOK(case_id: UUID) -> c.Command:
     raise AssertionError("Matrix.case books this step itself")
 ACCEPT: Prep = [lambda i: c.AcceptPetition(case_id=i, actor="prep", handling_track="claim",
                                            speed_track="general")]
