@@ -37,7 +37,7 @@ PUBLISH_ROLES = frozenset({Role.INTAKE, Role.SUPERVISOR, Role.ADMIN})
 def authorize_publish(principal: Principal, unit: str, org: OrgChart) -> None:
     """Staff publish the slots of their own unit's subtree (admins anywhere); like
     ``access.authorize_register``, a unit outside is AccessDenied."""
-    if principal.role not in PUBLISH_ROLES:
+    if principal.role not in PUBLISH_ROLES or principal.proxy:  # proxy agents file, not publish
         raise AccessDenied(f"role '{principal.role}' may not publish reception slots")
     org.get(unit)
     if principal.role is not Role.ADMIN and not (
