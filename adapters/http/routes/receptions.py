@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from adapters.http.auth import Eng, Staff
-from adapters.http.routes.reads import Jurisdiction, reach_of
 from adapters.http.routes.petitioner import PETITIONER, CodeBody, _case_for
+from adapters.http.routes.reads import Jurisdiction, reach_of
 from domain.petition import Petition
 from domain.reception_slot import ReceptionSlot
 from workflows.case_summary import plain
