@@ -67,23 +67,20 @@ def _settings() -> Settings:
 
 def _keyring(settings: Settings) -> dict[str, Any]:
     """The keys of the application the composition root built (which proved them at start)."""
-    app = root().app
-    try:
-        cipher = app.mapper.cipher
-        assert isinstance(cipher, KeyringCipher)
-        last = app.recorder.max_notification_id() or 0
-        latest = app.recorder.select_notifications(start=last, limit=1) if last else []
-        return {
-            "store": where(settings),
-            "keys_from": "environment" if settings.cipher_key else
-                         str(settings.data_dir / "keys"),
-            "writes_with": cipher.current_key_id,
-            "reads_with": cipher.key_ids,
-            "latest_event": last,
-            "latest_event_key": _written_with(bytes(latest[0].state)) if latest else None,
-        }
-    finally:
-        app.close()  # the command ends here; rotating then restarts nothing in this process
+    app = root().app  # the root owns it: closed when the process ends
+    cipher = app.mapper.cipher
+    assert isinstance(cipher, KeyringCipher)
+    last = app.recorder.max_notification_id() or 0
+    latest = app.recorder.select_notifications(start=last, limit=1) if last else []
+    return {
+        "store": where(settings),
+        "keys_from": "environment" if settings.cipher_key else
+                     str(settings.data_dir / "keys"),
+        "writes_with": cipher.current_key_id,
+        "reads_with": cipher.key_ids,
+        "latest_event": last,
+        "latest_event_key": _written_with(bytes(latest[0].state)) if latest else None,
+    }
 
 
 def _written_with(state: bytes) -> str:
