@@ -629,7 +629,11 @@ class Petition(PetitionState, Aggregate):
 
     @property
     def allowed_commands(self) -> tuple[str, ...]:
-        return allowed_commands(self.status)
+        """The state's commands, less what the concluded-matter flag (不再受理) rules out now:
+        a flagged case is decided before it is accepted; an unflagged one has nothing to decide."""
+        flagged = self.concluded_flag is not None
+        ruled_out = "accept" if flagged else "concluded-matter"
+        return tuple(name for name in allowed_commands(self.status) if name != ruled_out)
 
     def proxy_addressee(self, rung: str, org: OrgChart) -> str:
         """The agent for its reminder; for the notice, the community above the entrustment's

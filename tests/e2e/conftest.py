@@ -34,6 +34,13 @@ ID_NUMBER = "11010519900307123" + id_number_check_char("11010519900307123")
 PETITIONER = {"name": "欧阳紫霞", "id_number": ID_NUMBER, "phone": "13975318642"}
 
 
+def another_petitioner(n: int) -> dict[str, str]:
+    """The n-th of distinct petitioners (valid GB 11643 numbers): prepared cases that must not
+    count as the same person's repeat on a concluded matter (不再受理) use one each."""
+    base = f"110105{19500101 + n // 1000:08d}{n % 1000:03d}"
+    return {**PETITIONER, "id_number": base + id_number_check_char(base)}
+
+
 def register_body(**overrides: Any) -> dict[str, Any]:
     """A valid POST /petitions body received at QH-D01 about a street of it."""
     body: dict[str, Any] = {

@@ -23,12 +23,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.e2e.conftest import (
+    CITY,
     DISTRICT,
     OTHER_DISTRICT,
     OTHER_STREET,
     PROXY_AGENT,
     STREET,
     Staff,
+    another_petitioner,
     appended,
     enrol_proxy,
     register_body,
@@ -161,7 +163,16 @@ ENTRUSTED: Prep = [*DELEGATE, lambda i: c.Entrust(
     case_id=i, actor="prep", agent=PROXY_AGENT, form="entrusted", grid=STREET + "-C01-G01",
     scope=["follow"], valid_until="2099-01-01T00:00:00+08:00")]
 STARTED: Prep = [*ENTRUSTED, lambda i: c.AssignProxy(case_id=i, actor="prep", agent=PROXY_AGENT)]
+RE_REVIEWED: Prep = [*REVIEWED,
+                     lambda i: c.RequestReReview(case_id=i, actor="prep", reason="仍不服"),
+                     lambda i: c.DecideReReview(case_id=i, actor="prep", unit=CITY,
+                                                outcome="upheld", opinion="维持")]
+
+
+def REPEAT(case_id: UUID) -> c.Command:
+    raise AssertionError("Matrix.case prepares the concluded case itself")
 PREP: dict[str, Prep] = {
+    "concluded-matter": [REPEAT],  # flagged at registration (不再受理)
     "accept": [], "decline": [], "withdraw": [], "add-co-petitioner": [],
     "record-reception": [], "remind-reception": [BOOK],
     "delegate": ACCEPT, "escalate": ACCEPT,
@@ -199,9 +210,23 @@ class Matrix:
         enrol_proxy(api, api.state.engine.tokens.authenticate(agent_token).token_id)
         self.mismatches: list[str] = []
         self.slots = 0
+        self.prepared = 0
 
     def case(self, prep: Prep) -> UUID:
-        case_id = self.app.register(c.RegisterPetition(actor="prep", **register_body())).case_id
+        self.prepared += 1  # each its own petitioner: a repeat would be a concluded matter
+        petitioner = another_petitioner(self.prepared)
+        if prep[:1] == [REPEAT]:  # the same petitioner's matter, concluded by a re-review
+            self.steps(self.register(petitioner), RE_REVIEWED)
+            prep = prep[1:]
+        case_id = self.register(petitioner)
+        self.steps(case_id, prep)
+        return case_id
+
+    def register(self, petitioner: dict[str, str]) -> UUID:
+        body = register_body(petitioner=petitioner)
+        return self.app.register(c.RegisterPetition(actor="prep", **body)).case_id
+
+    def steps(self, case_id: UUID, prep: Prep) -> None:
         for step in prep:
             self.clock.advance(timedelta(minutes=5))
             if step is BOOK:  # a booking changes the slot too: not a case command
@@ -213,7 +238,6 @@ class Matrix:
             else:
                 self.app.execute(command)
         self.clock.advance(timedelta(minutes=5))
-        return case_id
 
     def book(self, case_id: UUID) -> None:
         self.slots += 1

@@ -33,6 +33,7 @@ from workflows.clock import ManualClock
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "accept": {"handling_track": "claim", "speed_track": "general"},
     "decline": {"reason": "属诉讼事项", "redirect_to": "litigation"},
+    "concluded-matter": {"decision": "accept_anyway", "reason": "有新的事实"},
     "delegate": {"unit": STREET},
     "escalate": {"unit": CITY, "reason": "跨区事项"},
     "extend-request": {"days": 10, "reason": "需要勘查"},
@@ -66,6 +67,7 @@ ACTIONS = sorted(VALID_BODIES)
 # A field of each body with a value of the wrong kind, and what the 422 must name.
 BAD_FIELD: dict[str, tuple[str, Any]] = {
     "accept": ("speed_track", "gossip"), "decline": ("redirect_to", "nowhere"),
+    "concluded-matter": ("decision", "maybe"),
     "delegate": ("unit", ""), "escalate": ("reason", ""), "extend-request": ("days", 0),
     "extend": ("days", 1000), "supervise": ("level", "shout"), "assign-proxy": ("agent", ""),
     "entrust": ("form", "whim"), "revoke-entrustment": ("reason", ""),

@@ -36,10 +36,13 @@ def test_the_same_matter_after_the_review_window_is_flagged_and_intake_declines_
     flagged = app.get_petition(again)
     assert flagged.concluded_flag == str(earlier) and flagged.status is Status.REGISTERED
 
+    assert "concluded-matter" in flagged.allowed_commands  # what a 409 tells the caller
+    assert "accept" not in flagged.allowed_commands
     version = flagged.version
-    with pytest.raises(IllegalTransition, match="concluded"):
+    with pytest.raises(IllegalTransition, match="concluded") as refused:
         app.execute(c.AcceptPetition(case_id=again, actor="intake-01", handling_track="claim",
                                      speed_track="general"))
+    assert "accept" not in refused.value.allowed
     assert app.get_petition(again).version == version  # refused: nothing appended
 
     app.execute(c.DecideConcludedMatter(case_id=again, actor="intake-01",
@@ -55,6 +58,8 @@ def test_intake_may_accept_anyway(app, clock):
     again = register_sample(app, **AGAIN).case_id
     app.execute(c.DecideConcludedMatter(case_id=again, actor="intake-01",
                                         decision="accept_anyway", reason="有新的事实"))
+    allowed = app.get_petition(again).allowed_commands
+    assert "accept" in allowed and "concluded-matter" not in allowed
     app.execute(c.AcceptPetition(case_id=again, actor="intake-01", handling_track="claim",
                                  speed_track="general"))
     assert app.get_petition(again).status is Status.ACCEPTED
