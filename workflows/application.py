@@ -8,6 +8,8 @@ the case's version surfaces as ``ConcurrentModification``, never as a lost updat
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +54,9 @@ from workflows.inbound.origin import ExternalRef, InboundOrigin
 from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
 from workflows.query_codes import QueryCodes
 from workflows.transcodings import TRANSCODINGS
+
+# Attempts of an answer whose petitioner's index (shared by all their cases) moved under it.
+INDEX_RETRIES = 40
 
 
 @dataclass(frozen=True)
@@ -259,6 +264,7 @@ class PetitionApplication(Application[UUID]):
         *,
         guard: Callable[[Petition], None] | None = None,
         idempotency: Idempotency | None = None,
+        _index_retries: int = INDEX_RETRIES,
     ) -> CommandResult:
         """Runs any command: load, replay if idempotent and seen, else guard, decide, save.
 
@@ -287,8 +293,22 @@ class PetitionApplication(Application[UUID]):
             after(self, cmd)
         index = index_answered(self.repository, self.policy, self._codes(), petition) \
             if isinstance(cmd, c.AnswerPetition) and self.query_codes is not None else None
-        return self._store(petition, *([index] if index else []), cmd=cmd,
-                           idempotency=idempotency, deadline=deadline)
+        if index is None:
+            return self._store(petition, cmd=cmd, idempotency=idempotency, deadline=deadline)
+        decided_on = petition.version - len(petition.pending_events)
+        try:
+            return self._store(petition, index, cmd=cmd, idempotency=idempotency,
+                               deadline=deadline)
+        except ConcurrentModification:
+            # The petitioner's index is shared by all their cases: when only it moved (another
+            # of their cases answered at the same moment), the case is unchanged and the
+            # command is decided afresh — a collision on the case itself still reaches the
+            # caller. Bounded: each retry means another answer of theirs did commit.
+            if _index_retries <= 0 or self.get_petition(cmd.case_id).version != decided_on:
+                raise
+            time.sleep(random.uniform(0, 0.002 * (INDEX_RETRIES - _index_retries + 1)))
+        return self.execute(cmd, guard=guard, idempotency=idempotency,
+                            _index_retries=_index_retries - 1)
 
     # ------------------------------------------------------------------ queries
     def get_petition(self, case_id: UUID, version: int | None = None) -> Petition:
