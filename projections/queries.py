@@ -16,13 +16,12 @@ from domain.units import OrgChart
 from projections.case_view import CaseFilter, CaseView
 from projections.supervision_queue import SupervisionQueue, unit_path
 from workflows.access import Reach
-from workflows.application import PetitionApplication
-from workflows.ladder_status import ladder_status
+from workflows.ladder_status import LadderSource, ladder_status
 
 Page = tuple[list[dict[str, Any]], str | None]
 
 
-def overdue_with_ladder(app: PetitionApplication, queue: SupervisionQueue, as_of: datetime, *,
+def overdue_with_ladder(app: LadderSource, queue: SupervisionQueue, as_of: datetime, *,
                         unit: str | None = None, jurisdiction: str | None = None,
                         limit: int = 100, cursor: str | None = None,
                         reach: Reach | None = None) -> Page:

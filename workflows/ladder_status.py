@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from domain.supervision_ladder import RUNGS, next_measure
-from workflows.application import PetitionApplication
+from domain.deadlines import DeadlinePolicy
+from domain.petition import Petition
+from domain.supervision_ladder import RUNGS, LadderRules, next_measure
+from domain.units import OrgChart
 
 
-def ladder_status(app: PetitionApplication, case_id: UUID | str, kind: str) -> dict[str, Any]:
+class LadderSource(Protocol):
+    """What the ladder's status reads: a case, the deadline policy and the ladder's rules
+    and the chart (``PetitionApplication`` is one); read models take this, not the application."""
+
+    org: OrgChart
+    policy: DeadlinePolicy
+    ladder: LadderRules
+
+    def get_petition(self, case_id: UUID, version: int | None = None) -> Petition: ...
+
+
+def ladder_status(app: LadderSource, case_id: UUID | str, kind: str) -> dict[str, Any]:
     """For the obligation ``kind`` of a case; empty when it is not the case's running one."""
     petition = app.get_petition(UUID(str(case_id)))
     deadline = app.policy.current(petition)
