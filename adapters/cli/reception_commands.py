@@ -3,12 +3,12 @@ reception (视频接访) for operators: the slots petitioners book with their qu
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from adapters.cli.case_commands import open_app
+from adapters.cli.instants import aware_instant
 from adapters.cli.output import print_json, print_table
 from adapters.cli.root import root
 from domain.values import ReceptionMode
@@ -37,8 +37,8 @@ def publish(
 ) -> None:
     """Publish one slot; the same unit, leader and start twice is refused (exit 3)."""
     command = reception.PublishSlot(actor=actor, unit=unit, leader=leader,
-                                    starts_at=datetime.fromisoformat(starts_at),
-                                    ends_at=datetime.fromisoformat(ends_at), mode=mode,
+                                    starts_at=aware_instant(starts_at, "--starts-at"),
+                                    ends_at=aware_instant(ends_at, "--ends-at"), mode=mode,
                                     place=place)
     slot = reception.publish(open_app(), command)
     out = {"slot_id": str(slot.id), "unit": slot.unit, "leader": slot.leader,

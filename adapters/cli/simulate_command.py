@@ -33,11 +33,15 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json", help="Print every measure as JSON.")] = False,
 ) -> None:
     """Run a synthetic district day by day; print the supervision ladder each unit received."""
+    try:
+        day_0 = date.fromisoformat(start)
+    except ValueError:
+        raise typer.BadParameter(f"--start: not a day (YYYY-MM-DD): {start!r}") from None
     clock = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))  # the simulation sets it to day 0
     services = root().with_clock(clock)
     try:
         simulation = services.simulation(clock, seed=seed, cases_per_day=cases_per_day,
-                                         start=date.fromisoformat(start))
+                                         start=day_0)
         result = simulation.run(days)
     finally:
         services.app.close()

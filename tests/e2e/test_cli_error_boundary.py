@@ -30,9 +30,11 @@ UNREACHABLE = "postgresql://postgres@127.0.0.1:1/test"  # nothing listens on por
 PLACEHOLDERS = {  # values for required arguments and options, by parameter name
     "case_id": str(uuid.UUID(int=1)), "token_id": str(uuid.UUID(int=2)), "action": "accept",
     "name": "case_view", "role": "intake", "unit": "QH-D01", "group": "g",
-    "period": "2026-10", "text": "夜间施工噪音",
+    "period": "2026-10", "text": "夜间施工噪音", "reason": "政策调整", "leader": "王区长",
+    "starts_at": "2031-03-05T09:00+08:00", "ends_at": "2031-03-05T09:30+08:00",
 }
-NEEDS_KAFKA = {("relay",), ("subscribe",)}  # refuse (exit 2) before touching any store
+# refuse (exit 2) before touching any store
+NEEDS_KAFKA = {("relay",), ("subscribe",), ("inbound", "run"), ("inbound", "status")}
 
 
 @pytest.fixture(autouse=True)
@@ -83,6 +85,10 @@ def _file_for(path, tmp_path: Path) -> Path:
         arrangement = tmp_path / "holidays.csv"
         arrangement.write_text("date,kind,name\n2031-10-08,holiday,国庆节\n", encoding="utf-8")
         return arrangement
+    if path == ("proxies", "load"):  # a valid roster: the store is what fails
+        roster = tmp_path / "proxies.csv"
+        roster.write_text("id,name,grids,token\nP-1,张三,QH-D01-S01-C01-G01,\n", encoding="utf-8")
+        return roster
     body = tmp_path / "petition.json"
     body.write_text(json.dumps({
         "actor": "intake:QH-D01", "channel": "visit", "subject": "s", "content": "c",
@@ -167,3 +173,20 @@ def test_every_exit_code_is_documented():
     used = {code for _, code in errors.EXIT_CODES} | {
         0, errors.INTERNAL, errors.INVALID, errors.RETRY, errors.KEY, errors.DAMAGED, 8}
     assert documented == used
+
+
+@pytest.mark.parametrize("args", [
+    ["receptions", "publish", "--unit", "QH-D01", "--leader", "王区长", "--starts-at", "nonsense",
+     "--ends-at", "2031-03-05T09:30+08:00"],
+    ["receptions", "publish", "--unit", "QH-D01", "--leader", "王区长",
+     "--starts-at", "2031-03-05T09:00", "--ends-at", "2031-03-05T09:30+08:00"],  # no zone
+    ["simulate", "--start", "2026-02-30", "--days", "1"],
+])
+def test_a_malformed_time_option_is_a_usage_error_before_any_store(args, tmp_path, monkeypatch,
+                                                                   capfd):
+    monkeypatch.setenv("PETITION_STORE", str(_damaged_file(tmp_path)))  # never reached
+    with pytest.raises(SystemExit) as exited:
+        run_guarded(app, args)
+    out, err = capfd.readouterr()
+    assert exited.value.code == 2, (out, err)
+    assert err.count("\n") == 1 and err.startswith("petition: ") and "--start" in err
