@@ -6,6 +6,7 @@ tests can assert on what is really on disk, not on what the application says it 
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
@@ -36,6 +37,16 @@ def id_number(first17: str = "11010519900307123") -> str:
 
 
 SAMPLE_PETITIONER = {"name": "王小明", "id_number": id_number(), "phone": "13800138000"}
+_PETITIONERS = itertools.count(1)
+
+
+def another_petitioner() -> dict[str, str]:
+    """The sample petitioner under a new ID number: one person per sample case by default, so
+    that a sample case is never another's repeat on a concluded matter (不再受理) by accident —
+    tests about the same person pass ``petitioner=SAMPLE_PETITIONER``."""
+    n = next(_PETITIONERS)
+    return {**SAMPLE_PETITIONER, "id_number": id_number(f"110105{19500101 + n // 1000:08d}"
+                                                         f"{n % 1000:03d}")}
 
 
 def register_command(**overrides: Any) -> c.RegisterPetition:
@@ -47,7 +58,7 @@ def register_command(**overrides: Any) -> c.RegisterPetition:
         "content": "文昌街道第一社区的路灯已经坏了两个月。",
         "category": "城建",
         "location": {"district": DISTRICT, "street": STREET, "address": "文昌路 12 号"},
-        "petitioner": dict(SAMPLE_PETITIONER),
+        "petitioner": another_petitioner(),
         "received_by": DISTRICT,
     }
     fields.update(overrides)

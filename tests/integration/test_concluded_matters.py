@@ -11,8 +11,15 @@ import pytest
 from domain import events as ev
 from domain.errors import IllegalTransition
 from domain.values import Status
-from tests.integration.helpers import SAMPLE_PETITIONER, id_number, register_sample, run_steps
+from tests.integration import helpers
+from tests.integration.helpers import SAMPLE_PETITIONER, id_number, run_steps
 from workflows import commands as c
+
+
+def register_sample(app, **overrides):
+    """A sample case of the one sample petitioner (unless overridden): the same person."""
+    return helpers.register_sample(app, **{"petitioner": dict(SAMPLE_PETITIONER), **overrides})
+
 
 AGAIN = {"subject": "路灯还是不亮", "content": "文昌街道第一社区的路灯已经坏了两个月，仍未修好。"}
 

@@ -31,7 +31,9 @@ TOPIC = "petition.events"
 
 def write(app: PetitionApplication, cases: int) -> None:
     """Registers ``cases`` cases, then moves them all one step at a time (interleaved)."""
-    ids: list[UUID] = [register_sample(app).case_id for _ in range(cases)]
+    # one petitioner for all: their answers contend for the petitioner's concluded-matter index
+    ids: list[UUID] = [register_sample(app, petitioner=SAMPLE_PETITIONER).case_id
+                       for _ in range(cases)]
     for _, build in STEPS:
         for case_id in ids:
             app.execute(build(case_id))
