@@ -18,7 +18,7 @@ from uuid import uuid4
 from bench import baselines as b
 from bench.common import DISTRICT, NOW, STREET, Figure, Run
 from domain.petition import Petition
-from domain.values import Location, Petitioner
+from domain.values import Location, Petitioner, ProxyForm
 
 CHUNK = 50
 
@@ -41,6 +41,9 @@ def _long_case(app: Any, events: int) -> Petition:
         petitioner=Petitioner("王小明", "11010519491231002X", "13800000000"), co_petitioners=0,
         received_by=DISTRICT, proxy_agent=None, query_code_hash="h", org=app.org)
     p.accept(at=at, actor="intake", handling_track="claim", speed_track="general")
+    p.entrust(at=at, actor="intake", agent="agent-9", form=ProxyForm.ENTRUSTED,
+              grid=STREET + "-C01-G01", scope=["follow"], valid_until=NOW + timedelta(days=365),
+              org=app.org)  # 委托书 first: a proxy service starts under an entrustment
     p.assign_proxy(at=at, actor="intake", agent="agent-9")
     while p.version < events:
         at += timedelta(minutes=1)
