@@ -7,7 +7,6 @@ case, books and cancels with the query code in the body (never in the URL), thro
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from adapters.http.auth import Eng, Staff
+from adapters.http.params import instant_query
 from adapters.http.routes.petitioner import PETITIONER, CodeBody, _case_for
 from adapters.http.routes.reads import Jurisdiction, reach_of
 from domain.petition import Petition
@@ -52,9 +52,12 @@ def publish(body: reception.PublishSlot, principal: Staff, eng: Eng) -> dict[str
     return slot_row(slot, staff=True)
 
 
+SlotsFrom = instant_query("Slots starting from then (default: now).")
+
+
 @router.get("/receptions/slots", summary="Slots of the caller's reach, by start")
 def list_slots(principal: Staff, eng: Eng, jurisdiction: Jurisdiction = None,
-               start: datetime | None = None) -> dict[str, Any]:
+               start: SlotsFrom = None) -> dict[str, Any]:
     scope = reach_of(eng, principal, jurisdiction)
     units = set(scope.units) if scope is not None else None
     found = reception.slots(eng.app, units, start or eng.app.clock.now())
