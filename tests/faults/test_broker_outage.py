@@ -20,9 +20,9 @@ import pytest
 from adapters.kafka.relay import Relay, RelayConfig
 from adapters.settings import Settings
 from adapters.wiring import build_application
-from tests.faults.cluster import wait_until
 from tests.integration.test_kafka_recovery import FAST, write_cases
 from tests.kafka_broker import TansuBroker, dedup, log_envelopes, petition_argv, settings_env
+from tests.processes import wait_until
 
 TOPIC = "petition.events"
 

@@ -12,9 +12,9 @@ from kafka import KafkaProducer
 from adapters.http.app import create_app
 from adapters.kafka.admin import ensure_topic
 from adapters.settings import Settings
-from tests.faults.cluster import wait_until
 from tests.faults.test_broker_outage import sqlite_settings  # noqa: F401 - a fixture
 from tests.kafka_broker import TansuBroker
+from tests.processes import wait_until
 from tests.unit.inbound_orders import MAP_TOML, encode, order
 
 TOPIC = "orders"

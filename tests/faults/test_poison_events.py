@@ -31,7 +31,7 @@ from adapters.kafka.relay import Relay, RelayConfig
 from adapters.settings import Settings
 from projections import runner as r
 from tests.e2e.conftest import Staff, register_body
-from tests.faults.cluster import wait_until
+from tests.processes import wait_until
 from tests.subprocess_env import petition_env
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock

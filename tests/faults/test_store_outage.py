@@ -19,10 +19,11 @@ import pytest
 
 from projections import runner as r
 from tests.e2e.conftest import register_body
-from tests.faults.cluster import ThrowawayPostgres, wait_until
+from tests.faults.cluster import ThrowawayPostgres
 from tests.faults.conftest import Service, cluster_settings
 from tests.faults.proxy import TcpProxy
 from tests.kafka_broker import TansuBroker, by_position, dedup, log_envelopes, read_topic
+from tests.processes import wait_until
 from tests.views import views_of
 from workflows.clock import ManualClock
 
