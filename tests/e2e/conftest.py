@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from adapters.http.app import create_app
 from adapters.settings import Settings
+from tests.integration.helpers import numbered_id_number
 from workflows.access import Role
 from workflows.clock import ManualClock
 from workflows.commands import id_number_check_char
@@ -37,8 +38,7 @@ PETITIONER = {"name": "欧阳紫霞", "id_number": ID_NUMBER, "phone": "13975318
 def another_petitioner(n: int) -> dict[str, str]:
     """The n-th of distinct petitioners (valid GB 11643 numbers): prepared cases that must not
     count as the same person's repeat on a concluded matter (不再受理) use one each."""
-    base = f"110105{19500101 + n // 1000:08d}{n % 1000:03d}"
-    return {**PETITIONER, "id_number": base + id_number_check_char(base)}
+    return {**PETITIONER, "id_number": numbered_id_number(n)}
 
 
 def register_body(**overrides: Any) -> dict[str, Any]:

@@ -44,9 +44,12 @@ def another_petitioner() -> dict[str, str]:
     """The sample petitioner under a new ID number: one person per sample case by default, so
     that a sample case is never another's repeat on a concluded matter (不再受理) by accident —
     tests about the same person pass ``petitioner=SAMPLE_PETITIONER``."""
-    n = next(_PETITIONERS)
-    return {**SAMPLE_PETITIONER, "id_number": id_number(f"110105{19500101 + n // 1000:08d}"
-                                                         f"{n % 1000:03d}")}
+    return {**SAMPLE_PETITIONER, "id_number": numbered_id_number(next(_PETITIONERS))}
+
+
+def numbered_id_number(n: int) -> str:
+    """The n-th of distinct valid identity numbers (GB 11643), for one person per prepared case."""
+    return id_number(f"110105{19500101 + n // 1000:08d}{n % 1000:03d}")
 
 
 def register_command(**overrides: Any) -> c.RegisterPetition:
