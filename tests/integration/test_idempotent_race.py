@@ -69,11 +69,12 @@ def test_registration_twin_committing_before_save_gets_the_same_case(app):
     from tests.integration.helpers import register_command
 
     key = Idempotency("token:t", "k-3")
+    request = register_command()  # one request, sent twice: each call would draw a new person
     twins: list[Any] = []
     with_twin_inside(app, "_replay", lambda: twins.append(
-        app.register(register_command(), idempotency=key)))
+        app.register(request, idempotency=key)))
 
-    result = app.register(register_command(), idempotency=key)
+    result = app.register(request, idempotency=key)
 
     (twin,) = twins
     assert (result.case_id, result.query_code) == (twin.case_id, twin.query_code)
