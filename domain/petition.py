@@ -719,3 +719,14 @@ class Petition(PetitionState, Aggregate):
     def _emit(self, event_class: type[ev.PetitionEvent], at: datetime, actor: str,
               **fields: Any) -> None:
         self.trigger_event(event_class, at=at, actor=_text("actor", actor), **fields)
+        self._end_booking(at, actor)
+
+    def _end_booking(self, at: datetime, actor: str) -> None:
+        """A case that ends (withdrawn, declined, closed — any way out of the open statuses)
+        can no longer be received (record-reception needs an open case): its pending booking
+        is cancelled by the same decision, so the application frees the slot in the same
+        write. Here, not in each command, so that no ending can forget it."""
+        booking = self.reception_booking
+        if booking is not None and not self.is_open:
+            self.trigger_event(ev.ReceptionCancelled, at=at, actor=_text("actor", actor),
+                               slot_id=booking.slot_id, reason=f"case {self.status.value}")

@@ -53,6 +53,7 @@ from workflows.idempotency import IdempotentResponse, fingerprint, record_id
 from workflows.inbound.origin import ExternalRef, InboundOrigin
 from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
 from workflows.query_codes import QueryCodes
+from workflows.reception.release import released_slots
 from workflows.transcodings import TRANSCODINGS
 
 # Attempts of an answer whose petitioner's index (shared by all their cases) moved under it.
@@ -433,7 +434,7 @@ class PetitionApplication(Application[UUID]):
                idempotency: Idempotency | None, deadline: Deadline | None) -> CommandResult:
         """Saves the case (and any companion aggregates) atomically; reports its new state
         with ``deadline``, its current deadline as the decision computed it."""
-        aggregates: list[Any] = [petition, *others]
+        aggregates: list[Any] = [petition, *others, *released_slots(self.repository, petition)]
         if idempotency is not None:
             aggregates.append(self._idempotency_record(petition, cmd, idempotency))
         try:

@@ -16,7 +16,7 @@ from domain import events as ev
 from domain.errors import DomainError, InvalidCommand
 from domain.reception_slot import SlotUnavailable
 from tests.conftest import START
-from tests.integration.helpers import CITY, DISTRICT, STREET, register_sample
+from tests.integration.helpers import CITY, DISTRICT, STREET, register_sample, run_steps
 from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.errors import ConcurrentModification
@@ -183,3 +183,40 @@ def test_the_reception_is_recorded_on_the_case(app, clock):
     with pytest.raises(InvalidCommand, match="does not receive"):
         app.execute(c.RecordReception(case_id=case_id, actor="intake", unit="QH-D02",
                                       leader="外区", outcome="x"))
+
+
+def _answered(app: PetitionApplication, clock, case_id: UUID) -> None:
+    run_steps(app, clock, case_id, until="answer")
+
+
+ENDINGS = {  # every way out of the open statuses, from a case prepared for it
+    "withdrawn": (lambda app, clock, cid: None, lambda cid: c.WithdrawPetition(
+        case_id=cid, actor="petitioner", reason="已自行协商解决")),
+    "declined": (lambda app, clock, cid: None, lambda cid: c.DeclinePetition(
+        case_id=cid, actor="intake", reason="不属于信访事项", redirect_to="litigation")),
+    "closed": (_answered, lambda cid: c.ClosePetition(case_id=cid, actor="closer",
+                                                      summary="办结")),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
+def test_a_case_that_ends_frees_its_booked_slot(app, clock, ending):
+    """A withdrawn, declined or closed case can never be received (record-reception needs an
+    open case): its booking is cancelled in the same write and the slot is free again."""
+    prepare, finish = ENDINGS[ending]
+    case_id = register_sample(app).case_id
+    prepare(app, clock, case_id)
+    slot_id = publish(app, hours=24 * 12)
+    book(app, case_id, slot_id)
+    app.execute(finish(case_id))
+    petition = app.get_petition(case_id)
+    assert petition.status.value == ending and petition.reception_booking is None
+    cancelled = app.events_of(case_id)[-1]
+    assert isinstance(cancelled, ev.ReceptionCancelled) and cancelled.slot_id == str(slot_id)
+    slot = reception.find(app, slot_id)
+    assert slot is not None and slot.booked_by is None
+    other = register_sample(app).case_id
+    assert slot_id in {s.id for s in reception.bookable(app, app.get_petition(other),
+                                                        clock.now())}
+    book(app, other, slot_id)
+    assert reception.find(app, slot_id).booked_by == other

@@ -125,16 +125,9 @@ def book(app: PetitionApplication, cmd: BookReception) -> CommandResult:
 
 def cancel(app: PetitionApplication, cmd: CancelReception) -> CommandResult:
     petition = app.get_petition(cmd.case_id)
-    booking = petition.reception_booking
     at = max(app.clock.now(), petition.last_at)
     petition.cancel_reception(at=at, actor=cmd.actor, reason=cmd.reason)
-    assert booking is not None  # cancel_reception refused otherwise
-    slot = find(app, UUID(booking.slot_id))
-    others = []
-    if slot is not None and slot.booked_by == petition.id:
-        slot.release(petition.id, at, cmd.actor, cmd.reason)
-        others.append(slot)
-    return app.save_case(petition, *others, cmd=cmd)
+    return app.save_case(petition, cmd=cmd)  # the slot is released in the same write
 
 
 def _case_units(petition: Petition) -> tuple[str, ...]:
