@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,49 +144,18 @@ def _tail(bootstrap: str, topic: str) -> KafkaConsumer:
     return consumer
 
 
-def bare_latency(bootstrap: str, topic: str, n: int) -> list[float]:
-    """Send → receive of single messages by kafka-python alone, at the pace of ``latency``."""
-    consumer = _tail(bootstrap, topic)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                             linger_ms=5)
-    sent: dict[bytes, float] = {}
-    received: dict[bytes, float] = {}
+def _arrival_latencies(consumer: KafkaConsumer, n: int,
+                       send: Callable[[int], tuple[str, float]]) -> list[float]:
+    """Sends ``n`` items 5 ms apart from a thread while ``consumer`` receives them (for at most
+    a minute): each arrival minus its send, sorted. ``send(i)`` returns the key the item
+    arrives under and the instant that counts as its sending."""
+    sent: dict[str, float] = {}
+    received: dict[str, float] = {}
 
     def write() -> None:
         for i in range(n):
-            key = f"k{i}".encode()
-            sent[key] = time.perf_counter()
-            producer.send(topic, key=key, value=b"x" * 300)
-            producer.flush()
-            time.sleep(0.005)
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    deadline = time.monotonic() + 60
-    while len(received) < n and time.monotonic() < deadline:
-        for messages in consumer.poll(timeout_ms=100).values():
-            now = time.perf_counter()
-            for m in messages:
-                received.setdefault(m.key, now)
-    writer.join()
-    producer.close()
-    consumer.close()
-    return sorted(received[k] - sent[k] for k in received if k in sent)
-
-
-def latency(settings: Settings, bootstrap: str, topic: str, n: int) -> list[float]:
-    consumer = _tail(bootstrap, topic)
-    committed: dict[str, float] = {}
-    received: dict[str, float] = {}
-    relay = Relay(build_application(settings), RelayConfig(bootstrap, topic))
-    relay.start()
-    app = build_application(settings)
-    command = c.RegisterPetition(**PETITION)
-
-    def write() -> None:
-        for _ in range(n):
-            result = app.register(command)
-            committed[str(result.case_id)] = time.perf_counter()
+            key, at = send(i)
+            sent[key] = at
             time.sleep(0.005)
 
     writer = threading.Thread(target=write)
@@ -197,10 +167,45 @@ def latency(settings: Settings, bootstrap: str, topic: str, n: int) -> list[floa
             for m in messages:
                 received.setdefault(m.key.decode(), now)
     writer.join()
-    relay.close()
-    app.close()
     consumer.close()
-    return sorted(received[k] - committed[k] for k in received if k in committed)
+    return sorted(received[k] - sent[k] for k in received if k in sent)
+
+
+def bare_latency(bootstrap: str, topic: str, n: int) -> list[float]:
+    """Send → receive of single messages by kafka-python alone, at the pace of ``latency``."""
+    consumer = _tail(bootstrap, topic)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                             linger_ms=5)
+
+    def send(i: int) -> tuple[str, float]:
+        at = time.perf_counter()
+        producer.send(topic, key=f"k{i}".encode(), value=b"x" * 300)
+        producer.flush()
+        return f"k{i}", at
+
+    try:
+        return _arrival_latencies(consumer, n, send)
+    finally:
+        producer.close()
+
+
+def latency(settings: Settings, bootstrap: str, topic: str, n: int) -> list[float]:
+    """Commit → receive through the engine: a registration's event, relayed."""
+    consumer = _tail(bootstrap, topic)
+    relay = Relay(build_application(settings), RelayConfig(bootstrap, topic))
+    relay.start()
+    app = build_application(settings)
+    command = c.RegisterPetition(**PETITION)
+
+    def send(_: int) -> tuple[str, float]:
+        result = app.register(command)
+        return str(result.case_id), time.perf_counter()
+
+    try:
+        return _arrival_latencies(consumer, n, send)
+    finally:
+        relay.close()
+        app.close()
 
 
 def percentile(values: list[float], p: float) -> float:

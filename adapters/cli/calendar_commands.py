@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from adapters.cli.case_commands import open_app
+from adapters.cli.file_loading import RESTART, load_file
 from adapters.cli.output import console, print_json, print_mapping
 from adapters.holidays.holiday_file import read_holiday_file
 from adapters.holidays.stored_arrangement import import_arrangement, stored_arrangement
@@ -26,14 +27,14 @@ def register(app: typer.Typer) -> None:
 def import_file(file: Annotated[Path, typer.Argument(
         help="CSV with the header date,kind,name; kind is holiday or workday.")]) -> None:
     """Record a year's holidays and 调休 working days (they win over the package and the rule)."""
-    days = read_holiday_file(file)
-    application = open_app()
-    import_arrangement(application, days, source=file.name)
+    load_file(file, read_holiday_file, import_arrangement, _imported)
+    console.print(RESTART)
+
+
+def _imported(days: list[dict[str, Any]]) -> str:
     years = sorted({d["date"][:4] for d in days})
     off = sum(d["kind"] == "holiday" for d in days)
-    console.print(f"imported {off} days off and {len(days) - off} working days for "
-                  f"{', '.join(years)} from {file.name}; restart `petition serve` processes "
-                  "to use them")
+    return f"imported {off} days off and {len(days) - off} working days for {', '.join(years)}"
 
 
 @calendar.command("status")

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from adapters.cli.case_commands import open_app
-from adapters.cli.output import console, print_json, print_table
+from adapters.cli.file_loading import load_file
+from adapters.cli.output import print_json, print_table
 from adapters.proxy_file import read_roster
 from workflows.proxy_agents import load_roster, roster
 
@@ -24,10 +25,8 @@ def register(app: typer.Typer) -> None:
 def load(file: Annotated[Path, typer.Argument(
         help="CSV (id, name, grids separated by ';', token) or a JSON list.")]) -> None:
     """Validate the roster against the organisation chart and put it in force (an event)."""
-    agents = read_roster(file)
-    application = open_app()
-    load_roster(application, agents, application.org, source=file.name)
-    console.print(f"loaded {len(agents)} proxy agents from {file.name}")
+    load_file(file, read_roster, lambda app, agents, source: load_roster(
+        app, agents, app.org, source=source), lambda agents: f"loaded {len(agents)} proxy agents")
 
 
 @proxies.command("list")

@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 
 from adapters.cli.case_commands import open_app
+from adapters.cli.file_loading import RESTART, load_file
 from adapters.cli.output import console, print_json, print_table
 from adapters.cli.root import root
 from adapters.org_file import load_org_chart
 from projections import queries
 from projections import runner as r
 from projections.unit_stats import unit_stats
+from workflows.application import PetitionApplication
 from workflows.case_summary import plain
 
 units = typer.Typer(help="The organisation chart and per-unit supervision figures.",
@@ -30,11 +32,9 @@ def register(app: typer.Typer) -> None:
 def load(file: Annotated[Path, typer.Argument(help="CSV or JSON rows: id, name, level, parent.")]
          ) -> None:
     """Validate an organisation chart and put it in force (recorded as an event)."""
-    chart = load_org_chart(file)
-    application = open_app()
-    application.load_units(chart, source=file.name)
-    console.print(f"loaded {len(chart)} units from {file.name}; restart `petition serve` "
-                  "processes to use them")
+    load_file(file, load_org_chart, PetitionApplication.load_units,
+              lambda chart: f"loaded {len(chart)} units")
+    console.print(RESTART)
 
 
 @units.command("list")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from workflows.application import PetitionApplication
 from workflows.idempotency import fingerprint
 from workflows.inbound.mapping import InboundMap, Mapped, Rejected, translate
 from workflows.inbound.registration import register_orders
+from workflows.loop_thread import LoopThread
 from workflows.retrying import Backoff, LoopHealth
 
 log = structlog.get_logger("petition.inbound")
@@ -92,8 +92,10 @@ class DeadLetterPublisher(Publisher):
                 [("reason", message["reason"].encode()[:200])])
 
 
-class InboundConsumer:
+class InboundConsumer(LoopThread):
     """Reads orders until ``stop()``; ``start()`` runs it in a thread (``serve``)."""
+
+    thread_name = "inbound-consumer"
 
     def __init__(self, app: PetitionApplication, rules: InboundMap, config: InboundConfig):
         self.app, self.rules, self.config = app, rules, config
@@ -101,8 +103,7 @@ class InboundConsumer:
         self.registered = self.dead_lettered = 0  # in this process, for logs and tests
         self._consumer: KafkaConsumer | None = None
         self._dead_letters: Publisher | None = None
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        LoopThread.__init__(self)
         self._last_contact = time.monotonic()
         self._seen: OrderedDict[tuple[str, str], str] = OrderedDict()
 
@@ -220,22 +221,3 @@ class InboundConsumer:
             self._disconnect()
             log.info("inbound.stopped", registered=self.registered,
                      dead_lettered=self.dead_lettered)
-
-    def start(self) -> InboundConsumer:
-        if self._thread is not None:
-            raise RuntimeError("inbound consumer already started")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self.run, name="inbound-consumer", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def close(self) -> None:
-        self.stop()
-        self.app.close()
-

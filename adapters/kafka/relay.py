@@ -42,6 +42,7 @@ from domain.events import PetitionEvent
 from workflows.application import PetitionApplication
 from workflows.decoding import decode
 from workflows.event_envelope import envelope
+from workflows.loop_thread import LoopThread
 from workflows.retrying import Backoff, LoopHealth
 
 log = structlog.get_logger("petition.relay")
@@ -102,7 +103,11 @@ class RelayStatus:
         return vars(self).copy()
 
 
-class Relay:
+class Relay(LoopThread):
+    """Relays until ``stop()``; ``start()`` runs it in a thread (``serve``)."""
+
+    thread_name = "kafka-relay"
+
     def __init__(
         self,
         app: PetitionApplication,
@@ -121,10 +126,8 @@ class Relay:
         self._outgoing = outgoing or case_envelopes
         self._topics = topics  # only these stored events can be outgoing (None: any)
         self._publisher: Publisher | None = None
-        self._stopping = threading.Event()
+        LoopThread.__init__(self)
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
         self.health = LoopHealth(name)
 
     # ------------------------------------------------------------------ position and lag
@@ -283,37 +286,8 @@ class Relay:
                 self._stopping.wait(self.config.backoff_max / 10)
 
     # ------------------------------------------------------------------ start / stop
-    def start(self) -> None:
-        """Runs the relay in a background thread (``petition serve``)."""
-        if self._thread is not None:
-            raise RuntimeError("relay already started")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run_in_thread, name="kafka-relay",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run_in_thread(self) -> None:
-        try:
-            self.run()
-        except BaseException as error:
-            self.error = error
-            log.exception("relay.failed")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def close(self) -> None:
-        """Stops the relay and closes its application."""
-        self.stop()
-        self.app.close()
-
-    @property
-    def is_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _interrupt(self) -> None:
+        self._wake.set()  # the idle wait between reads
 
     def wait_for(self, position: int, timeout: float = 10.0) -> None:
         """Blocks until the relay has recorded ``position`` (TimeoutError if not)."""
