@@ -6,5 +6,5 @@ COPY domain ./domain
 COPY workflows ./workflows
 COPY projections ./projections
 COPY adapters ./adapters
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir '.[s3]'
 ENTRYPOINT ["petition"]

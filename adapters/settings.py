@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -51,8 +51,15 @@ class Settings:
         """Orders that cannot be registered, with the reason (never block the partition)."""
         return f"{self.inbound_topic}.dead-letter"
 
-    blob_store: str = "folder"  # attachments' bytes: the folder, or module:factory (e.g. S3)
+    blob_store: str = "folder"  # attachments' bytes: folder, s3, or module:factory
     blob_dir: Path | None = None  # the folder's place; None: <data_dir>/blobs
+    blob_s3_bucket: str | None = None  # PETITION_BLOB_STORE=s3: the bucket (required)
+    blob_s3_endpoint: str | None = None  # None: AWS itself; else MinIO, Ceph, OSS … URL
+    blob_s3_region: str = "us-east-1"
+    blob_s3_prefix: str = "blobs/"  # the keys' folder inside the bucket
+    # None: boto3's own chain (instance role, profile); never printed (repr=False)
+    blob_s3_access_key_id: str | None = field(default=None, repr=False)
+    blob_s3_secret_access_key: str | None = field(default=None, repr=False)
     attachment_max_bytes: int = 5 << 20  # one attachment of the citizens' filing form
     attachment_max_count: int = 5  # attachments per petition; 0 turns uploads off
 
@@ -112,9 +119,14 @@ class Settings:
             inbound_map=_path(env.get("PETITION_INBOUND_MAP")),
             inbound_topic=env.get("PETITION_INBOUND_TOPIC") or DEFAULT_INBOUND_TOPIC,
             inbound_group=env.get("PETITION_INBOUND_GROUP") or "petition-inbound",
-            blob_store=_plugin(env.get("PETITION_BLOB_STORE"), "folder",
-                               "PETITION_BLOB_STORE"),
+            blob_store=_blob_store(env),
             blob_dir=_path(env.get("PETITION_BLOB_DIR")),
+            blob_s3_bucket=env.get("PETITION_BLOB_S3_BUCKET") or None,
+            blob_s3_endpoint=env.get("PETITION_BLOB_S3_ENDPOINT") or None,
+            blob_s3_region=env.get("PETITION_BLOB_S3_REGION") or "us-east-1",
+            blob_s3_prefix=env.get("PETITION_BLOB_S3_PREFIX", "blobs/"),
+            blob_s3_access_key_id=env.get("PETITION_BLOB_S3_ACCESS_KEY_ID") or None,
+            blob_s3_secret_access_key=env.get("PETITION_BLOB_S3_SECRET_ACCESS_KEY") or None,
             attachment_max_bytes=_positive(env, "PETITION_ATTACHMENT_MAX_BYTES", 5 << 20),
             attachment_max_count=_whole(env, "PETITION_ATTACHMENT_MAX_COUNT", 5),
         )
@@ -146,6 +158,16 @@ def _seconds_or_off(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _notifier(value: str | None) -> str:
     return _plugin(value, "outbox", "PETITION_NOTIFIER")
+
+
+def _blob_store(env: Mapping[str, str]) -> str:
+    """``folder``, ``s3`` (with its bucket named), or module:factory."""
+    value = (env.get("PETITION_BLOB_STORE") or "folder").strip()
+    if value == "s3":
+        if not env.get("PETITION_BLOB_S3_BUCKET"):
+            raise InvalidSetting("PETITION_BLOB_STORE=s3 needs PETITION_BLOB_S3_BUCKET")
+        return value
+    return _plugin(value, "folder", "PETITION_BLOB_STORE")
 
 
 def _plugin(value: str | None, embedded: str, name: str) -> str:

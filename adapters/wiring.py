@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from eventsourcing.persistence import ApplicationRecorder
 
+from adapters.blobs.config import build_blob_store
+from adapters.blobs.port import BlobStore
 from adapters.holidays.stored_arrangement import use_stored_arrangement
 from adapters.key_check import prove_cipher_key, prove_query_code_key
 from adapters.keys import CIPHER_FILE, QUERY_CODE_FILE, key_from, read_keys, retired_keys
@@ -66,6 +68,7 @@ class Root:
                  views: ViewStore | None = None):
         self.settings, self.clock = settings, clock
         self._app, self._tokens, self._views = app, tokens, views
+        self._blobs: BlobStore | None = None
 
     @classmethod
     def from_environment(cls, *, clock: Clock | None = None) -> Root:
@@ -98,6 +101,12 @@ class Root:
     def outbox(self) -> Outbox:
         """The embedded notifier's outbox (its texts encrypted with the store's cipher)."""
         return Outbox(self.settings, self.app.mapper.cipher)
+
+    def blobs(self) -> BlobStore:
+        """The attachments' bytes: ``PETITION_BLOB_STORE`` (the folder, or an S3 bucket)."""
+        if self._blobs is None:
+            self._blobs = build_blob_store(self.settings, self.app.mapper.cipher)
+        return self._blobs
 
     def notifier(self) -> Notifier:
         """How texts reach citizens' phones: ``PETITION_NOTIFIER`` (default: the outbox)."""

@@ -19,6 +19,8 @@ import pytest
 
 from adapters.settings import Settings
 from adapters.wiring import build_application
+from tests.blob_stores import blobs  # noqa: F401 - the folder and the bucket, for any test
+from tests.s3_server import s3_server  # noqa: F401 - the S3 protocol server, for any test
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
 

@@ -2,11 +2,15 @@
 
 Content addressing makes a repeated upload (the same photo filed twice, or a duplicate
 petition) cost nothing and lets an event name a file by a hash that also proves it unchanged.
+Two implementations: ``folder.FolderBlobs`` (embedded) and ``s3.S3Blobs`` (an S3-compatible
+bucket); ``tests/integration/test_blob_stores.py`` runs one contract against both.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Protocol
 
 
@@ -14,13 +18,28 @@ class BlobDamaged(Exception):
     """The stored bytes no longer hash to their name (or no key opens them)."""
 
 
+class BlobUnavailable(Exception):
+    """The blob store does not answer (bucket away or missing, disk full …): the request is
+    answered 503 with ``blob_store_unavailable``; the message names no credential."""
+
+
 class BlobStore(Protocol):
     def put(self, data: bytes) -> str:
-        """Stores ``data`` unless already there; returns its SHA-256 (hex)."""
+        """Stores ``data`` unless already there (then only marks it as written now, so a
+        sweep never takes a blob a new draft has just handed in); returns its SHA-256."""
         ...
 
     def get(self, sha256: str) -> bytes | None:
         """The bytes stored under ``sha256`` (None: none; BlobDamaged: altered)."""
+        ...
+
+    def entries(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored blob's SHA-256 with when it was last written (UTC)."""
+        ...
+
+    def delete_if_older(self, sha256: str, cutoff: datetime) -> bool:
+        """Deletes the blob if it was last written before ``cutoff`` (looked at again just
+        before deleting); True when deleted."""
         ...
 
 

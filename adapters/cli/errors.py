@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
 )
 from pydantic import ValidationError
 
+from adapters.blobs.port import BlobUnavailable
 from adapters.cli.root import root
 from adapters.keys import MissingKey
 from adapters.logging import configure_logging
@@ -45,6 +46,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (MissingKey, KEY),
     (StoreDamaged, DAMAGED),
     (InvalidSetting, INVALID),
+    (BlobUnavailable, RETRY),
 )
 
 

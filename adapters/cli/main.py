@@ -12,6 +12,7 @@ import typer
 
 from adapters.cli import (
     analytics_commands,
+    blob_commands,
     calendar_commands,
     case_commands,
     deadline_commands,
@@ -57,6 +58,7 @@ outbox_command.register(app)
 reception_commands.register(app)
 worker_command.register(app)
 inbound_commands.register(app)
+blob_commands.register(app)
 
 
 def main() -> None:

@@ -56,11 +56,11 @@ def issue(
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
-def lifetime(text: str) -> timedelta:
+def lifetime(text: str, option: str = "--expires-in") -> timedelta:
     """``180d``, ``12h`` or ``30m`` (a bare number is days)."""
     found = re.fullmatch(r"\s*(\d{1,7})\s*([dhm]?)\s*", text)
     if not found:
-        raise typer.BadParameter(f"--expires-in: not a duration like 180d, 12h or 30m: {text!r}")
+        raise typer.BadParameter(f"{option}: not a duration like 180d, 12h or 30m: {text!r}")
     return timedelta(**{_UNITS[found[2] or "d"]: int(found[1])})
 
 

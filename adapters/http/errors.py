@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
+from adapters.blobs.port import BlobUnavailable
 from adapters.throttle import Throttled
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
 from projections.cursor import InvalidCursor
@@ -50,7 +51,8 @@ _WHY = {
     422: "Invalid request: the field and the reason; nothing appended",
     413: "The request body is over the size limit; nothing appended",
     429: "Too many query-code attempts; see Retry-After",
-    503: "The event store is not answering; retry after Retry-After seconds",
+    503: "The event store (or, for attachments, the blob store) is not answering; retry "
+         "after Retry-After seconds",
     500: "An internal error: the body and X-Request-ID name the request id to quote",
 }
 STORE_RETRY_AFTER = 5  # seconds a client should wait when the store is not answering
@@ -169,6 +171,14 @@ def install(app: FastAPI) -> None:
         """The store is away or busy: fail fast, say when to come back, no traceback."""
         response = _json(503, "store_unavailable",
                          "the event store is not answering; retry later", retry=True)
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+        return response
+
+    @app.exception_handler(BlobUnavailable)
+    async def _blobs_unavailable(_: Request, error: BlobUnavailable) -> JSONResponse:
+        """The attachments' store (folder or bucket) is away: only attachments wait."""
+        response = _json(503, "blob_store_unavailable",
+                         "the attachments' store is not answering; retry later", retry=True)
         response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response
 

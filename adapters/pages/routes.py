@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from adapters.blobs.port import BlobUnavailable
 from adapters.blobs.uploads import Upload, safe_name
 from adapters.engine import Engine
 from adapters.pages.filing import CATEGORIES, Filing, FormErrors, TooMany, WrongCode, places
@@ -136,6 +137,9 @@ async def file_submit(request: Request) -> HTMLResponse:
     except TooMany:
         return _file_page(request, guard, session, eng, status=429, values=form,
                           errors={"form": "too_many"})
+    except BlobUnavailable:
+        return _file_page(request, guard, session, eng, status=503, values=form,
+                          errors={"attachments": "attachment_store"})
     phone = form.get("phone", "").strip()
     return page(request, guard, session, "verify.html", draft=draft_id,
                 phone_hint=phone[:3] + "****" + phone[-4:], errors={})
