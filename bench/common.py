@@ -131,12 +131,21 @@ class Run:
         self._tmp.cleanup()
 
 
+def id_number(n: int) -> str:
+    """The n-th of distinct valid resident identity numbers (GB 11643 check character)."""
+    first17 = f"1101{n % 10**13:013d}"
+    return first17 + c.id_number_check_char(first17)
+
+
 def register_command(n: int = 0) -> c.RegisterPetition:
+    """Case ``n``'s registration, by a petitioner of its own: most petitioners have one case,
+    and one person with thousands of cases would make every registration read them all
+    (the concluded-matter rule, 不再受理, looks at the petitioner's earlier answered cases)."""
     return c.RegisterPetition(
         actor="bench", channel="letter", subject=f"路灯不亮 {n}", content="路灯坏了两个月。",
         category="城建", location=c.LocationIn(district=DISTRICT, street=STREET),
         received_by=DISTRICT,
-        petitioner=c.PetitionerIn(name="王小明", id_number="11010519491231002X",
+        petitioner=c.PetitionerIn(name="王小明", id_number=id_number(n),
                                   phone="13800000000"))
 
 

@@ -44,7 +44,30 @@ from domain.values import (
 
 # Values a Petition holds that never change in place (frozen dataclasses hold only such values).
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Location,
-                        Petitioner, Ratings, Attachment, Entrustment, Booking})
+                        Petitioner, Ratings, Attachment, Entrustment, Booking, Deadline,
+                        GroupMember})
+
+
+def _frozen(value: object) -> bool:
+    """Whether ``value`` can never change in place: an immutable value, an enum member, or a
+    tuple of such."""
+    kind = type(value)
+    return kind in _IMMUTABLE or isinstance(value, Enum) or (
+        kind is tuple and all(_frozen(item) for item in value))  # type: ignore[attr-defined]
+
+
+def _copied(value: Any, memo: dict[int, Any]) -> Any:
+    """``value`` as a copy of a case needs it: shared if it cannot change in place, a new
+    container over the same items if only the container can (the deadlines by kind, the
+    ladder's rungs), else a full deep copy."""
+    if _frozen(value):
+        return value
+    kind = type(value)
+    if kind is dict and all(_frozen(k) and _frozen(v) for k, v in value.items()):
+        return value.copy()
+    if kind is list and all(_frozen(item) for item in value):
+        return value.copy()
+    return deepcopy(value, memo)
 
 
 class PetitionState:
@@ -397,13 +420,13 @@ class PetitionState:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         """The copy a command gets from the repository's cache, without ``copy.deepcopy``'s
-        walk over every value: values that cannot change in place are shared, anything else
-        (the ladder, and any mutable attribute added later) is deep-copied."""
+        walk over every value: values that cannot change in place are shared, containers of
+        such values (the deadlines by kind, the ladder) are copied shallowly, anything else
+        (any mutable attribute added later) is deep-copied."""
         twin = object.__new__(type(self))
         memo[id(self)] = twin
         twin.__dict__.update({
-            name: value if type(value) in _IMMUTABLE or isinstance(value, Enum)
-            else deepcopy(value, memo)
+            name: value if type(value) in _IMMUTABLE else _copied(value, memo)
             for name, value in self.__dict__.items()})
         return twin
 

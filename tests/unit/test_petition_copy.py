@@ -19,10 +19,31 @@ from tests.unit.builders import register
 from tests.unit.test_snapshots import SCRIPTS, S, state
 
 
+def _unchangeable(value: object) -> bool:
+    return type(value) in _IMMUTABLE or isinstance(value, Enum) or (
+        type(value) is tuple and all(_unchangeable(item) for item in value))
+
+
 def _shared_mutables(original: Petition, twin: Petition) -> list[str]:
-    return [name for name, value in vars(twin).items()
-            if not (type(value) in _IMMUTABLE or isinstance(value, Enum))
-            and value is vars(original)[name]]
+    """Attributes the copy shares with the case although they (or a container in them) could
+    change in place: a dict of deadlines is a new dict, its frozen deadlines are shared."""
+    shared = []
+    for name, value in vars(twin).items():
+        before = vars(original)[name]
+        if _unchangeable(value):
+            continue
+        if value is before or (type(value) in (dict, list) and any(
+                a is b and not _unchangeable(a) for a, b in _items(value, before))):
+            shared.append(name)
+    return shared
+
+
+def _items(twin: object, original: object) -> list[tuple[object, object]]:
+    if isinstance(twin, dict) and isinstance(original, dict):
+        return [(twin[k], original[k]) for k in twin]
+    if isinstance(twin, list) and isinstance(original, list):
+        return list(zip(twin, original, strict=True))
+    return []
 
 
 @pytest.mark.parametrize("script", list(SCRIPTS))
