@@ -16,7 +16,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
@@ -54,6 +59,7 @@ from workflows.inbound.origin import ExternalRef, InboundOrigin
 from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
 from workflows.query_codes import QueryCodes
 from workflows.reception.release import released_slots
+from workflows.snapshot_lookup import SnapshotAwareRepository, may_have_snapshot
 from workflows.transcodings import TRANSCODINGS
 
 # Attempts of an answer whose petitioner's index (shared by all their cases) moved under it.
@@ -127,6 +133,19 @@ class PetitionApplication(Application[UUID]):
         for transcoding in TRANSCODINGS:
             transcoder.register(transcoding)
         return transcoder
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, reading snapshots only for aggregates that may have one
+        (workflows/snapshot_lookup.py)."""
+        return SnapshotAwareRepository.around(super().construct_repository())
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: Any = project_aggregate) -> None:
+        """The library's, refusing an aggregate the repository would never look up a snapshot
+        for (a ``uuid5`` natural-key index: see workflows/snapshot_lookup.py)."""
+        if not may_have_snapshot(aggregate_id):
+            raise ValueError(f"aggregate {aggregate_id} is never snapshotted (uuid5 id)")
+        super().take_snapshot(aggregate_id, version, projector_func)
 
     def construct_event_store(self) -> EventStore[UUID]:
         """Saves write through ``wrap_writes(recorder)`` when the composition root injects one
