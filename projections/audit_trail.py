@@ -76,9 +76,9 @@ class Heads:
 @dataclass(frozen=True)
 class Finding:
     case_id: str
-    version: int
+    version: int | None
     position: int | None
-    problem: str  # altered | removed | inserted | moved | broken-chain
+    problem: str  # altered | removed | inserted | moved | broken-chain | unchained
     detail: str
 
 
@@ -103,13 +103,16 @@ class AuditTrail(View, ABC):
 
         ``heads`` holds the last (version, hash) of recently chained cases; it is used only
         when it holds exactly the version before a case's first event in the batch, so it is
-        safe when it is behind the trail or ahead of it (a batch that failed to commit).
+        safe when it is behind the trail or ahead of it (a batch that failed to commit). A
+        case's versions must follow one another (a stored event removed before the trail
+        chained it leaves a gap): an event is never chained onto any but its predecessor.
         The hash covers the stored bytes the event came from; an item without them (a single
         event from the library's per-event interface) has them read from the event table.
         """
         heads = Heads() if heads is None else heads
         keys = {i.event.originator_id.int: case_key(i.event.originator_id) for i in items}
         last_hash = self._previous_hashes(items, keys, heads)
+        chained: dict[str, int] = {}  # a case's last version in this batch: never skip one
         rows = []
         with self._reading() as c:
             for item in items:
@@ -121,6 +124,10 @@ class AuditTrail(View, ABC):
                                     "WHERE originator_id = ? AND originator_version = ?",
                                  (self.originator_param(event.originator_id), version))
                     topic, state = dict(c.fetchone()).values()
+                if case_id in chained and version != chained[case_id] + 1:
+                    raise RuntimeError(f"the stored events of case {case_id} go from version "
+                                       f"{chained[case_id]} to {version}")
+                chained[case_id] = version
                 prev_hash = last_hash.get(case_id, GENESIS)
                 entry = chain(prev_hash, canonical_bytes(topic, event.originator_id, version,
                                                          state))
@@ -241,7 +248,26 @@ class AuditTrail(View, ABC):
         findings: list[Finding] = []
         for cid in sorted(set(stored) | set(trail)):
             findings += _verify_case(cid, trail.get(cid, []), stored.get(cid, {}))
-        return findings
+        return findings + self._unchained(key, upto)
+
+    def _unchained(self, case_id: str | None, upto: int) -> list[Finding]:
+        """The stored event the trail stopped before, as recorded by whoever tried to chain it
+        (a catch-up or a runner): it cannot be read or chained (tampered before the trail
+        recorded it, its predecessor removed, …), and nothing after it is verified."""
+        stall = self.stall()
+        if stall is None or stall["position"] <= upto:
+            return []
+        if case_id is not None and stall["case_id"] != case_id:
+            return []
+        return [Finding(stall["case_id"], self._version_at(stall["position"]), stall["position"],
+                        "unchained", f"the audit trail cannot chain this stored event "
+                        f"({stall['error']}); the events after it are not verified")]
+
+    def _version_at(self, position: int) -> int | None:
+        column = "rowid" if self.dialect == SQLITE else "notification_id"
+        rows = self.query(f"SELECT originator_version FROM {self.events_table()} "
+                          f"WHERE {column} = ?", (position,))
+        return rows[0]["originator_version"] if rows else None
 
 
 def _verify_case(case_id: str, entries: list[Row], stored: dict[int, Row]) -> list[Finding]:
