@@ -14,8 +14,10 @@ from abc import ABC
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from uuid import UUID
+
+from eventsourcing.persistence import EventStore
 
 from domain import events as ev
 from domain.deadlines import DeadlinePolicy
@@ -24,14 +26,21 @@ from domain.units import OrgChart
 from projections.analysis_facts import COLUMNS, TIME_COLUMNS, CaseFacts, fold
 from projections.batching import BatchProjection, Item
 from projections.view import Row, View
-
-if TYPE_CHECKING:
-    from workflows.application import PetitionApplication
+from workflows.query_codes import QueryCodes
 
 _TIMES = frozenset(TIME_COLUMNS)
 
 
-def petitioner_key_for(app: PetitionApplication) -> Any:
+class CaseHistorySource(Protocol):
+    """What the analysis projection reads besides the events it is handed: a case's stored
+    events (to replay one it has not cached) and the query-code key (for petitioner keys).
+    ``PetitionApplication`` is one; the projection takes this, not the application."""
+
+    events: EventStore[UUID]
+    query_codes: QueryCodes | None
+
+
+def petitioner_key_for(app: CaseHistorySource) -> Any:
     """The keyed hash of an ID number (never the number): the query-code key under its own
     derivation label, so the same person gets the same key and nobody without the server key
     can test a guessed ID number against the view. ``None`` without a query-code key."""
@@ -116,7 +125,7 @@ class AnalysisProjection(BatchProjection):
     name = "analysis_facts"
 
     def __init__(self, view: AnalysisView, *, policy: DeadlinePolicy, org: OrgChart,
-                 app: PetitionApplication, capacity: int = 5000, **_: Any):
+                 app: CaseHistorySource, capacity: int = 5000, **_: Any):
         super().__init__(view)
         self.policy, self.org, self.app, self.capacity = policy, org, app, capacity
         self.key = petitioner_key_for(app)
@@ -151,7 +160,7 @@ class AnalysisProjection(BatchProjection):
     def _replay(self, case_id: UUID, version: int) -> tuple[Petition, CaseFacts]:
         petition: Any = None
         facts: CaseFacts | None = None
-        for event in self.app.repository.event_store.get(case_id, lte=version):
+        for event in self.app.events.get(case_id, lte=version):
             petition = event.mutate(petition)
             facts = fold(facts, event, petition, self.policy, self.key)  # type: ignore[arg-type]
         assert petition is not None and facts is not None
