@@ -12,7 +12,9 @@ query p50/p99 at 10k and 1M open cases (rows built directly in the view table); 
 precision@5 of similar-case search on families of near-duplicate petitions; (8) Kafka relay
 throughput vs a bare kafka-python producer and (9) commit → subscriber latency p99 vs bare
 produce → consume, on a Tansu broker started for the run; (10) every view rebuilt from
-1M events (``--only 10``; ~15 min on the loaded 2-core machine) vs raw batched INSERT. Prints the
+1M events (``--only 10``; ~15 min on the loaded 2-core machine) vs raw batched INSERT; (11)
+analytics query p99 on a 1M-case store vs a 10k one (fact rows built directly, roll-ups by the
+view's bulk path). Prints the
 table and writes it as JSON (bench/results/latest.json unless --out). See docs/performance.md.
 """
 
@@ -32,17 +34,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bench import analytics, kafka_relay, memory, queue, rebuild, replay, similar
 from bench import catch_up as cu
 from bench import commands as cmd
-from bench import kafka_relay, memory, queue, rebuild, replay, similar
 from bench.common import Figure, Run, postgres_url
 
 FULL = {"cases": 300, "clients": 8, "cases_each": 25, "events": 100_000,
         "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200, "per_family": 8,
-        "kafka_events": 5000, "latency_events": 300, "rebuild_events": 1_000_000}
+        "kafka_events": 5000, "latency_events": 300, "rebuild_events": 1_000_000,
+        "analytics_sizes": "10000,1000000", "analytics_queries": 100}
 SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200,400",
          "queries": 5, "replay_events": 60, "rss_queries": 4, "per_family": 2,
-         "kafka_events": 30, "latency_events": 10, "rebuild_events": 300}
+         "kafka_events": 30, "latency_events": 10, "rebuild_events": 300,
+         "analytics_sizes": "200,400", "analytics_queries": 3}
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -51,11 +55,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=postgres_url(),
                         help="PostgreSQL (default: PETITION_TEST_POSTGRES, as the tests)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10", help="figures to run, e.g. 1,4")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11",
+                        help="figures to run, e.g. 1,4")
     parser.add_argument("--sizes", help="open cases for figure 4, e.g. 10000,1000000")
     parser.add_argument("--queries", type=int, help="queries per latency figure")
     parser.add_argument("--events", type=int, help="events for the catch-up figure")
     parser.add_argument("--rebuild-events", type=int, help="events for the rebuild figure")
+    parser.add_argument("--analytics-sizes", help="cases for figure 11, e.g. 10000,1000000")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON file to write")
     return parser.parse_args(argv)
 
@@ -64,12 +70,14 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     args = parse(argv)
     size = dict(SMOKE if args.smoke else FULL)
     size.update({k: v for k, v in (("sizes", args.sizes), ("queries", args.queries),
-                                   ("events", args.events), ("rebuild_events", args.rebuild_events))
+                                   ("events", args.events), ("rebuild_events", args.rebuild_events),
+                                   ("analytics_sizes", args.analytics_sizes))
                  if v is not None})
     only = {int(n) for n in args.only.split(",")}
     console = Console()
     figures: list[Figure] = []
     queue_results: dict[int, dict[str, tuple[float, float]]] = {}
+    analytics_results: dict[int, dict[str, tuple[float, float]]] = {}
     run = Run(args.url)
     started = time.perf_counter()
     try:
@@ -121,6 +129,14 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                 task = progress.add_task("10. rebuild of every view", total=4)
                 figures.append(rebuild.rebuild_all(run, size["rebuild_events"],
                                                    lambda n: progress.advance(task, n)))
+            if 11 in only:
+                task = progress.add_task("11. analytics queries", total=1)
+                sizes = [int(s) for s in size["analytics_sizes"].split(",")]
+                analytics_results, built = analytics.measure(
+                    {n: run.place("postgres", f"facts{n}") for n in sizes},
+                    size["analytics_queries"])
+                figures.append(analytics.figure(analytics_results, built))
+                progress.advance(task)
     finally:
         run.close()
     figures.sort(key=lambda f: f.number)
@@ -130,6 +146,9 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         console.print(line)
     if queue_results:
         console.print(latency_table(queue_results, size["queries"]))
+    if analytics_results:
+        console.print(latency_table(analytics_results, size["analytics_queries"],
+                                    title="Analytics query latency", rows="cases"))
     write(args.out, figures, queue_results, elapsed, smoke=args.smoke)
     console.print(f"{len(figures)} figures in {elapsed:.0f} s; written to {args.out}")
     return figures
@@ -182,12 +201,13 @@ def regime(figures: list[Figure]) -> list[str]:
     return lines
 
 
-def latency_table(results: dict[int, dict[str, tuple[float, float]]], queries: int) -> Table:
-    out = Table(title=f"Supervision-queue query latency, ms (p50 / p99 of {queries}); "
+def latency_table(results: dict[int, dict[str, tuple[float, float]]], queries: int, *,
+                  title: str = "Supervision-queue query latency", rows: str = "open") -> Table:
+    out = Table(title=f"{title}, ms (p50 / p99 of {queries}); "
                       "the ratio is p99 at the largest size over p99 at the smallest")
     out.add_column("query")
     for size in results:
-        out.add_column(f"{size:,} open")
+        out.add_column(f"{size:,} {rows}")
     out.add_column("p99 ratio")
     small, large = min(results), max(results)
     for name in next(iter(results.values())):

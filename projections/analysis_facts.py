@@ -68,6 +68,8 @@ class CaseFacts:
     suggestions: int = 0  # 三项建议权 used on the case
     suggestions_responded: int = 0
     leader_received_at: datetime | None = None  # the first reception by a leader (接访)
+    repeated: int = 0  # a repeat petition (最多访一次); set by the view, which sees the
+    # petitioner's other cases (``analysis_rollups.repeats``)
     position: int = 0
 
     def row(self) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """The analytics reads both the CLI and the HTTP API serve: indicators, the index, the ranking.
 
-A period's fact rows are read once and every unit's figures computed from them in memory, so a
-ranking of every street costs one scan of the period, not one per street. Who may ask (role,
+Figures come from the period's roll-up rows (``analysis_rollups.py``: counts per place ×
+bucket), read once, and every unit's figures are computed from them in memory, so a ranking of
+every street costs one read of O(places × buckets) rows, whatever the number of cases. The
+case lists behind a figure (``with_cases``) come from the period's fact rows, which the same
+definitions (``indicators.compute``) count; the tests check both give the same numbers. Who may ask (role,
 reach) is the adapters' check; a unit given here must be on the chart (``UnknownUnit``).
 """
 
@@ -12,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from domain.units import OrgChart, UnitLevel
+from projections import analysis_rollups as rollups
 from projections.analysis_view import AnalysisView
 from projections.indicators import REPEAT_WINDOW, Figure, Row, compute
-from projections.periods import Period
+from projections.periods import SHANGHAI, Period
 from projections.service_index import IndexFormula, score
 
 
@@ -39,12 +43,35 @@ class PeriodFacts:
         return compute(self.rows, self.history, self.period, units, as_of)
 
 
+@dataclass(frozen=True)
+class PeriodRollups:
+    """The roll-up rows that tile a period, and its undecided cases (for acceptance on time)."""
+
+    period: Period
+    rows: list[Row]
+    days: list[Row]
+    undecided: list[Row]
+
+    @classmethod
+    def read(cls, view: AnalysisView, period: Period) -> PeriodRollups | PeriodFacts:
+        if period.zone != SHANGHAI:  # the buckets are Shanghai's local days
+            return PeriodFacts.read(view, period)
+        rows, days = view.rollups(period)
+        return cls(period, rows, days, view.undecided(period.start, period.end))
+
+    def figures(self, org: OrgChart, unit: str | None, as_of: datetime) -> list[Figure]:
+        units = set(org.subtree(unit)) if unit else None
+        return rollups.figures(self.rows, self.days,
+                               rollups.late_undecided(self.undecided, units, as_of), units)
+
+
 def indicators(org: OrgChart, view: AnalysisView, period: Period, unit: str | None,
                as_of: datetime, *, with_cases: bool = False) -> dict[str, Any]:
     """Every indicator of ``unit``'s subtree (everything: ``None``) for the period."""
     if unit:
         org.get(unit)
-    figures = PeriodFacts.read(view, period).figures(org, unit, as_of)
+    read = PeriodFacts.read if with_cases else PeriodRollups.read
+    figures = read(view, period).figures(org, unit, as_of)
     return {**_about(period, unit, as_of),
             "indicators": [f.plain(with_cases) for f in figures]}
 
@@ -54,8 +81,8 @@ def index(org: OrgChart, formula: IndexFormula, view: AnalysisView, period: Peri
     """The unit's index score, grade and breakdown, with the previous period's for the change."""
     if unit:
         org.get(unit)
-    now = score(formula, PeriodFacts.read(view, period).figures(org, unit, as_of))
-    before = score(formula, PeriodFacts.read(view, period.previous()).figures(org, unit, as_of))
+    now = score(formula, PeriodRollups.read(view, period).figures(org, unit, as_of))
+    before = score(formula, PeriodRollups.read(view, period.previous()).figures(org, unit, as_of))
     return {**_about(period, unit, as_of), **now, "previous_period": period.previous().label,
             "previous_score": before["score"], "change": _change(now, before)}
 
@@ -68,8 +95,8 @@ def ranking(org: OrgChart, formula: IndexFormula, view: AnalysisView, period: Pe
         org.get(within)
     scope = set(org.subtree(within)) if within else None
     units = [u.id for u in org if u.level is level and (scope is None or u.id in scope)]
-    now_facts = PeriodFacts.read(view, period)
-    before_facts = PeriodFacts.read(view, period.previous())
+    now_facts = PeriodRollups.read(view, period)
+    before_facts = PeriodRollups.read(view, period.previous())
     rows = []
     for unit in units:
         now = score(formula, now_facts.figures(org, unit, as_of))

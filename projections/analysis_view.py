@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -24,7 +24,18 @@ from domain.deadlines import DeadlinePolicy
 from domain.petition import Petition
 from domain.units import OrgChart
 from projections.analysis_facts import COLUMNS, TIME_COLUMNS, CaseFacts, fold
+from projections.analysis_rollups import (
+    ALL_COUNTERS,
+    COUNTERS,
+    DAY_KEY,
+    KEY,
+    Deltas,
+    aggregate,
+    pieces,
+    repeats,
+)
 from projections.batching import BatchProjection, Item
+from projections.periods import Period
 from projections.view import Row, View
 from workflows.query_codes import QueryCodes
 
@@ -50,6 +61,7 @@ def petitioner_key_for(app: CaseHistorySource) -> Any:
     return lambda id_number: codes.derive("petitioner", id_number.strip().upper())
 
 
+_COUNTER_COLUMNS = ", ".join(f"{c} BIGINT NOT NULL DEFAULT 0" for c in ALL_COUNTERS)
 _DDL = (
     "CREATE TABLE IF NOT EXISTS {t[analysis_facts]} (case_id TEXT PRIMARY KEY, status TEXT NOT "
     "NULL, received_by TEXT NOT NULL, district TEXT NOT NULL, street TEXT, channel TEXT NOT NULL, "
@@ -64,27 +76,155 @@ _DDL = (
     "rated_unit TEXT, comment_sentiment TEXT, review_requested_at {ts}, review_outcome TEXT, "
     "re_review_requested_at {ts}, re_review_outcome TEXT, closed_at {ts}, "
     "proxied INTEGER NOT NULL, proxy_missed_weeks INTEGER NOT NULL, suggestions INTEGER NOT NULL, "
-    "suggestions_responded INTEGER NOT NULL, leader_received_at {ts}, position BIGINT NOT NULL)",
+    "suggestions_responded INTEGER NOT NULL, leader_received_at {ts}, "
+    "repeated INTEGER NOT NULL DEFAULT 0, position BIGINT NOT NULL)",
     *(f"CREATE INDEX IF NOT EXISTS analysis_facts_{c} ON {{t[analysis_facts]}} ({c})"
       for c in ("registered_at", "first_answered_at", "first_rated_at", "last_rated_at",
                 "review_requested_at", "re_review_requested_at")),
     "CREATE INDEX IF NOT EXISTS analysis_facts_petitioner ON {t[analysis_facts]} "
     "(petitioner_key, registered_at)",
+    # the open backlog: the one figure that depends on the moment asked reads only these
+    "CREATE INDEX IF NOT EXISTS analysis_facts_undecided ON {t[analysis_facts]} "
+    "(registered_at) WHERE decided_at IS NULL",
+    "CREATE TABLE IF NOT EXISTS {t[analysis_rollup]} (cohort TEXT NOT NULL, grain TEXT NOT NULL, "
+    "bucket TEXT NOT NULL, received_by TEXT NOT NULL, district TEXT NOT NULL, street TEXT NOT "
+    f"NULL, extra TEXT NOT NULL, {_COUNTER_COLUMNS}, PRIMARY KEY (grain, bucket, cohort, "
+    "received_by, district, street, extra))",
+    "CREATE TABLE IF NOT EXISTS {t[analysis_rollup_days]} (grain TEXT NOT NULL, bucket TEXT NOT "
+    "NULL, received_by TEXT NOT NULL, district TEXT NOT NULL, street TEXT NOT NULL, days INTEGER "
+    "NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, received_by, district, street, "
+    "days))",
 )
+_CHUNK = 500
 
 
 class AnalysisView(View, ABC):
     DDL = _DDL
     name = "analysis_facts"
-    tables = ("analysis_facts",)
-    schema_version = 3  # 2: proxied, proxy_missed_weeks, suggestions, suggestions_responded;
-    # 3: leader_received_at
+    tables = ("analysis_facts", "analysis_rollup", "analysis_rollup_days")
+    schema_version = 4  # 2: proxied, proxy_missed_weeks, suggestions, suggestions_responded;
+    # 3: leader_received_at; 4: repeated and the roll-ups (analysis_rollups.py)
 
     def save(self, rows: list[Row]) -> None:
-        values = [[self.encode_time(r[c]) if c in _TIMES else r[c] for c in COLUMNS]
-                  for r in rows]
+        """Writes the batch's fact rows and moves the roll-ups by the difference between each
+        changed row's contributions before and after, all in the caller's transaction: the
+        rows before are read back in it, so the roll-ups follow the rows exactly once."""
         with self.batch() as c:
+            new = {r["case_id"]: r for r in rows}
+            old = {r["case_id"]: r for r in self._facts_where("case_id", list(new))}
+            for case_id, row in new.items():
+                row["repeated"] = old[case_id]["repeated"] if case_id in old else 0
+            fresh = sorted({r["petitioner_key"] for r in rows
+                            if r["petitioner_key"] and r["case_id"] not in old})
+            if fresh:
+                group = {r["case_id"]: r for r in self._facts_where("petitioner_key", fresh)}
+                for case_id, row in group.items():
+                    old.setdefault(case_id, row)
+                wanted = set(fresh)
+                group |= {k: r for k, r in new.items() if r["petitioner_key"] in wanted}
+                for case_id, repeated in repeats(group.values()).items():
+                    if group[case_id]["repeated"] != repeated:
+                        new[case_id] = {**group[case_id], "repeated": repeated}
+            deltas = Deltas()
+            for case_id, row in new.items():
+                deltas.add(old.get(case_id), -1)
+                deltas.add(row, 1)
+            values = [[self.encode_time(r[c]) if c in _TIMES else r[c] for c in COLUMNS]
+                      for r in new.values()]
             self.upsert_rows(c, "analysis_facts", COLUMNS, values)
+            self._add(c, deltas)
+
+    def _facts_where(self, column: str, values: list[Any]) -> list[Row]:
+        found: list[Row] = []
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start:start + _CHUNK]
+            found += self.query(f"SELECT * FROM {self.table('analysis_facts')} WHERE {column} "
+                                f"IN ({', '.join('?' for _ in chunk)})", chunk)
+        return self._out(found)
+
+    def _add(self, c: Any, deltas: Deltas) -> None:
+        """Adds the deltas to the roll-ups; a key whose count falls to zero is deleted, so the
+        tables hold the same rows however the history was cut into batches."""
+        emptied: list[tuple[Any, ...]] = []
+        for cohort, rows in deltas.rows().items():
+            self.add_rows(c, "analysis_rollup", KEY, COUNTERS[cohort],
+                          [(*key, *counts) for key, counts in rows])
+            emptied += [key for key, counts in rows if counts[0] < 0]
+        self.executemany(c, f"DELETE FROM {self.table('analysis_rollup')} WHERE n = 0 AND "
+                            f"{' AND '.join(f'{k} = ?' for k in KEY)}", emptied)
+        days = [(*key, n) for key, n in deltas.days.items() if n]
+        self.add_rows(c, "analysis_rollup_days", DAY_KEY, ("n",), days)
+        self.executemany(c, f"DELETE FROM {self.table('analysis_rollup_days')} WHERE n = 0 AND "
+                            f"{' AND '.join(f'{k} = ?' for k in DAY_KEY)}",
+                         [d[:-1] for d in days if d[-1] < 0])
+
+    def rebuild_rollups(self, chunk_days: int = 31) -> None:
+        """The bulk path: the roll-ups recomputed from the fact rows with the projection's own
+        contributions — for facts loaded directly (the bench) or to check the live ones. It
+        reads the facts by registration time, ``chunk_days`` at a time, and adds each chunk's
+        roll-ups in its own transaction (memory stays bounded, and no transaction waits on
+        Python); run it on a view no projection is writing to, and again if it fails."""
+        with self.batch() as c:
+            self.execute(c, f"DELETE FROM {self.table('analysis_rollup')}")
+            self.execute(c, f"DELETE FROM {self.table('analysis_rollup_days')}")
+        bounds = self.query(f"SELECT MIN(registered_at) AS first, MAX(registered_at) AS last "
+                            f"FROM {self.table('analysis_facts')}")[0]
+        if bounds["first"] is None:
+            return
+        start, last = self.decode_time(bounds["first"]), self.decode_time(bounds["last"])
+        assert start is not None and last is not None
+        while start <= last:
+            end = start + timedelta(days=chunk_days)
+            rows = self._out(self.query(
+                f"SELECT * FROM {self.table('analysis_facts')} WHERE registered_at >= ? AND "
+                "registered_at < ?", (self.encode_time(start), self.encode_time(end))))
+            deltas = aggregate(rows)
+            with self.batch() as c:
+                self._add(c, deltas)
+            start = end
+
+    def rollups(self, period: Period, cohort: str | None = None
+                ) -> tuple[list[Row], list[Row]]:
+        """The roll-up rows (of one cohort: ``cohort``) that tile the period, and the
+        days-to-answer histogram rows (none when a cohort is named)."""
+        grains: dict[str, list[str]] = {}
+        for grain, bucket in pieces(period):
+            grains.setdefault(grain, []).append(bucket)
+        where = " OR ".join(f"(grain = ? AND bucket IN ({', '.join('?' for _ in b)}))"
+                            for b in grains.values())
+        params = [p for g, b in grains.items() for p in (g, *b)]
+        place = "received_by, district, street"
+        sums = ", ".join(f"CAST(SUM({c}) AS BIGINT) AS {c}" for c in ALL_COUNTERS)
+        if cohort is not None:  # summed over the buckets, by place and extra
+            return self.query(
+                f"SELECT cohort, {place}, extra, {sums} FROM {self.table('analysis_rollup')} "
+                f"WHERE cohort = ? AND ({where}) GROUP BY cohort, {place}, extra",
+                [cohort, *params]), []
+        # summed over the buckets, by place (and, for ratings, the answering unit): the rows
+        # a figure needs, whatever the number of buckets or categories
+        extra = "CASE WHEN cohort = 'rated' THEN extra ELSE '' END"
+        return (self.query(f"SELECT cohort, {place}, {extra} AS extra, {sums} FROM "
+                           f"{self.table('analysis_rollup')} WHERE {where} "
+                           f"GROUP BY cohort, {place}, {extra}", params),
+                self.query(f"SELECT {place}, days, CAST(SUM(n) AS BIGINT) AS n FROM "
+                           f"{self.table('analysis_rollup_days')} WHERE {where} "
+                           f"GROUP BY {place}, days", params))
+
+    def undecided(self, start: datetime, end: datetime) -> list[Row]:
+        """Cases registered in [start, end) not decided yet (through the partial index)."""
+        rows = self.query(
+            f"SELECT received_by, district, street, acceptance_expires_at FROM "
+            f"{self.table('analysis_facts')} WHERE decided_at IS NULL AND registered_at >= ? "
+            "AND registered_at < ?", (self.encode_time(start), self.encode_time(end)))
+        for row in rows:
+            row["acceptance_expires_at"] = self.decode_time(row["acceptance_expires_at"])
+        return rows
+
+    def dump(self) -> dict[str, list[Row]]:
+        """Every row, in a total order (the roll-ups' keys have more than two columns)."""
+        return {t: sorted(self.query(f"SELECT * FROM {self.table(t)}"),
+                          key=lambda r: [str(v) for v in r.values()])
+                for t in self.tables}
 
     def facts_between(self, start: datetime, end: datetime) -> list[Row]:
         """Every case with a registration, answer, rating or review request in [start, end)."""
@@ -101,8 +241,8 @@ class AnalysisView(View, ABC):
         if not keys:
             return []
         rows: list[Row] = []
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start:start + 500])
+        for start in range(0, len(keys), _CHUNK):
+            chunk = list(keys[start:start + _CHUNK])
             marks = ", ".join("?" for _ in chunk)
             rows += self.query(
                 f"SELECT * FROM {self.table('analysis_facts')} WHERE petitioner_key IN ({marks}) "

@@ -75,7 +75,8 @@ def in_place(row: Row, units: Collection[str] | None) -> bool:
 
 
 def days_to_answer(row: Row) -> float:
-    return (row["first_answered_at"] - row["registered_at"]).total_seconds() / 86400
+    """Whole days (elapsed, rounded down): the granularity the roll-ups keep exactly."""
+    return float((row["first_answered_at"] - row["registered_at"]) // timedelta(days=1))
 
 
 def satisfied(row: Row, *dimensions: str) -> bool:

@@ -157,6 +157,16 @@ class View(TrackingRecorder, ABC):
         self.executemany(c, f"INSERT INTO {self.table(table)} ({', '.join(columns)}) "
                             f"VALUES ({marks}) {replace_on_key(columns)}", rows)
 
+    def add_rows(self, c: Any, table: str, key: Sequence[str], counters: Sequence[str],
+                 rows: Sequence[Sequence[Any]]) -> None:
+        """Adds counters to the rows with the same key (inserting those that are new); the
+        rows' keys must be distinct."""
+        columns = (*key, *counters)
+        sets = ", ".join(f"{n} = r.{n} + excluded.{n}" for n in counters)
+        self.executemany(c, f"INSERT INTO {self.table(table)} AS r ({', '.join(columns)}) "
+                            f"VALUES ({', '.join('?' for _ in columns)}) "
+                            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}", rows)
+
     def delete_where_in(self, c: Any, table: str, column: str, values: Sequence[Any]) -> None:
         self.executemany(c, f"DELETE FROM {self.table(table)} WHERE {column} = ?",
                          [(v,) for v in values])

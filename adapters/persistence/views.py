@@ -164,6 +164,22 @@ class PostgresView(View, PostgresTrackingRecorder):
                   f"{replace_on_key(columns)}")
         c.execute(f"DROP TABLE {staging}")  # a second upsert in the same batch starts afresh
 
+    def add_rows(self, c: Any, table: str, key: Sequence[str], counters: Sequence[str],
+                 rows: Sequence[Sequence[Any]]) -> None:
+        """``COPY`` into a staging table, then one set-based additive upsert (as above)."""
+        if not rows:
+            return
+        staging = Identifier(f"adding_{table}").as_string()
+        columns = (*key, *counters)
+        cols = ", ".join(columns)
+        sets = ", ".join(f"{n} = r.{n} + excluded.{n}" for n in counters)
+        c.execute(f"CREATE TEMP TABLE {staging} AS SELECT {cols} FROM {self.table(table)} "
+                  "WITH NO DATA")
+        self._copy(c, staging, columns, rows)
+        c.execute(f"INSERT INTO {self.table(table)} AS r ({cols}) SELECT {cols} FROM {staging} "
+                  f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
+        c.execute(f"DROP TABLE {staging}")
+
     @staticmethod
     def _copy(c: Any, target: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         with c.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy:

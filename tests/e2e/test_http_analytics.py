@@ -74,7 +74,10 @@ def test_index_and_ranking(client, staff):
 
 
 def test_hotspots_and_similar_over_http(client, staff):
-    _register(client, staff, 3, category="噪音")
+    ids = _register(client, staff, 3, category="噪音")
+    listed = client.get("/analytics/hotspots", params={"period": "2026-03", "cases": "true"},
+                        headers=staff.headers("supervisor", DISTRICT)).json()["items"][0]
+    assert listed["count"] == 3 and set(listed["cases"]) == {str(i) for i in ids}
     reply = client.get("/analytics/hotspots", params={"period": "2026-03", "format": "geojson"},
                        headers=staff.headers("supervisor", DISTRICT))
     assert reply.status_code == 200, reply.text

@@ -55,7 +55,9 @@ def test_hotspots_by_street_category_and_week(app, clock):
     _register(app, datetime.combine(week.last + timedelta(days=1), datetime.min.time(),
                                     tzinfo=CST), category="噪音")
     r.catch_up(app, views_of(app), "analysis_facts")
-    found = hotspots(app.org, r.analysis_facts(views_of(app)), week, DISTRICT)
+    found = hotspots(app.org, r.analysis_facts(views_of(app)), week, DISTRICT, with_cases=True)
+    assert hotspots(app.org, r.analysis_facts(views_of(app)), week, DISTRICT)["items"] == [
+        {k: v for k, v in i.items() if k != "cases"} for i in found["items"]]
     rows = {(i["place"], i["category"]): i for i in found["items"]}
     noise, steady = rows[(STREET, "噪音")], rows[(OTHER_STREET, "物业")]
     assert (noise["count"], noise["previous"], noise["trailing_mean"]) == (6, 1, 1.0)

@@ -98,10 +98,12 @@ def ranking(principal: Staff, eng: Eng, period: str = _period(),
 @router.get("/hotspots", summary="Cases by street × category in a period, with trends and "
                                  "rising hotspots flagged; GeoJSON on request")
 def hot(principal: Staff, eng: Eng, period: str = _period(), unit: str | None = _unit(),
-        form: Literal["json", "geojson"] = Query(default="json", alias="format")
-        ) -> dict[str, Any]:
+        form: Literal["json", "geojson"] = Query(default="json", alias="format"),
+        cases: bool = Query(default=False, description="List the case ids behind each "
+                                                       "hotspot.")) -> dict[str, Any]:
     root = _reach(eng, principal, unit)
-    found = hotspots(eng.app.org, eng.view("analysis_facts"), parse_period(period), root)
+    found = hotspots(eng.app.org, eng.view("analysis_facts"), parse_period(period), root,
+                     with_cases=cases)
     return geojson(found) if form == "geojson" else found
 
 
