@@ -35,6 +35,7 @@ from projections.analysis_rollups import (
     repeats,
 )
 from projections.batching import BatchProjection, Item
+from projections.indicators import REPEAT_WINDOW
 from projections.periods import Period
 from projections.view import Row, View
 from workflows.query_codes import QueryCodes
@@ -114,17 +115,9 @@ class AnalysisView(View, ABC):
             old = {r["case_id"]: r for r in self._facts_where("case_id", list(new))}
             for case_id, row in new.items():
                 row["repeated"] = old[case_id]["repeated"] if case_id in old else 0
-            fresh = sorted({r["petitioner_key"] for r in rows
-                            if r["petitioner_key"] and r["case_id"] not in old})
+            fresh = [r for r in rows if r["petitioner_key"] and r["case_id"] not in old]
             if fresh:
-                group = {r["case_id"]: r for r in self._facts_where("petitioner_key", fresh)}
-                for case_id, row in group.items():
-                    old.setdefault(case_id, row)
-                wanted = set(fresh)
-                group |= {k: r for k, r in new.items() if r["petitioner_key"] in wanted}
-                for case_id, repeated in repeats(group.values()).items():
-                    if group[case_id]["repeated"] != repeated:
-                        new[case_id] = {**group[case_id], "repeated": repeated}
+                self._mark_repeats(new, old, fresh)
             deltas = Deltas()
             for case_id, row in new.items():
                 deltas.add(old.get(case_id), -1)
@@ -133,6 +126,41 @@ class AnalysisView(View, ABC):
                       for r in new.values()]
             self.upsert_rows(c, "analysis_facts", COLUMNS, values)
             self._add(c, deltas)
+
+    def _mark_repeats(self, new: dict[str, Row], old: dict[str, Row], fresh: list[Row]) -> None:
+        """Recomputes the repeat flag (``analysis_rollups.repeats``) of the fresh cases'
+        petitioners' cases registered from the first fresh one to a year after the last — the
+        only ones a new case can change — reading their cases from a year before; adds the
+        changed ones to ``new`` (their old rows to ``old``). Costs the petitioners' cases of
+        those two years (a petitioner with thousands of cases makes a batch slower, not wrong)."""
+        keys = sorted({r["petitioner_key"] for r in fresh})
+        times = [r["registered_at"] for r in fresh]
+        since, until = min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW
+        group: dict[str, Row] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            for row in self.query(
+                    f"SELECT case_id, petitioner_key, category, registered_at, repeated FROM "
+                    f"{self.table('analysis_facts')} WHERE petitioner_key IN "
+                    f"({', '.join('?' for _ in chunk)}) AND registered_at >= ? AND "
+                    "registered_at <= ?",
+                    (*chunk, self.encode_time(since), self.encode_time(until))):
+                row["registered_at"] = self.decode_time(row["registered_at"])
+                group[row["case_id"]] = row
+        wanted = set(keys)
+        group |= {k: r for k, r in new.items() if r["petitioner_key"] in wanted}
+        # a case registered before every fresh one cannot have changed, and its own earlier
+        # case may lie outside the window read
+        changed = {case_id: repeated for case_id, repeated in repeats(group.values()).items()
+                   if group[case_id]["registered_at"] >= min(times)
+                   and group[case_id]["repeated"] != repeated}
+        for case_id, repeated in changed.items():
+            if case_id in new:
+                new[case_id]["repeated"] = repeated
+        others = [case_id for case_id in changed if case_id not in new]
+        for row in self._facts_where("case_id", others):
+            old[row["case_id"]] = row
+            new[row["case_id"]] = {**row, "repeated": changed[row["case_id"]]}
 
     def _facts_where(self, column: str, values: list[Any]) -> list[Row]:
         found: list[Row] = []
