@@ -38,6 +38,7 @@ class Settings:
     statement_timeout: float = 60.0  # seconds one PostgreSQL statement may run
     cipher_read_keys: tuple[str, ...] = ()  # keys that decrypt only (retired, or the next one)
     integrity_check_seconds: float = 5.0  # SQLite quick_check at start-up; 0 turns it off
+    integrity_recheck_seconds: float = 60.0  # … again for /readyz, at most this often; 0: never
     max_body_bytes: int = 1 << 20
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
     notifier: str = "outbox"  # citizens' texts: the outbox table or module:factory
@@ -112,6 +113,8 @@ class Settings:
                 (env.get("PETITION_CIPHER_READ_KEYS") or "").replace(",", " ").split()),
             integrity_check_seconds=_seconds_or_off(env, "PETITION_INTEGRITY_CHECK_SECONDS",
                                                    5.0),
+            integrity_recheck_seconds=_seconds_or_off(
+                env, "PETITION_INTEGRITY_RECHECK_SECONDS", 60.0),
             max_body_bytes=_positive(env, "PETITION_MAX_BODY_BYTES", 1 << 20),
             trusted_proxies=_list(env.get("PETITION_TRUSTED_PROXIES")),
             notifier=_notifier(env.get("PETITION_NOTIFIER")),

@@ -3,7 +3,8 @@
 A file with garbage in the middle opens fine and fails only when a damaged page is read, so
 without a check a server would report ready and then answer some requests with errors. The
 check (``PRAGMA quick_check``) is bounded in time: on a file too big to check in time it gives
-up with a warning rather than delay the start for minutes.
+up with a warning rather than delay the start for minutes. A running server repeats it for
+``/readyz`` (``IntegrityWatch``), throttled and in the background.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -94,3 +97,38 @@ def holds_events(path: Path) -> bool:
     finally:
         conn.close()
     return bool(row[0])
+
+
+class IntegrityWatch:
+    """The start-up check, repeated while the server runs, for ``/readyz``.
+
+    A file damaged while the server runs (a disk fault, a careless copy over it) would
+    otherwise be reported ready until the next start. ``problem()`` answers at once from the
+    last check and, when that is older than ``every`` seconds, starts the next one in a thread
+    of its own (one at a time, bounded by ``seconds`` like the start-up check): readiness never
+    waits for ``quick_check``, and a file is checked at most once per ``every`` seconds
+    whatever the rate of probes. Until the first repeat the start-up check's verdict stands."""
+
+    def __init__(self, path: Path, seconds: float, every: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.path, self.seconds, self.every, self._clock = path, seconds, every, clock
+        self._checked_at = clock()  # the start-up check
+        self._problem: str | None = None
+        self._running = threading.Lock()
+
+    def problem(self) -> str | None:
+        """What the last check found (None: sound, or not checked again yet)."""
+        if self.every > 0 and self.seconds > 0 \
+                and self._clock() - self._checked_at >= self.every \
+                and self._running.acquire(blocking=False):
+            threading.Thread(target=self._check, daemon=True, name="integrity-check").start()
+        return self._problem
+
+    def _check(self) -> None:
+        try:
+            self._problem = find_damage(self.path, self.seconds)
+        except Exception as error:  # noqa: BLE001 - busy or away: the store checks say so
+            structlog.get_logger().warning("store.integrity_recheck_failed", error=str(error))
+        finally:
+            self._checked_at = self._clock()
+            self._running.release()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ from adapters.http.routes import (
     supervision,
 )
 from adapters.settings import Settings
+from adapters.sqlite_file import IntegrityWatch
 from adapters.wiring import Root
 from workflows.clock import Clock
 from workflows.notifier import Notifier
@@ -58,6 +60,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     engine.views_elsewhere = views_elsewhere
     if engine.blobs is None:
         engine.blobs = build_blob_store(engine.settings, engine.app.mapper.cipher)
+    if engine.integrity is None and not engine.settings.is_postgres:
+        engine.integrity = IntegrityWatch(Path(engine.settings.store),
+                                          engine.settings.integrity_check_seconds,
+                                          engine.settings.integrity_recheck_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

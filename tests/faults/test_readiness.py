@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -76,3 +77,36 @@ def test_a_locked_sqlite_file_answers_503_with_retry_after(api: FastAPI,
         assert refused.json()["error"] == "store_unavailable"
         assert client.post("/petitions", json=register_body(),
                            headers=intake).status_code == 201
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_sqlite_file_damaged_while_running_is_not_ready(settings: Settings,
+                                                          clock: ManualClock) -> None:
+    """The start-up check is repeated for /readyz (throttled, in the background): garbage
+    written into the middle of the file while the server runs turns it unready, naming it."""
+    from tests.integration.helpers import register_sample
+    from tests.processes import wait_until
+
+    quick = dataclasses.replace(settings, supervision_interval=0, store_timeout=1.0,
+                                integrity_recheck_seconds=0.2)
+    application = create_app(quick, clock=clock)
+    app = application.state.engine.app
+    try:
+        with TestClient(application) as client:
+            for _ in range(60):
+                register_sample(app, content="路灯" * 200)
+            with sqlite3.connect(settings.store) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            assert client.get("/readyz").status_code == 200
+            with open(settings.store, "r+b") as file:
+                file.seek(os.path.getsize(settings.store) // 2)
+                file.write(b"\x5a" * 8192)
+            ready = wait_until(lambda: (r := client.get("/readyz")).status_code == 503 and r,
+                               timeout=10, what="/readyz to see the damage")
+    finally:
+        app.close()
+    body = ready.json()
+    assert body["reason"] == "store" and ready.headers["Retry-After"].isdigit()
+    assert "store file is damaged" in body["not_ready"][0]
+    assert "restore" in body["not_ready"][0]
+    assert settings.store not in ready.text  # no path of the server's disk in an open answer

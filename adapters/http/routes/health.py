@@ -1,11 +1,13 @@
 """Liveness and readiness for orchestrators and load balancers.
 
-``/readyz`` is honest and quick: 503 when the store does not answer within a second, or when
-any loop of this process (a view, the supervision timer, the Kafka relay) is retrying or
-stalled — naming it, and for a stalled view the event position, the case and the error. It
-never answers 500: whatever goes wrong while checking is itself "not ready". An API-only
-process (``serve --workers N``) shows the views' positions as stored but is ready whatever
-they are: they are followed by `petition worker`, whose own /readyz answers for them.
+``/readyz`` is honest and quick: 503 when the store does not answer within a second, when the
+SQLite file was found damaged (the start-up check, repeated in the background at most every
+``PETITION_INTEGRITY_RECHECK_SECONDS``), or when any loop of this process (a view, the
+supervision timer, the Kafka relay) is retrying or stalled — naming it, and for a stalled view
+the event position, the case and the error. It never answers 500: whatever goes wrong while
+checking is itself "not ready". An API-only process (``serve --workers N``) shows the views'
+positions as stored but is ready whatever they are: they are followed by `petition worker`,
+whose own /readyz answers for them.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def readyz(eng: Eng) -> JSONResponse:
         if guard is not None and guard.is_down:
             return _unavailable("store", [f"store not answering since "
                                           f"{guard.down_since.isoformat()}: {guard.error}"])
+        damage = eng.integrity.problem() if eng.integrity is not None else None
+        if damage:  # found by the last background quick_check (SQLite)
+            return _unavailable("store", [f"the store file is damaged ({damage}); stop every "
+                                          "process using it and restore it and its keys/ "
+                                          "folder from a backup"])
         body = _bounded(eng)
     except TimeoutError:
         return _unavailable("store", [f"store did not answer within {READY_WITHIN} s"])
