@@ -26,22 +26,40 @@ def plain(value: Any) -> Any:
     """JSON-ready: enums to values, times to ISO strings, dataclasses to dicts.
 
     Called for every field of every event the relay sends: plain values return first, and a
-    dataclass is walked once (``asdict`` would copy it, then this walked the copy)."""
-    if type(value) in _AS_IS:
+    dataclass is walked once (``asdict`` would copy it, then this walked the copy), by its
+    field names looked up once per class."""
+    kind = type(value)
+    if kind in _AS_IS:
         return value
+    if kind is datetime or kind is date:
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    names = _field_names(kind)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (None: not a dataclass), remembered per class."""
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        names = tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
+        _FIELD_NAMES[kind] = names
+        return names
 
 
 def deadline_dict(deadline: Deadline | None, now: datetime | None = None) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ internal notes, actors, supervision letters and proxy contacts are not theirs to
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 REDACTED = "<redacted>"
@@ -102,6 +103,7 @@ def trail_audience(pii: bool) -> Audience:
     return Audience.AUDITOR_PII if pii else Audience.AUDITOR
 
 
+@lru_cache(maxsize=8192)  # the tables are constants; the relay asks this for every field
 def treatment(audience: Audience, path: str, event_type: str | None = None) -> Treatment:
     """How ``audience`` gets the field at ``path`` (of a case, or of an event of that type)."""
     if audience is Audience.PETITIONER:
@@ -145,6 +147,7 @@ def _apply(audience: Audience, data: dict[str, Any], prefix: str, event_type: st
     return out
 
 
+@lru_cache(maxsize=8192)
 def _nested(path: str) -> bool:
     return any(p.startswith(path + ".") for p in PERSONAL_DATA)
 
