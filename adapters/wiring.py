@@ -30,6 +30,7 @@ from adapters.keys import CIPHER_FILE, QUERY_CODE_FILE, key_from, read_keys, ret
 from adapters.org_file import load_org_chart
 from adapters.outbox import Outbox, build_notifier
 from adapters.persistence.group_commit import GroupCommitRecorder
+from adapters.persistence.id_ranges import records_in_range
 from adapters.persistence.views import ViewStore
 from adapters.policy_file import load_business_time, load_ladder, load_policy
 from adapters.schema_lock import schema_creation_lock
@@ -269,6 +270,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
             query_codes=QueryCodes(base64.b64decode(code_key)),
             clock=clock,
             wrap_writes=_group_commit(settings),
+            records_in_range=records_in_range,
         )
         try:
             prove_cipher_key(application, where(settings))

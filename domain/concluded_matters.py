@@ -11,9 +11,15 @@ and content is at least ``SIMILAR_TEXT``. Character bigrams need no word segment
 has no spaces) and no library, so the rule stays in the pure domain and is the same in every
 process.
 
-``PetitionerCases`` is the index that finds the petitioner's earlier cases without a scan (its
-id a uuid5 of the key, like the query-code index): a case enters it when it is first answered
-on a track that owes a review, the only cases that can ever be concluded this way.
+``PetitionerCase`` is the index that finds the petitioner's earlier cases without a scan: one
+record per (petitioner, case), written in the same transaction as the case's first answer on a
+track that owes a review (the only cases that can ever be concluded this way). Its id begins
+with eight bytes derived from the petitioner's key alone, so one keyed range of ids
+(``petitioner_range``) holds all of that petitioner's records: registration reads them with one
+lookup on the event store's primary key, and an answer writes only its own case's record, so
+answers to different cases of one petitioner never contend. ``PetitionerCases`` — one record
+per petitioner, appended to by every answer of theirs — is the former index: it is no longer
+written, and its records stay readable (docs/events.md).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from domain.deadlines import Deadline
 from domain.values import Location
 
 NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/petitioner-cases")
+CASE_NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/petitioner-case")
 SIMILAR_TEXT = 0.5
 """Dice coefficient of character bigrams from which two texts are the same matter: the same
 complaint retold shares most of its two-character words (欠薪, 电梯, 油烟); a different matter
@@ -76,7 +83,8 @@ def concluded(earlier: EarlierCase, windows: Iterable[Deadline | None], at: date
 
 
 class PetitionerCases(Aggregate):
-    """The cases of one petitioner (by keyed hash) that can become concluded matters."""
+    """The former index: the cases of one petitioner (by keyed hash) that can become concluded
+    matters, in one record. Read, never written any more (see ``PetitionerCase``)."""
 
     @staticmethod
     def create_id(petitioner_key: str) -> UUID:
@@ -90,3 +98,35 @@ class PetitionerCases(Aggregate):
     @event("Added")
     def add(self, case_id: UUID) -> None:
         self.case_ids.append(case_id)
+
+
+def _petitioner_prefix(petitioner_key: str) -> bytes:
+    return uuid5(CASE_NAMESPACE, petitioner_key).bytes[:8]
+
+
+def petitioner_range(petitioner_key: str) -> tuple[UUID, UUID]:
+    """The lowest and highest id a ``PetitionerCase`` of this petitioner can have."""
+    prefix = _petitioner_prefix(petitioner_key)
+    return UUID(bytes=prefix + bytes(8)), UUID(bytes=prefix + b"\xff" * 8)
+
+
+class PetitionerCase(Aggregate):
+    """One case of one petitioner (by keyed hash) that can become a concluded matter.
+
+    Its id: the petitioner's eight-byte prefix, then eight bytes of a uuid5 of the pair. Two
+    petitioners whose 64-bit prefixes collide (a chance of about n**2 / 2**65 among n
+    petitioners) share a range; the reader keeps only the records that carry its key."""
+
+    class Indexed(Aggregate.Created):
+        petitioner_key: str
+        case_id: UUID
+
+    @staticmethod
+    def create_id(petitioner_key: str, case_id: UUID) -> UUID:
+        pair = uuid5(CASE_NAMESPACE, f"{petitioner_key}/{case_id}")
+        return UUID(bytes=_petitioner_prefix(petitioner_key) + pair.bytes[8:])
+
+    @event(Indexed)
+    def __init__(self, petitioner_key: str, case_id: UUID):
+        self.petitioner_key = petitioner_key
+        self.case_id = case_id

@@ -8,8 +8,6 @@ the case's version surfaces as ``ConcurrentModification``, never as a lost updat
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,7 +44,12 @@ from workflows import commands as c
 from workflows.clock import Clock, SystemClock
 from workflows.collected import CollectedEvents
 from workflows.command_table import COMMANDS
-from workflows.concluded_matters import concluded_earlier, index_answered, petitioner_key
+from workflows.concluded_matters import (
+    ConcludedMatterIndex,
+    EventsInRange,
+    petitioner_key,
+    scan_for_records,
+)
 from workflows.decisions import decide
 from workflows.errors import (
     CaseNotFound,
@@ -61,9 +64,6 @@ from workflows.query_codes import QueryCodes
 from workflows.reception.release import released_slots
 from workflows.snapshot_lookup import SnapshotAwareRepository, may_have_snapshot
 from workflows.transcodings import TRANSCODINGS
-
-# Attempts of an answer whose petitioner's index (shared by all their cases) moved under it.
-INDEX_RETRIES = 40
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ class PetitionApplication(Application[UUID]):
         query_codes: QueryCodes | None = None,
         clock: Clock | None = None,
         wrap_writes: Callable[[ApplicationRecorder], ApplicationRecorder] | None = None,
+        records_in_range: Callable[[ApplicationRecorder], EventsInRange | None] | None = None,
     ):
         self.wrap_writes = wrap_writes  # read while the library builds the event store
         super().__init__(env)
@@ -116,6 +117,9 @@ class PetitionApplication(Application[UUID]):
         self.query_codes = query_codes
         self.clock = clock or SystemClock()
         self._on_close: list[Callable[[], None]] = []
+        keyed = records_in_range(self.recorder) if records_in_range is not None else None
+        self.concluded_matters = ConcludedMatterIndex(  # a keyed range, else a scan
+            self.repository, self.recorder, self.mapper, keyed or scan_for_records(self.recorder))
 
     def on_close(self, release: Callable[[], None]) -> None:
         """Run ``release`` when the application closes: resources opened beside it (the views'
@@ -244,8 +248,8 @@ class PetitionApplication(Application[UUID]):
                 check_entrusted_agent(self, cmd.proxy_agent, cmd.entrustment.grid)
         at = self._business_time(cmd, self.clock.now())
         location = Location(**cmd.location.model_dump())
-        earlier = concluded_earlier(
-            self.repository, self.policy, petitioner_key(codes, cmd.petitioner.id_number),
+        earlier = self.concluded_matters.concluded_earlier(
+            self.policy, petitioner_key(codes, cmd.petitioner.id_number),
             category=cmd.category, location=location, subject=cmd.subject,
             content=cmd.content, at=at)
         petition = Petition.register(
@@ -284,7 +288,6 @@ class PetitionApplication(Application[UUID]):
         *,
         guard: Callable[[Petition], None] | None = None,
         idempotency: Idempotency | None = None,
-        _index_retries: int = INDEX_RETRIES,
     ) -> CommandResult:
         """Runs any command: load, replay if idempotent and seen, else guard, decide, save.
 
@@ -311,24 +314,11 @@ class PetitionApplication(Application[UUID]):
         after = COMMANDS.of(type(cmd)).after
         if after is not None:  # e.g. a check that needs the store, after the case's rules
             after(self, cmd)
-        index = index_answered(self.repository, self.policy, self._codes(), petition) \
+        # The case's own concluded-matter record joins its first answer (no other case's).
+        record = self.concluded_matters.record_of(self.policy, self._codes(), petition) \
             if isinstance(cmd, c.AnswerPetition) and self.query_codes is not None else None
-        if index is None:
-            return self._store(petition, cmd=cmd, idempotency=idempotency, deadline=deadline)
-        decided_on = petition.version - len(petition.pending_events)
-        try:
-            return self._store(petition, index, cmd=cmd, idempotency=idempotency,
-                               deadline=deadline)
-        except ConcurrentModification:
-            # The petitioner's index is shared by all their cases: when only it moved (another
-            # of their cases answered at the same moment), the case is unchanged and the
-            # command is decided afresh — a collision on the case itself still reaches the
-            # caller. Bounded: each retry means another answer of theirs did commit.
-            if _index_retries <= 0 or self.get_petition(cmd.case_id).version != decided_on:
-                raise
-            time.sleep(random.uniform(0, 0.002 * (INDEX_RETRIES - _index_retries + 1)))
-        return self.execute(cmd, guard=guard, idempotency=idempotency,
-                            _index_retries=_index_retries - 1)
+        return self._store(petition, *([record] if record is not None else []), cmd=cmd,
+                           idempotency=idempotency, deadline=deadline)
 
     # ------------------------------------------------------------------ queries
     def get_petition(self, case_id: UUID, version: int | None = None) -> Petition:

@@ -18,6 +18,7 @@ from adapters.cli import (
     deadline_commands,
     demo_command,
     inbound_commands,
+    index_commands,
     kafka_commands,
     key_commands,
     outbox_command,
@@ -53,6 +54,7 @@ key_commands.register(app)
 simulate_command.register(app)
 calendar_commands.register(app)
 deadline_commands.register(app)
+index_commands.register(app)
 analytics_commands.register(app)
 outbox_command.register(app)
 reception_commands.register(app)

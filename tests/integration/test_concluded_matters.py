@@ -9,11 +9,14 @@ from datetime import timedelta
 import pytest
 
 from domain import events as ev
+from domain.concluded_matters import PetitionerCase, PetitionerCases
 from domain.errors import IllegalTransition
 from domain.values import Status
 from tests.integration import helpers
 from tests.integration.helpers import SAMPLE_PETITIONER, id_number, run_steps
 from workflows import commands as c
+from workflows.concluded_matters import ConcludedMatterIndex, petitioner_key
+from workflows.concluded_matters_backfill import BackfillProgress, backfill_index
 
 
 def register_sample(app, **overrides):
@@ -97,3 +100,53 @@ def test_a_matter_whose_review_window_still_runs_is_not_concluded(app, clock):
     _answered_and_left(app, clock, days=10)
     again = register_sample(app, **AGAIN).case_id
     assert _types(app, again) == ["Registered"]
+
+
+def _answered_unindexed(app, clock, monkeypatch):
+    """A case answered and left as a store written before its index record existed: the
+    answer saves no record."""
+    with monkeypatch.context() as before:
+        before.setattr(ConcludedMatterIndex, "record_of", lambda *args: None)
+        return _answered_and_left(app, clock)
+
+
+def test_a_store_indexed_the_former_way_still_flags(app, clock, monkeypatch):
+    """One PetitionerCases per petitioner was the index before; its records stay readable."""
+    earlier = _answered_unindexed(app, clock, monkeypatch)
+    key = petitioner_key(app.query_codes, SAMPLE_PETITIONER["id_number"])
+    app.save(PetitionerCases(petitioner_key=key, case_id=earlier))
+    again = register_sample(app, **AGAIN).case_id
+    assert app.get_petition(again).concluded_flag == str(earlier)
+
+
+def test_cases_answered_before_the_index_are_flagged_after_the_backfill(app, clock, monkeypatch):
+    earlier = _answered_unindexed(app, clock, monkeypatch)
+    register_sample(app)  # another case of theirs, never answered: nothing to index
+    other = helpers.register_sample(app).case_id  # another petitioner's, indexed when answered
+    run_steps(app, clock, other, until="answer")
+    assert _types(app, register_sample(app, **AGAIN).case_id) == ["Registered"]  # the gap
+
+    heard: list[BackfillProgress] = []
+    assert backfill_index(app, dry_run=True) == BackfillProgress(answered=2, indexed=1)
+    assert backfill_index(app, batch=1, progress=heard.append) == BackfillProgress(2, 1)
+    assert heard == [BackfillProgress(1, 1), BackfillProgress(2, 1), BackfillProgress(2, 1)]
+    assert backfill_index(app) == BackfillProgress(answered=2, indexed=0)  # nothing new
+    again = register_sample(app, **AGAIN).case_id
+    assert app.get_petition(again).concluded_flag == str(earlier)
+
+
+def test_the_backfill_skips_a_record_an_answer_wrote_meanwhile(app, clock, monkeypatch):
+    earlier = _answered_unindexed(app, clock, monkeypatch)
+    later = _answered_unindexed(app, clock, monkeypatch)
+    key = petitioner_key(app.query_codes, SAMPLE_PETITIONER["id_number"])
+    decide = ConcludedMatterIndex.record_of
+
+    def then_answered(index, policy, codes, petition):  # decided, then written by an answer
+        record = decide(index, policy, codes, petition)
+        if petition.id == later:
+            app.save(PetitionerCase(petitioner_key=key, case_id=later))
+        return record
+
+    monkeypatch.setattr(ConcludedMatterIndex, "record_of", then_answered)
+    assert backfill_index(app) == BackfillProgress(answered=2, indexed=1)
+    assert app.concluded_matters.case_ids(key) == [later, earlier]

@@ -31,7 +31,7 @@ TOPIC = "petition.events"
 
 def write(app: PetitionApplication, cases: int) -> None:
     """Registers ``cases`` cases, then moves them all one step at a time (interleaved)."""
-    # one petitioner for all: their answers contend for the petitioner's concluded-matter index
+    # one petitioner for all: their answers each write their own case's concluded-matter record
     ids: list[UUID] = [register_sample(app, petitioner=SAMPLE_PETITIONER).case_id
                        for _ in range(cases)]
     for _, build in STEPS:

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from domain.concluded_matters import SIMILAR_TEXT, concluded, same_matter, similarity
+from domain.concluded_matters import (
+    SIMILAR_TEXT,
+    PetitionerCase,
+    concluded,
+    petitioner_range,
+    same_matter,
+    similarity,
+)
 from domain.deadlines import DeadlineKind
 from domain.values import Location
 from tests.unit.builders import T0, plain_policy
@@ -49,3 +59,18 @@ def test_concluded_by_re_review_or_an_expired_window() -> None:
     assert concluded(Earlier(), [window, None], window.expires_at)
     assert concluded(Earlier(re_review_decided_at=T0), [None, None], T0)
     assert not concluded(Earlier(), [None, None], T0 + timedelta(days=999))
+
+
+@given(key=st.text(min_size=1, max_size=40), other=st.text(min_size=1, max_size=40),
+       case_id=st.uuids())
+def test_a_petitioners_records_lie_in_their_range_and_only_theirs(key, other, case_id) -> None:
+    """Registration finds a petitioner's records by one range of ids: each record's id is in
+    its petitioner's range and outside another's (a 64-bit prefix collision aside), and a
+    record's id is the same however often it is derived (an answer can test for it)."""
+    record = PetitionerCase.create_id(key, case_id)
+    low, high = petitioner_range(key)
+    assert low <= record <= high and record == PetitionerCase.create_id(key, case_id)
+    assert record != PetitionerCase.create_id(key, uuid4())
+    if key != other:
+        low2, high2 = petitioner_range(other)
+        assert not low2 <= record <= high2
