@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.deadlines import DeadlinePolicy
+from domain.lifecycle import OPEN_STATUSES
 from domain.petition import Petition
 from domain.units import OrgChart
 from projections.batching import BatchProjection, Item
@@ -115,6 +116,19 @@ class CaseView(View, ABC):
             return rows, None
         last = rows[limit - 1]
         return rows[:limit], encode(last["registered_at"], last["case_id"])
+
+    def open_case_ids(self, units: list[str] | None = None) -> list[str]:
+        """The open cases (not closed, declined or withdrawn) by registration, only those owed
+        by one of ``units`` when given: the cases a running deadline can be revised on."""
+        statuses = sorted(s.value for s in OPEN_STATUSES)
+        sql = (f"SELECT case_id FROM {self.table('case_view')} "
+               f"WHERE status IN ({', '.join('?' for _ in statuses)})")
+        params: list[Any] = list(statuses)
+        if units is not None:
+            sql += f" AND responsible_unit IN ({', '.join('?' for _ in units) or 'NULL'})"
+            params += units
+        return [row["case_id"] for row in self.query(sql + " ORDER BY registered_at, case_id",
+                                                     tuple(params))]
 
     def unit_rows(self) -> list[Row]:
         """The columns per-unit statistics need, for every case (a dashboard scan)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from domain.units import OrgChart
 from projections.case_view import CaseFilter, CaseView
@@ -48,6 +49,14 @@ def unsatisfied(org: OrgChart, cases: CaseView, *, jurisdiction: str | None = No
     scope = org.subtree(jurisdiction) if jurisdiction else None
     return cases.list_cases(CaseFilter(unsatisfied_pending=True, jurisdiction=scope,
                                        reach=reach), limit=limit, cursor=cursor)
+
+
+def open_cases(org: OrgChart, cases: CaseView, *, unit: str | None = None) -> list[UUID]:
+    """The open cases, those owed by a unit within ``unit``'s jurisdiction when given
+    (``petition deadlines revise``): from the case view — caught up by the caller — so that
+    closed cases are never loaded."""
+    return [UUID(case_id) for case_id in cases.open_case_ids(
+        org.subtree(_unit(org, unit)) if unit is not None else None)]
 
 
 def _path(org: OrgChart, jurisdiction: str | None) -> str | None:

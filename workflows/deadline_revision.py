@@ -7,11 +7,17 @@ change to running ones is the operator's explicit decision, with a reason: one
 differently. Closed cases, derived deadlines (events of before version 2, which follow the policy
 already) and unchanged ones get nothing. Each case is decided and saved on its own; a lost race
 re-reads the case and decides again.
+
+Which cases to look at is the caller's: the open ones from the case view (``projections.
+queries.open_cases``, after catching the view up with the log), or those the operator named.
+Reading them from the log instead meant loading every case ever registered, closed ones too.
+Each candidate is still loaded and decided from its own events, so a view row that is stale
+(a case closed since) revises nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -23,8 +29,6 @@ from domain.errors import DomainError
 from workflows.application import PetitionApplication
 
 ACTOR = "operator:deadlines-revise"
-REGISTERED_TOPIC = "domain.events:Registered"
-PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -35,33 +39,20 @@ class Revision:
     revised: Deadline
 
 
-def revise_deadlines(app: PetitionApplication, *, reason: str, unit: str | None = None,
-                     cases: Iterable[UUID] = (), dry_run: bool = False,
+def revise_deadlines(app: PetitionApplication, cases: Iterable[UUID], *, reason: str,
+                     unit: str | None = None, dry_run: bool = False,
                      actor: str = ACTOR) -> list[Revision]:
-    """Revises every open case within ``unit``'s jurisdiction (or only ``cases``); with
+    """Revises each of ``cases`` that is open, within ``unit``'s jurisdiction when given; with
     ``dry_run`` decides the same but appends nothing."""
     if unit is not None:
         app.org.get(unit)  # an unknown unit is an error, not an empty result
     done: list[Revision] = []
-    for case_id in list(cases) or all_cases(app):
+    for case_id in cases:
         revision = _revise_one(app, case_id, reason=reason, unit=unit, dry_run=dry_run,
                                actor=actor)
         if revision is not None:
             done.append(revision)
     return done
-
-
-def all_cases(app: PetitionApplication) -> Iterator[UUID]:
-    """Every case id, from the log's ``Registered`` events (not a view, which may lag)."""
-    start: int | None = None
-    while True:
-        page = app.recorder.select_notifications(start=start, limit=PAGE,
-                                                 topics=[REGISTERED_TOPIC],
-                                                 inclusive_of_start=start is None)
-        yield from (UUID(str(n.originator_id)) for n in page)
-        if len(page) < PAGE:
-            return
-        start = page[-1].id
 
 
 def _revise_one(app: PetitionApplication, case_id: UUID, *, reason: str, unit: str | None,

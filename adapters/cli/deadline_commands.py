@@ -9,6 +9,9 @@ import typer
 
 from adapters.cli.case_commands import open_app
 from adapters.cli.output import print_json, print_table
+from adapters.cli.root import root
+from projections import queries
+from projections import runner as r
 from workflows.case_summary import plain
 from workflows.deadline_revision import revise_deadlines
 
@@ -35,8 +38,13 @@ def revise(
     now computes differently (closed cases and unchanged deadlines are left alone)."""
     if not reason.strip():
         raise typer.BadParameter("must not be blank", param_hint="--reason")
-    done = revise_deadlines(open_app(), reason=reason, unit=unit, cases=case or (),
-                            dry_run=dry_run)
+    app = open_app()
+    if case:
+        candidates = case
+    else:  # the open cases, from the case view brought up to the log's end
+        r.catch_up(app, root().views, "case_view")
+        candidates = queries.open_cases(app.org, r.case_view(root().views), unit=unit)
+    done = revise_deadlines(app, candidates, reason=reason, unit=unit, dry_run=dry_run)
     rows = [{"case_id": str(r.case_id), "unit": r.unit, "kind": r.revised.kind.value,
              "previous_due_on": plain(r.previous.due_on), "due_on": plain(r.revised.due_on),
              "provisional": r.revised.provisional} for r in done]

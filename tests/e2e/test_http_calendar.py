@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -55,7 +56,7 @@ def test_deadlines_in_an_uncovered_year_are_provisional_everywhere(
     mine = ok(client.post("/status", json={"query_code": code}))
     assert mine["deadline"]["provisional"] is True  # recorded: told to the petitioner, kept
     assert mine["deadline"]["due_on"] == "2027-01-04"
-    revise_deadlines(api.state.engine.app, reason="2027 arrangement imported")
+    revise_deadlines(api.state.engine.app, [UUID(case_id)], reason="2027 arrangement imported")
     mine = ok(client.post("/status", json={"query_code": code}))
     assert mine["deadline"]["provisional"] is False and mine["deadline"]["due_on"] == "2027-01-05"
     history = ok(client.get(f"/petitions/{case_id}/history", headers=intake))["entries"]

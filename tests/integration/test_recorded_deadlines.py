@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -17,8 +17,11 @@ from domain import events as ev
 from domain.deadlines import DERIVED, DeadlineKind
 from domain.petition import Petition
 from domain.values import Channel, HandlingTrack, Location, Petitioner, SpeedTrack
+from projections.queries import open_cases
+from projections.runner import case_view, catch_up
 from tests.integration.helpers import DISTRICT, STREET, register_sample, run_steps
 from tests.integration.test_upcasting import _stored_as_v1
+from tests.views import views_of
 from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.deadline_revision import revise_deadlines
@@ -28,6 +31,13 @@ def _with_policy(settings: Settings, tmp_path: Path, text: str) -> Settings:
     policy = tmp_path / "policy-later.toml"
     policy.write_text(text, encoding="utf-8")
     return replace(settings, policy_file=policy)
+
+
+def _open(app: PetitionApplication, unit: str | None = None) -> list[UUID]:
+    """The open cases as `petition deadlines revise` finds them: the case view, caught up."""
+    views = views_of(app)
+    catch_up(app, views, "case_view")
+    return open_cases(app.org, case_view(views), unit=unit)
 
 
 def _revisions(app: PetitionApplication, case_id) -> list[ev.DeadlineRevised]:
@@ -70,17 +80,17 @@ def test_revise_appends_one_event_per_affected_open_case_and_none_for_closed(
     later = build_application(_with_policy(settings, tmp_path, "answer_days = 90\n"),
                               clock=clock)
     try:
-        assert [r.case_id for r in revise_deadlines(later, reason="r", dry_run=True)] == [
+        assert [r.case_id for r in revise_deadlines(later, _open(later), reason="r", dry_run=True)] == [
             handling]
         assert _revisions(later, handling) == []  # the dry run appended nothing
-        done = revise_deadlines(later, reason="policy 2027: 90 days")
+        done = revise_deadlines(later, _open(later), reason="policy 2027: 90 days")
         assert [r.case_id for r in done] == [handling]
         (revised,) = _revisions(later, handling)
         assert (revised.previous.days, revised.deadline.days) == (60, 90)
         assert revised.reason == "policy 2027: 90 days"
         assert later.deadline_of(later.get_petition(handling)) == revised.deadline
         assert _revisions(later, closed) == [] and _revisions(later, waiting) == []
-        assert revise_deadlines(later, reason="again") == []  # nothing differs any more
+        assert revise_deadlines(later, _open(later), reason="again") == []  # nothing differs any more
     finally:
         later.close()
 
@@ -90,7 +100,7 @@ def test_revise_filters_by_case(app, settings, clock, tmp_path):
     later = build_application(_with_policy(settings, tmp_path, "acceptance_days = 20\n"),
                               clock=clock)
     try:
-        assert [r.case_id for r in revise_deadlines(later, reason="r", cases=[other])] == [other]
+        assert [r.case_id for r in revise_deadlines(later, [other], reason="r")] == [other]
         assert _revisions(later, one) == [] and len(_revisions(later, other)) == 1
     finally:
         later.close()
@@ -137,7 +147,7 @@ def test_events_written_before_v2_keep_the_deadline_derived_as_before(
         derived = reader.deadline_of(loaded)
         assert derived == reader.policy.deadline(DeadlineKind.ANSWER, loaded.handling_started_at,
                                                  60 + 15)  # as the previous release computed
-        assert revise_deadlines(reader, reason="r") == []  # derived: nothing recorded to revise
+        assert revise_deadlines(reader, _open(reader), reason="r") == []  # derived: nothing recorded to revise
         clock.advance(timedelta(days=1))  # the next obligation is recorded again
         reader.execute(c.AnswerPetition(case_id=case_id, actor="handler-01", unit=STREET,
                                         answer="已修复"))
@@ -146,3 +156,31 @@ def test_events_written_before_v2_keep_the_deadline_derived_as_before(
         assert answered.deadline.kind is DeadlineKind.REVIEW_REQUEST
     finally:
         reader.close()
+
+
+def test_revise_loads_only_the_open_cases_the_case_view_names(app, settings, clock, tmp_path):
+    """The candidates come from the case view (caught up with the log), not from every case
+    of the log: a closed case is never loaded; ``--unit`` narrows them in the view too."""
+    handling = register_sample(app).case_id
+    run_steps(app, clock, handling, until="delegate")  # owed by the street now
+    closed = register_sample(app).case_id
+    run_steps(app, clock, closed, until="close")
+    waiting = register_sample(app).case_id  # owed by the district that received it
+
+    later = build_application(_with_policy(settings, tmp_path, "answer_days = 90\n"),
+                              clock=clock)
+    loaded: list[UUID] = []
+    get_petition = later.get_petition
+    later.get_petition = lambda case_id, *a, **k: (  # type: ignore[method-assign]
+        loaded.append(case_id), get_petition(case_id, *a, **k))[1]
+    try:
+        assert _open(later) == [handling, waiting]
+        assert _open(later, unit=STREET) == [handling]
+        assert _open(later, unit=DISTRICT) == [handling, waiting]  # the street lies within
+        assert [r.case_id for r in revise_deadlines(later, _open(later), reason="r")] == [
+            handling]
+        assert closed not in loaded
+        assert revise_deadlines(later, _open(later, unit=STREET), reason="again") == []
+        assert [type(e).__name__ for e in later.events_of(handling)][-1] == "DeadlineRevised"
+    finally:
+        later.close()
