@@ -111,3 +111,29 @@ def test_a_replayed_order_is_never_refused_even_when_its_time_has_passed() -> No
     app.clock.advance(timedelta(days=400))  # type: ignore[attr-defined]
     (again,) = register_orders(app, [order_])
     assert not isinstance(again, DomainError) and again.case_id == first.case_id
+
+
+def test_a_closed_inbound_case_gets_its_closed_reply_after_the_answer() -> None:
+    """办结: closing (not only answering) an inbound case tells its source, with the external
+    id; a declined one gets its Declined reply."""
+    app = new_app()
+    closed = register_order(app, mapped(8)).case_id
+    declined = register_order(app, mapped(9, source="ywtb")).case_id
+    app.execute(c.AcceptPetition(case_id=closed, actor="intake", handling_track="claim",
+                                 speed_track="general"))
+    app.execute(c.DelegatePetition(case_id=closed, actor="intake", unit="S11"))
+    app.execute(c.AnswerPetition(case_id=closed, actor="handler", unit="S11", answer="已处理"))
+    app.execute(c.ClosePetition(case_id=closed, actor="closer", summary="办结归档"))
+    app.execute(c.DeclinePetition(case_id=declined, actor="intake", reason="不属于信访事项",
+                                  redirect_to="litigation"))
+    outgoing = replies_of(app, RULES)
+    replies = []
+    for notification in app.recorder.select_notifications(start=1, limit=1000):
+        replies += outgoing(app.mapper.to_domain_event(notification), notification.id)
+    seen = [(r["topic"], r["message"]["external_id"], r["message"]["type"]) for r in replies]
+    assert seen == [("h.replies", "GD00000008", "Answered"),
+                    ("h.replies", "GD00000008", "Closed"),
+                    ("y.replies", "GD00000009", "Declined")]
+    last = replies[1]["message"]
+    assert last["case_id"] == str(closed) and last["event"]["data"]["summary"] == "办结归档"
+    assert last["reply_id"] == last["event"]["event_id"]
