@@ -73,7 +73,7 @@ PERSONAL_DATA: dict[str, dict[Audience, Treatment]] = {
 PETITIONER_CASE_FIELDS = frozenset({
     "case_id", "status", "subject", "received_at", "registered_at", "unit", "deadline",
     "answer", "answered_at", "answer_delivered_at", "ratings", "review_window",
-    "re_review_window", "extension", "decline_reason", "redirect_to", "attachments",
+    "re_review_window", "extension", "decline_reason", "redirect_to", "attachments", "steps",
 })
 PUBLIC_STEPS: dict[str, tuple[str, ...]] = {
     "Registered": ("received_by",),
@@ -92,6 +92,13 @@ PUBLIC_STEPS: dict[str, tuple[str, ...]] = {
     "Closed": (),
     "Reopened": (),
     "Withdrawn": (),
+    # 领导接访日 / 视频接访: the public parts only — the unit that receives, the mode, the
+    # slot's start and the outcome (the step's own date is shown beside it); not the leader's
+    # name (the petitioner sees it in the published slot list while booking, not in the
+    # record), not the slot id, not a cancellation's free-text reason (staff may write it)
+    "ReceptionBooked": ("unit", "mode", "starts_at"),
+    "ReceptionCancelled": (),
+    "ReceptionHeld": ("unit", "mode", "outcome"),
 }
 
 

@@ -1,6 +1,7 @@
 """The citizen pages under /citizen: file, verify the phone, receipt, follow, rate, review,
-withdraw. Every POST spends a one-time CSRF token first; every refusal renders the page again
-with the reason next to the field, and appends nothing."""
+withdraw, book and cancel a reception (领导接访日 / 视频接访). Every POST spends a one-time
+CSRF token first; every refusal renders the page again with the reason next to the field, and
+appends nothing."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from adapters.engine import Engine
 from adapters.pages.filing import CATEGORIES, Filing, FormErrors, TooMany, WrongCode, places
 from adapters.pages.render import LOCALES, page
 from adapters.pages.security import LANG_COOKIE, Guard, Session
-from adapters.pages.timeline import case_view
+from adapters.pages.timeline import case_view, free_slots
 from adapters.throttle import Throttled
 from domain.errors import DomainError
+from domain.reception_slot import SlotUnavailable
 from domain.values import DeliveryChannel, Satisfaction
 from workflows.commands import (
     DeliverDecision,
@@ -31,6 +33,8 @@ from workflows.commands import (
 )
 from workflows.errors import ConcurrentModification, QueryCodeNotFound
 from workflows.online_delivery import opens_undelivered
+from workflows.reception import slots as reception
+from workflows.reception.slots import BookReception, CancelReception
 
 router = APIRouter(prefix="/citizen", include_in_schema=False)
 MAX_FORM_BYTES = 256 * 1024
@@ -226,13 +230,47 @@ async def act(request: Request, action: str) -> Response:
         command = _command(action, session, form)
         if command is None:
             return _redirect("/citizen/case")
-        eng.app.execute(command)
+        _run(eng, command)
     except ValidationError:
         return _case_error(request, eng, guard, session, action, "invalid")
+    except SlotUnavailable:
+        return _case_error(request, eng, guard, session, action, "slot_taken")
+    except ConcurrentModification:  # another booking of the slot won the race
+        return _case_error(request, eng, guard, session, action, "slot_taken")
     except DomainError:
         return _case_error(request, eng, guard, session, action, "refused")
     session.flash.append(f"done_{action}")
     return _redirect("/citizen/case")
+
+
+@router.get("/case/reception", response_class=HTMLResponse)
+def reception_slots(request: Request) -> Response:
+    """领导接访日 / 视频接访: the free slots of the units that receive this case, to book one
+    (the case comes from the session: the query code is never in a URL)."""
+    eng, guard, _, session = _parts(request)
+    if session.case_id is None:
+        return _redirect("/citizen")
+    return _reception_page(request, eng, guard, session)
+
+
+def _reception_page(request: Request, eng: Engine, guard: Guard, session: Session,
+                    status: int = 200, errors: dict[str, str] | None = None) -> HTMLResponse:
+    assert session.case_id is not None
+    petition = eng.app.get_petition(session.case_id)
+    view = case_view(eng.app, petition)
+    return page(request, guard, session, "reception.html", status=status, case=view,
+                slots=free_slots(eng.app, petition) if view.can_book else [],
+                errors=errors or {})
+
+
+def _run(eng: Engine, command: Any) -> None:
+    """Bookings change the slot too (one write with the case): the reception use cases."""
+    if isinstance(command, BookReception):
+        reception.book(eng.app, command)
+    elif isinstance(command, CancelReception):
+        reception.cancel(eng.app, command)
+    else:
+        eng.app.execute(command)
 
 
 def _command(action: str, session: Session, form: dict[str, str]) -> Any:
@@ -246,12 +284,18 @@ def _command(action: str, session: Session, form: dict[str, str]) -> Any:
         return kind(case_id=case_id, actor=PETITIONER, reason=form.get("reason", ""))
     if action == "withdraw":
         return WithdrawPetition(case_id=case_id, actor=PETITIONER, reason=form.get("reason", ""))
+    if action == "book-reception":
+        return BookReception(case_id=case_id, actor=PETITIONER, slot_id=form.get("slot_id"))
+    if action == "cancel-reception":
+        return CancelReception(case_id=case_id, actor=PETITIONER, reason=form.get("reason", ""))
     return None
 
 
 def _case_error(request: Request, eng: Engine, guard: Guard, session: Session, action: str,
                 reason: str) -> HTMLResponse:
     assert session.case_id is not None
+    if action == "book-reception":
+        return _reception_page(request, eng, guard, session, 422, {action: reason})
     view = case_view(eng.app, eng.app.get_petition(session.case_id))
     return page(request, guard, session, "case.html", status=422, case=view, flash=[],
                 errors={action: reason}, satisfaction=[s.value for s in Satisfaction])

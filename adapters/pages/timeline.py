@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 from domain.deadlines import Deadline
 from domain.petition import Petition
+from domain.reception_slot import ReceptionSlot
 from workflows.application import PetitionApplication
-from workflows.privacy import PUBLIC_STEPS, Audience, disclose, is_public_step
+from workflows.public_steps import public_steps
+from workflows.reception import slots as reception
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -26,6 +29,20 @@ class Step:
     kind: str
     on: date
     fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlotView:
+    """A reception slot as the petitioner sees it: the published schedule (领导接访日 names
+    the receiving leader publicly), never who else booked."""
+
+    slot_id: str
+    starts_at: str  # day and time where it is held (China)
+    ends_at: str  # time only
+    unit: str
+    leader: str
+    mode: str
+    place: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,9 @@ class CaseView:
     review_days_left: int | None
     can_withdraw: bool
     attachments: list[tuple[str, str, int]]  # the petitioner's own files: name, type, size
+    booking: SlotView | None = None  # the reception booked and not yet held
+    can_cancel_booking: bool = False  # before the slot starts
+    can_book: bool = False  # no booking, the case open: the page of free slots is offered
 
 
 def china_day(moment: datetime) -> date:
@@ -69,25 +89,51 @@ def case_view(app: PetitionApplication, petition: Petition) -> CaseView:
         review_days_left=(window.due_on - china_day(now)).days if window else None,
         can_withdraw="withdraw" in allowed,
         attachments=[(a.file_name, a.media_type, a.size) for a in petition.attachments],
+        booking=booking_view(app, petition),
+        can_cancel_booking=(petition.reception_booking is not None
+                            and "cancel-reception" in allowed
+                            and petition.reception_booking.starts_at > now),
+        can_book=petition.reception_booking is None and "book-reception" in allowed,
     )
 
 
+def slot_view(app: PetitionApplication, slot: ReceptionSlot) -> SlotView:
+    return SlotView(str(slot.id), _when(slot.starts_at),
+                    slot.ends_at.astimezone(CHINA).strftime("%H:%M"), unit_name(app, slot.unit),
+                    slot.leader, slot.mode.value, slot.place)
+
+
+def booking_view(app: PetitionApplication, petition: Petition) -> SlotView | None:
+    """The booked slot as published (its place and end from the slot itself)."""
+    booking = petition.reception_booking
+    if booking is None:
+        return None
+    slot = reception.find(app, UUID(booking.slot_id))
+    if slot is not None:
+        return slot_view(app, slot)
+    return SlotView(booking.slot_id, _when(booking.starts_at), "", unit_name(app, booking.unit),
+                    booking.leader, booking.mode.value, "")
+
+
+def free_slots(app: PetitionApplication, petition: Petition) -> list[SlotView]:
+    """The open slots of the units that receive this case's petitioner, by start."""
+    return [slot_view(app, s) for s in reception.bookable(app, petition, app.clock.now())]
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
 def steps(app: PetitionApplication, events: list[Any]) -> list[Step]:
-    """The public steps, each with the fields the PETITIONER audience sees (in the order
-    ``workflows/privacy.PUBLIC_STEPS`` lists them)."""
-    out = []
-    for event in events:
-        kind = type(event).__name__
-        if not is_public_step(kind):
-            continue
-        data = disclose(Audience.PETITIONER, vars(event), kind)
-        fields = {name: _value(app, name, data[name]) for name in PUBLIC_STEPS[kind]
-                  if name in data}
-        out.append(Step(kind, china_day(event.at), fields))
-    return out
+    """The public steps (``workflows/public_steps.py``), units by name, times in China's."""
+    return [Step(step.kind, china_day(step.at),
+                 {name: _value(app, name, value) for name, value in step.fields.items()})
+            for step in public_steps(events)]
 
 
 def _value(app: PetitionApplication, name: str, value: Any) -> Any:
+    if isinstance(value, datetime):  # a reception's start: day and time where it is held
+        return _when(value)
     return unit_name(app, value) if name in UNIT_FIELDS else value
 
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.e2e.conftest import DISTRICT, STREET, Staff
+from tests.e2e.conftest import DISTRICT, STREET, Staff, register_body
 from tests.e2e.pages_client import FORM, latest_code
 from tests.sample_files import png, windows_exe
 from workflows.clock import ManualClock
@@ -181,3 +181,54 @@ def test_citizen_story_in_chromium(api: FastAPI, live_url: str, browser: Any,
     pages.open("/citizen/lang/en?next=/citizen")
     assert "Follow my petition" in pages.by_css("main").text
     pages.check("7-home-english")
+
+
+def test_reception_booking_in_chromium(api: FastAPI, live_url: str, browser: Any,
+                                       run: tuple[str, str], clock: ManualClock,
+                                       tmp_path: Path) -> None:
+    """领导接访日 / 视频接访 from the follow page: the free slots of the case's units, book one
+    (a radio with its label), see it on the case page and in the timeline, cancel it; the
+    query code stays in the session, never in a URL; every page passes the axe-core scan."""
+    shots = Path(os.environ.get("PETITION_SCREENSHOTS") or tmp_path / "screenshots")
+    pages = Pages(browser, live_url, run[1], shots)
+    staff = Staff(api)
+    intake = staff.headers("intake", DISTRICT)
+    start = clock.now() + timedelta(days=3)
+    with httpx.Client(base_url=live_url, timeout=30) as http:
+        for hours, leader, mode in ((0, "王区长", "video"), (24, "李副区长", "in_person")):
+            at = start + timedelta(hours=hours)
+            assert http.post("/receptions/slots", headers=intake, json={
+                "actor": "x", "unit": DISTRICT, "leader": leader, "mode": mode,
+                "place": "区信访局三楼接访室", "starts_at": at.isoformat(),
+                "ends_at": (at + timedelta(minutes=30)).isoformat()}).status_code == 201
+        registered = http.post("/petitions", headers=intake, json=register_body())
+        assert registered.status_code == 201, registered.text
+        code = registered.json()["query_code"]
+
+    pages.open("/citizen")
+    pages.fill({"query_code": code})
+    pages.submit("form[action='/citizen/follow']")
+    assert "预约接访" in pages.by_css("section#reception").text
+    pages.click("section#reception a.button")
+    assert browser.current_url.endswith("/citizen/case/reception")
+    listed = pages.by_css("fieldset.slots").text
+    assert "王区长" in listed and "李副区长" in listed and "视频接访" in listed
+    pages.check("r1-reception-slots")
+
+    pages.by_css("label[for=slot-1]").click()
+    pages.submit("form[action='/citizen/case/book-reception']")
+    assert browser.current_url.endswith("/citizen/case")
+    assert "接访已预约" in pages.by_css(".notice").text
+    booking = pages.by_css("section#reception").text
+    assert "王区长" in booking and "区信访局三楼接访室" in booking
+    assert "预约领导接访" in pages.by_css("#timeline").text
+    pages.check("r2-reception-booked")
+
+    pages.fill({"reason": "时间冲突"})
+    pages.submit("form[action='/citizen/case/cancel-reception']")
+    assert "接访预约已取消" in pages.by_css(".notice").text
+    assert "取消接访预约" in pages.by_css("#timeline").text
+    assert code not in browser.current_url and code not in browser.page_source
+    case_id = api.state.engine.app.case_id_for_query_code(code)
+    assert api.state.engine.app.get_petition(case_id).reception_booking is None
+    pages.check("r3-reception-cancelled")

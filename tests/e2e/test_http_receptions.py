@@ -5,6 +5,7 @@ recorded by staff, and the leadership indicator counts it."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -72,3 +73,17 @@ def test_publish_book_cancel_and_record(api: FastAPI, client: TestClient, staff:
     feed = client.get("/events", headers=admin).text
     assert "ReceptionHeld" in feed and PETITIONER["phone"] not in feed
     assert PETITIONER["name"] not in feed
+
+    # the petitioner's /status: the public parts of each step (unit, mode, start, outcome),
+    # never the leader's name, the slot id or a cancellation's reason
+    steps = client.post("/status", json={"query_code": code}).json()["steps"]
+    assert [s["type"] for s in steps] == ["Registered", "ReceptionBooked",
+                                          "ReceptionCancelled", "ReceptionHeld"]
+    booked_step, cancelled_step, held_step = steps[1:]
+    assert booked_step["fields"] == {"unit": DISTRICT, "mode": "video",
+                                     "starts_at": start.isoformat()}
+    assert cancelled_step["fields"] == {}
+    assert held_step["fields"] == {"unit": DISTRICT, "mode": "video", "outcome": "当场协调"}
+    assert held_step["at"] == clock.now().isoformat()
+    shown = json.dumps(steps, ensure_ascii=False)
+    assert "王区长" not in shown and slots[0] not in shown and "改期" not in shown

@@ -74,7 +74,8 @@ def outputs(petition: Petition, events: list[Any]) -> dict[Audience, list[dict[s
     now = petition.last_at
     stored = [json.loads(redacted_payload(e)) for e in events]
     originals = {"petitioner": plain(petition.petitioner)}
-    app = SimpleNamespace(org=ORG, policy=POLICY, clock=SimpleNamespace(now=lambda: now))
+    app = SimpleNamespace(org=ORG, policy=POLICY, clock=SimpleNamespace(now=lambda: now),
+                          events_of=lambda case_id: events)
     return {
         A.STAFF: [case_summary(petition, POLICY, now),
                   *(event_record(e)["data"] for e in events)],

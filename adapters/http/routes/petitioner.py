@@ -23,6 +23,7 @@ from workflows.commands import DeliverDecision, RatePetition, RequestReReview, R
 from workflows.errors import ConcurrentModification, QueryCodeNotFound
 from workflows.online_delivery import opens_undelivered
 from workflows.privacy import Audience, disclose
+from workflows.public_steps import public_steps
 
 router = APIRouter(tags=["petitioner"])
 PETITIONER = "petitioner"
@@ -75,6 +76,9 @@ def petitioner_view(eng: Eng, petition: Petition) -> dict[str, Any]:
         "extension": _extension(petition),
         "decline_reason": petition.decline_reason,
         "redirect_to": plain(petition.redirect_to),
+        "steps": [{"type": step.kind, "at": plain(step.at),
+                   "fields": {name: plain(value) for name, value in step.fields.items()}}
+                  for step in public_steps(eng.app.events_of(petition.id))],
     })
 
 
