@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import Request
 
 from adapters.settings import Settings
-from adapters.throttle import QueryCodeThrottle
 from workflows.application import PetitionApplication
 from workflows.tokens import TokenService
 
@@ -22,7 +21,7 @@ class Engine:
     settings: Settings
     app: PetitionApplication
     tokens: TokenService
-    throttle: QueryCodeThrottle = field(default_factory=QueryCodeThrottle)
+    throttle: Any = None  # adapters.throttle: QueryCodeThrottle or the store-shared one
     runner: Any = None  # projections.runner.ProjectionRunner when read models run in-process
     views: Any = None  # the read models' storage (adapters/persistence/views.ViewStore)
     loops: dict[str, Any] = field(default_factory=dict)  # other loops with a `health` (readyz)

@@ -1,7 +1,8 @@
 """Throttles query-code guessing, per client and per code, in a sliding window.
 
-Kept in process memory: one service instance enforces its own limits. Behind several
-instances, put the same limits in the load balancer (see docs/operations.md). The client is the
+``QueryCodeThrottle`` keeps them in process memory; ``SharedQueryCodeThrottle``, what
+``petition serve`` uses, holds them across every process on the store (``serve --workers N``,
+several instances behind a load balancer) with the in-memory one as a front. The client is the
 connection's peer address: ``petition serve`` believes X-Forwarded-For only from the proxies
 listed in PETITION_TRUSTED_PROXIES, so a header cannot buy a fresh allowance.
 
@@ -17,6 +18,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from threading import Lock
+from typing import Any
 
 DEFAULT_MAX_KEYS = 50_000
 
@@ -88,3 +90,33 @@ class QueryCodeThrottle:
 
     def failed(self, code_key: str) -> None:
         self.codes.hit(code_key)
+
+
+class SharedQueryCodeThrottle:
+    """The same limits, held across every process on the store (``serve --workers N``).
+
+    The in-process throttle stays in front: a client this process alone has seen exceed its
+    allowance is refused without a statement. Behind it, the store's counters
+    (``adapters/persistence/shared_counters.py``, fixed windows of ``window`` seconds) count
+    every attempt of every process. Keys reach the store only as keyed hashes (``hide``)."""
+
+    def __init__(self, counters: Any, hide: Callable[[str], str], per_client: int = 30,
+                 per_code_failures: int = 5, window: float = 900, *,
+                 max_keys: int = DEFAULT_MAX_KEYS):
+        self.local = QueryCodeThrottle(per_client, per_code_failures, window, max_keys=max_keys)
+        self.counters, self.hide, self.window = counters, hide, window
+        self.per_client, self.per_code_failures = per_client, per_code_failures
+
+    def before(self, client: str, code_key: str) -> None:
+        self.local.before(client, code_key)
+        (hits, left), (failures, failures_left) = self.counters.count(
+            self.window, add=self.hide(f"client\x00{client}"),
+            peek=self.hide(f"code\x00{code_key}"))
+        if hits > self.per_client:
+            raise Throttled(max(1, math.ceil(left)))
+        if failures >= self.per_code_failures:
+            raise Throttled(max(1, math.ceil(failures_left)))
+
+    def failed(self, code_key: str) -> None:
+        self.local.failed(code_key)
+        self.counters.count(self.window, add=self.hide(f"code\x00{code_key}"))

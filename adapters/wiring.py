@@ -13,6 +13,7 @@ processes starting together on a fresh schema do not race.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -31,6 +32,7 @@ from adapters.org_file import load_org_chart
 from adapters.outbox import Outbox, build_notifier
 from adapters.persistence.group_commit import GroupCommitRecorder
 from adapters.persistence.id_ranges import records_in_range
+from adapters.persistence.shared_counters import SharedCounters
 from adapters.persistence.views import ViewStore
 from adapters.policy_file import load_business_time, load_ladder, load_policy
 from adapters.schema_lock import schema_creation_lock
@@ -38,6 +40,7 @@ from adapters.settings import Settings
 from adapters.sqlite_file import check_integrity, create_private, holds_events
 from adapters.store import ensure_postgres_schema, store_env
 from adapters.synthetic.simulation import DEFAULT_START, Simulation
+from adapters.throttle import QueryCodeThrottle, SharedQueryCodeThrottle
 from projections.runner import READ_MODELS, ProjectionRunner, catch_up, supervision_queue
 from workflows.application import PetitionApplication
 from workflows.clock import Clock, ManualClock
@@ -98,6 +101,19 @@ class Root:
         if self._views is None:
             self._views = ViewStore.beside(self.app)
         return self._views
+
+    def query_code_throttle(self) -> SharedQueryCodeThrottle | QueryCodeThrottle:
+        """The query-code guessing limits, counted in the store for every process on it (in
+        memory for an in-memory store, which only one process can use)."""
+        app = self.app
+        datastore = getattr(app.factory, "datastore", None)
+        if datastore is None:
+            return QueryCodeThrottle()
+        counters = SharedCounters(datastore, postgres=self.settings.is_postgres)
+        codes = app.query_codes
+        return SharedQueryCodeThrottle(
+            counters, (lambda key: codes.derive("throttle", key)) if codes is not None
+            else (lambda key: hashlib.sha256(key.encode()).hexdigest()))
 
     def outbox(self) -> Outbox:
         """The embedded notifier's outbox (its texts encrypted with the store's cipher)."""

@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     engine.views_elsewhere = views_elsewhere
     if engine.blobs is None:
         engine.blobs = build_blob_store(engine.settings, engine.app.mapper.cipher)
+    if engine.throttle is None:
+        engine.throttle = services.query_code_throttle()
     if engine.integrity is None and not engine.settings.is_postgres:
         engine.integrity = IntegrityWatch(Path(engine.settings.store),
                                           engine.settings.integrity_check_seconds,
