@@ -93,7 +93,9 @@ def concurrent_clients(run: Run, clients: int, cases_each: int, bare_single: flo
             app.close()
         tick()
     place = run.place("postgres", "conc_procs")
-    engine, process_cpu_per_event = _processes(place.env, clients, cases_each)
+    processes = min(clients, os.cpu_count() or 1)  # one per core, the clients spread over them
+    engine, process_cpu_per_event = _processes(place.env, processes, clients // processes,
+                                               cases_each)
     tick()
     # The clients cannot go faster than the cores allow them (the database needs CPU too):
     # when commits are cheap, that ceiling, not a lock, bounds the figure.
@@ -107,21 +109,29 @@ def concurrent_clients(run: Run, clients: int, cases_each: int, bare_single: flo
               "threads_cpu_ms_per_event": cpu_per_event * 1000,
               "threads_of_ceiling": rates["group_commit"] / thread_ceiling,
               "threads_without_group_commit_events_per_s": rates["plain"]}
-    return Figure(2, f"{clients} client processes, postgres, group commit", engine, "events/s",
+    return Figure(2, f"{clients} clients in {processes} processes, postgres, group commit",
+                  engine, "events/s",
                   "CPU ceiling: cores / the clients' CPU per event", ceiling,
                   "≥ 0.8× of the ceiling", engine / ceiling >= 0.8,
-                  detail={"clients": clients, "events": clients * cases_each * 5, **stats})
+                  detail={"clients": clients, "processes": processes,
+                          "events": clients * cases_each * 5, **stats})
 
 
-def _processes(env: dict[str, str], clients: int, cases_each: int) -> tuple[float, float]:
-    """Events/s of ``clients`` processes started together (each warmed up first), and their
-    CPU seconds per event, summed over the processes."""
+def _processes(env: dict[str, str], processes: int, threads: int, cases_each: int
+               ) -> tuple[float, float]:
+    """Events/s of ``processes`` processes of ``threads`` clients each, started together
+    (each warmed up first), and their CPU seconds per event, summed over the processes.
+
+    Each process is an application of its own with group commit, as ``serve --workers N``
+    runs: saves coalesce within a process; across processes they queue for the events
+    table's lock (one process per client measured 28 events/s where 8 threads in one made
+    175: see docs/performance.md, figure 2)."""
     context = multiprocessing.get_context("spawn")  # no connection pool crosses a fork
-    start = context.Barrier(clients + 1)
+    start = context.Barrier(processes + 1)
     results = context.Queue()
     workers = [context.Process(target=_client_process,
-                               args=(env, k, cases_each, start, results))
-               for k in range(clients)]
+                               args=(env, k, threads, cases_each, start, results))
+               for k in range(processes)]
     for worker in workers:
         worker.start()
     try:
@@ -140,10 +150,11 @@ def _processes(env: dict[str, str], clients: int, cases_each: int) -> tuple[floa
     return events / elapsed, sum(r[1] for r in reports) / events
 
 
-def _client_process(env: dict[str, str], k: int, cases_each: int, start: Any,
+def _client_process(env: dict[str, str], k: int, threads: int, cases_each: int, start: Any,
                     results: Any) -> None:
-    """One client: its own application (group commit on), warmed up, then ``cases_each``
-    lifecycles from the common start; reports (events, CPU s, started, ended) or an error."""
+    """One process: its own application (group commit on), warmed up, then ``threads``
+    clients of ``cases_each`` lifecycles from the common start; reports (events, CPU s,
+    started, ended) or an error."""
     try:
         settings = replace(Settings.from_env(env), group_commit=True)
         app = build_application(settings, clock=ManualClock(NOW - timedelta(days=90)))
@@ -155,15 +166,16 @@ def _client_process(env: dict[str, str], k: int, cases_each: int, start: Any,
         lifecycle(app, -1 - k)
         start.wait(timeout=300)
         cpu, started = time.process_time(), time.monotonic()
-        events = sum(lifecycle(app, k * 1_000_000 + n) for n in range(cases_each))
-        results.put((events, time.process_time() - cpu, started, time.monotonic()))
+        _threads(app, threads, cases_each, first=k * threads)
+        results.put((threads * cases_each * 5, time.process_time() - cpu, started,
+                     time.monotonic()))
     except BaseException as error:  # noqa: BLE001 - reported to the parent
         results.put(f"{type(error).__name__}: {error}")
     finally:
         app.close()
 
 
-def _threads(app: Any, clients: int, cases_each: int) -> float:
+def _threads(app: Any, clients: int, cases_each: int, *, first: int = 0) -> float:
     errors: list[BaseException] = []
     start = threading.Barrier(clients + 1)
 
@@ -171,7 +183,7 @@ def _threads(app: Any, clients: int, cases_each: int) -> float:
         start.wait()
         try:
             for n in range(cases_each):
-                lifecycle(app, k * 1_000_000 + n)
+                lifecycle(app, (first + k) * 1_000_000 + n)
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
