@@ -48,12 +48,20 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date,
                         GroupMember})
 
 
+_SHARED: set[type] = set(_IMMUTABLE)
+"""The immutable types, and the enum classes met so far (an enum member is a constant)."""
+
+
 def _frozen(value: object) -> bool:
     """Whether ``value`` can never change in place: an immutable value, an enum member, or a
     tuple of such."""
     kind = type(value)
-    return kind in _IMMUTABLE or isinstance(value, Enum) or (
-        kind is tuple and all(_frozen(item) for item in value))  # type: ignore[attr-defined]
+    if kind in _SHARED:
+        return True
+    if isinstance(value, Enum):
+        _SHARED.add(kind)
+        return True
+    return kind is tuple and all(_frozen(item) for item in value)  # type: ignore[attr-defined]
 
 
 def _copied(value: Any, memo: dict[int, Any]) -> Any:
@@ -425,9 +433,11 @@ class PetitionState:
         (any mutable attribute added later) is deep-copied."""
         twin = object.__new__(type(self))
         memo[id(self)] = twin
-        twin.__dict__.update({
-            name: value if type(value) in _IMMUTABLE else _copied(value, memo)
-            for name, value in self.__dict__.items()})
+        state = self.__dict__.copy()
+        for name, value in state.items():
+            if type(value) not in _SHARED:
+                state[name] = _copied(value, memo)
+        twin.__dict__.update(state)
         return twin
 
     def fold(self, event: ev.PetitionEvent) -> None:
