@@ -43,9 +43,9 @@ from domain.values import (
 )
 
 # Values a Petition holds that never change in place (frozen dataclasses hold only such values).
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Location,
-                        Petitioner, Ratings, Attachment, Entrustment, Booking, Deadline,
-                        GroupMember})
+_IMMUTABLE: frozenset[type] = frozenset({
+    str, int, float, bool, type(None), UUID, datetime, date, Location, Petitioner, Ratings,
+    Attachment, Entrustment, Booking, Deadline, GroupMember})
 
 
 _SHARED: set[type] = set(_IMMUTABLE)
