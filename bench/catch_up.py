@@ -4,7 +4,8 @@ The N events are real petition events (register → accept → delegate → answ
 the aggregate and encrypted by the application's mapper, but recorded in bulk (1,000 per
 insert) so the set-up does not dominate the run. Cases advance in waves of 1,000, so a case's
 events are ~1,000 positions apart, as with many cases in flight; the projections' case cache
-holds 2,000.
+holds 2,000. Each case has a petitioner of its own (as figure 1): the analysis view reads a
+new case's petitioner's other cases of the year around it (the repeat-petition flag).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from uuid import uuid4
 
 from adapters.persistence.views import ViewStore
 from bench import baselines as b
-from bench.common import DISTRICT, NOW, STREET, Figure, Run
+from bench.common import DISTRICT, NOW, STREET, Figure, Run, id_number
 from domain.petition import Petition
 from domain.values import Location, Petitioner
 from projections import runner as r
@@ -42,9 +43,9 @@ def record_events(app, events: int, tick: Tick) -> int:
         cases = [Petition.register(
             case_id=uuid4(), at=at, actor="bench", channel="letter", subject="s", content="c",
             category="k", location=Location(district=DISTRICT, street=STREET),
-            petitioner=Petitioner("王小明", "11010519491231002X", "13800000000"),
+            petitioner=Petitioner("王小明", id_number(written + n), "13800000000"),
             co_petitioners=0, received_by=DISTRICT, proxy_agent=None, query_code_hash="h",
-            org=app.org) for _ in range(wave)]
+            org=app.org) for n in range(wave)]
         for step in [None, *steps]:
             batch = []
             for case in cases:
