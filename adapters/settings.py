@@ -75,6 +75,11 @@ class Settings:
                                                                 + PART_OVERHEAD_BYTES)
 
     @property
+    def upload_form_bytes(self) -> int:
+        """The body limit of a route that carries one file (add-attachment, attach-document)."""
+        return FORM_FIELDS_BYTES + self.attachment_max_bytes + PART_OVERHEAD_BYTES
+
+    @property
     def is_postgres(self) -> bool:
         return self.store.startswith(("postgresql://", "postgres://"))
 

@@ -15,6 +15,7 @@ from domain.values import Attachment
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_NAME = 255
+MAX_FILES = 100  # files of one kind (the petitioner's, or staff's) on one case
 
 
 def check_attachments(attachments: Iterable[Attachment], *, already: Iterable[str] = ()
@@ -37,3 +38,10 @@ def check_attachments(attachments: Iterable[Attachment], *, already: Iterable[st
         seen.add(item.sha256)
         out.append(Attachment(item.sha256, item.media_type, item.size, name))
     return tuple(out)
+
+
+def check_one_more(item: Attachment, held: tuple[Attachment, ...]) -> Attachment:
+    """``item``, well formed, new to ``held`` and within ``MAX_FILES`` (InvalidCommand if not)."""
+    if len(held) >= MAX_FILES:
+        raise InvalidCommand(f"a case holds at most {MAX_FILES} such files")
+    return check_attachments([item], already=(a.sha256 for a in held))[0]

@@ -68,6 +68,17 @@ class AttachmentAdded(PetitionEvent):
     file_name: str
 
 
+class DocumentAttached(PetitionEvent):
+    """附件（工作人员）: staff put a file on the case — the written reply (答复意见书), a scanned
+    letter, an investigation record. The bytes live in the blob store under ``sha256``; the
+    file is for staff (the petitioner's pages do not list it), its name is personal data."""
+
+    sha256: str
+    media_type: str
+    size: int
+    file_name: str
+
+
 class Accepted(StartsDeadline, PetitionEvent):
     """受理: the petition is a petition matter and will be handled."""
 

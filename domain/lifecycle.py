@@ -47,6 +47,8 @@ ALLOWED: dict[str, frozenset[S]] = {
     "close": frozenset({S.ANSWERED, S.REVIEWED, S.RE_REVIEWED}),
     "reopen": frozenset({S.ANSWERED, S.REVIEWED, S.CLOSED}),
     "withdraw": frozenset({S.REGISTERED, S.ACCEPTED, S.IN_HANDLING}),
+    "add-attachment": OPEN_STATUSES,
+    "attach-document": OPEN_STATUSES,
 }
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import events as ev
-from domain.attachments import check_attachments
+from domain.attachments import check_attachments, check_one_more
 from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy
 from domain.errors import IllegalTransition, InvalidCommand
 from domain.group_petition import check_new_member
@@ -565,6 +565,23 @@ class Petition(PetitionState, Aggregate):
                    deadline=policy.starting(DeadlineKind.ANSWER, at,
                                             speed_track=self.speed_track,
                                             group=self.group_petition))
+
+    def add_attachment(self, *, at: datetime, actor: str, sha256: str, media_type: str,
+                       size: int, file_name: str) -> None:
+        """补充材料: one more file of the petitioner's while the case is open (from the follow
+        page, or recorded by intake from paper); listed to the petitioner with the rest."""
+        self._check("add-attachment", at)
+        item = check_one_more(Attachment(sha256, media_type, size, file_name), self.attachments)
+        self._emit(ev.AttachmentAdded, at, actor, sha256=item.sha256,
+                   media_type=item.media_type, size=item.size, file_name=item.file_name)
+
+    def attach_document(self, *, at: datetime, actor: str, sha256: str, media_type: str,
+                        size: int, file_name: str) -> None:
+        """Staff put a file on the open case (the written reply, a scanned record)."""
+        self._check("attach-document", at)
+        item = check_one_more(Attachment(sha256, media_type, size, file_name), self.documents)
+        self._emit(ev.DocumentAttached, at, actor, sha256=item.sha256,
+                   media_type=item.media_type, size=item.size, file_name=item.file_name)
 
     def withdraw(self, *, at: datetime, actor: str, reason: str) -> None:
         self._check("withdraw", at)

@@ -96,6 +96,7 @@ class PetitionState:
     # and snapshots taken before deadlines were recorded). Replaced whole, never changed in place.
     recorded_deadlines: Mapping[str, Deadline | None] = MappingProxyType({})
     attachments: tuple[Attachment, ...] = ()  # files handed in (附件), in the order added
+    documents: tuple[Attachment, ...] = ()  # staff's files on the case (DocumentAttached)
     group_members: tuple[GroupMember, ...] = ()  # 集体访 / 联名: co-petitioners recorded
     entrustment: Entrustment | None = None  # the latest 委托书, in force or not
     proxy_contacts: dict[str, datetime] = {}  # replaced, never changed in place
@@ -187,6 +188,11 @@ class PetitionState:
     def _(self, e: ev.AttachmentAdded) -> None:
         self.attachments = (*self.attachments,
                             Attachment(e.sha256, e.media_type, e.size, e.file_name))
+
+    @when.register(ev.DocumentAttached)
+    def _(self, e: ev.DocumentAttached) -> None:
+        self.documents = (*self.documents,
+                          Attachment(e.sha256, e.media_type, e.size, e.file_name))
 
     @when.register(ev.Accepted)
     def _(self, e: ev.Accepted) -> None:

@@ -82,6 +82,7 @@ def case_summary(
         "version": petition.version,
         **state,
         "attachments": plain(petition.attachments),  # a class default until one is added
+        "documents": plain(petition.documents),  # staff's files (DocumentAttached), likewise
         "obligated_unit": petition.obligated_unit,
         "group_petition": petition.group_petition,  # 集体访: flagged for leadership attention
         "representatives": representatives(petition.group_members),

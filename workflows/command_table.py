@@ -41,6 +41,9 @@ class CommandSpec:
     approver: str | None = None  # method parameter that records the actor as approver
     acting_agent: str | None = None  # the field naming a proxy agent: an intake caller must be it
     after: Callable[[Any, Any], None] | None = None  # (application, command) once decided
+    # the file fields come from an uploaded file the server checked and stored, never from a
+    # body: HTTP gives it a multipart route, and `petition act` refuses it
+    upload: bool = False
 
     @cached_property
     def fields(self) -> tuple[str, ...]:
@@ -96,12 +99,13 @@ class CommandTable:
     def declare(self, action: str, method: Callable[..., None], *, roles: Iterable[Role],
                 unit_from_caller: Iterable[str] = (), approver: str | None = None,
                 acting_agent: str | None = None,
-                after: Callable[[Any, Any], None] | None = None) -> Callable[[C], C]:
+                after: Callable[[Any, Any], None] | None = None,
+                upload: bool = False) -> Callable[[C], C]:
         """Class decorator: declares the decorated command class under ``action``."""
         def declared(command: C) -> C:
             self.add(CommandSpec(action, command, frozenset(roles), method,
                                  frozenset(unit_from_caller), approver, acting_agent,
-                                 after))
+                                 after, upload))
             return command
         return declared
 

@@ -362,5 +362,27 @@ class WithdrawPetition(CaseCommand):
     reason: Text
 
 
+class FileCommand(CaseCommand):
+    """A file on the case: what the server found when it checked and stored the upload (the
+    type by content, the size, the SHA-256 naming the blob) and the name it came under."""
+
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: Annotated[str, StringConstraints(max_length=100)]
+    size: int = Field(ge=1)
+    file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+@declare("add-attachment", Petition.add_attachment, roles={R.INTAKE, R.ADMIN}, upload=True)
+class AddAttachment(FileCommand):
+    """补充材料: one more file of the petitioner's (they add it from the follow page; intake
+    records one handed in on paper)."""
+
+
+@declare("attach-document", Petition.attach_document,
+         roles={R.INTAKE, R.HANDLER, R.SUPERVISOR, R.ADMIN}, upload=True)
+class AttachDocument(FileCommand):
+    """A staff document on the case (the written reply 答复意见书, a scanned record)."""
+
+
 ACTIONS: Mapping[str, type[CaseCommand]] = Derived(COMMANDS, "command")
 """Action names (as in the lifecycle table and the HTTP routes) → command classes."""

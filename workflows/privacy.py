@@ -64,6 +64,9 @@ PERSONAL_DATA: dict[str, dict[Audience, Treatment]] = {
     # may name its owner ("张三身份证.jpg"); the petitioner sees their own files' names
     "file_name": _FILE_NAME,
     "attachments.file_name": _FILE_NAME,
+    # staff's files (DocumentAttached, a case's documents): named the same way; the petitioner
+    # never gets them (not in their allow-list, no public step)
+    "documents.file_name": {**_FILE_NAME, A.PETITIONER: T.REMOVED},
     # the keyed hash of the petitioner's credential: no reader's
     "query_code_hash": dict.fromkeys(Audience, T.REMOVED),
 }

@@ -33,12 +33,21 @@ class Limits:
     max_count: int
 
 
+EXPLAINED = {  # the API's sentences for the pages' message keys
+    "attachment_count": "too many files",
+    "attachment_empty": "the file is empty",
+    "attachment_size": "the file is over the size limit (PETITION_ATTACHMENT_MAX_BYTES)",
+    "attachment_type": "not a JPEG, PNG, WebP image or PDF file by its content (whatever its "
+                       "name or declared type)",
+}
+
+
 class UploadRefused(Exception):
     """``reason`` is the message key shown beside the field; ``name`` the file it is about."""
 
     def __init__(self, reason: str, name: str | None = None):
         self.reason, self.name = reason, name
-        super().__init__(reason)
+        super().__init__(EXPLAINED.get(reason, reason))
 
 
 def safe_name(raw: str) -> str:

@@ -63,6 +63,10 @@ def act(
     """Run one command on a case, e.g. `petition act CASE accept handling_track=claim speed_track=general`."""
     if action not in COMMANDS:
         raise typer.BadParameter(f"unknown action '{action}'; use one of {', '.join(ACTIONS)}")
+    if COMMANDS[action].upload:
+        raise typer.BadParameter(f"{action} carries a file: send it to "
+                                 f"POST /petitions/{{case_id}}/{action} (multipart), which "
+                                 "checks and stores it")
     if COMMANDS[action].approver is not None and actor == "cli":
         raise typer.BadParameter(f"{action} records its approver: name them with --actor")
     body: dict[str, object] = {"case_id": str(case_id), "actor": actor}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,9 +30,11 @@ from adapters.settings import Settings
 from adapters.sqlite_file import IntegrityWatch
 from adapters.wiring import Root
 from workflows.clock import Clock
+from workflows.command_table import COMMANDS
 from workflows.notifier import Notifier
 
-FILING_PATH = "/citizen/file"  # the one form that carries files: its own, larger body limit
+FILING_PATH = "/citizen/file"  # the form that carries files: its own, larger body limit
+CITIZEN_UPLOAD_PATH = "/citizen/case/add-attachment"  # the follow page's one more file
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -109,8 +112,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     )
     api.state.engine = engine
     errors.install(api)
-    api.add_middleware(BodyLimit, max_bytes=engine.settings.max_body_bytes,
-                       larger={FILING_PATH: engine.settings.filing_form_bytes})
+    uploads = "|".join(re.escape(spec.action) for spec in COMMANDS if spec.upload)
+    api.add_middleware(BodyLimit, max_bytes=engine.settings.max_body_bytes, larger={
+        re.escape(FILING_PATH): engine.settings.filing_form_bytes,
+        re.escape(CITIZEN_UPLOAD_PATH): engine.settings.upload_form_bytes,
+        rf"/petitions/[^/]+/(?:{uploads})": engine.settings.upload_form_bytes})
     request_log.install(api)  # outermost: ids, logs and answers whatever happens inside
     api.include_router(health.router)
     api.include_router(petitions.build_router(),

@@ -2,11 +2,14 @@
 
 A declared ``Content-Length`` over the limit is refused before any byte of the body is read; a
 body without one (chunked, streamed) is counted as it arrives and cut at the limit. Either way
-the answer is 413 in the error shape, and the route never sees the body. A path named in
-``larger`` (the citizens' filing form, which carries attachments) has its own limit instead.
+the answer is 413 in the error shape, and the route never sees the body. A path matching a
+pattern of ``larger`` (the citizens' filing form, the routes that carry one file) has that
+pattern's limit instead.
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -22,13 +25,16 @@ class BodyTooLarge(Exception):
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  larger: dict[str, int] | None = None):
-        self.app, self.max_bytes, self.larger = app, max_bytes, dict(larger or {})
+        self.app, self.max_bytes = app, max_bytes
+        self.larger = [(re.compile(pattern), limit) for pattern, limit in (larger or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
+        path = scope.get("path", "")
+        limit = next((n for pattern, n in self.larger if pattern.fullmatch(path)),
+                     self.max_bytes)
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)

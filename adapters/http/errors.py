@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from adapters.blobs.port import BlobUnavailable
+from adapters.blobs.uploads import UploadRefused
 from adapters.throttle import Throttled
 from domain.errors import DomainError, IllegalTransition, InvalidCommand
 from projections.cursor import InvalidCursor
@@ -173,6 +174,11 @@ def install(app: FastAPI) -> None:
                          "the event store is not answering; retry later", retry=True)
         response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response
+
+    @app.exception_handler(UploadRefused)
+    async def _upload(_: Request, error: UploadRefused) -> JSONResponse:
+        return _json(422, "invalid_request", f"file: {error}",
+                     problems=[{"field": "file", "reason": str(error)}])
 
     @app.exception_handler(BlobUnavailable)
     async def _blobs_unavailable(_: Request, error: BlobUnavailable) -> JSONResponse:

@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from adapters.blobs.port import BlobUnavailable
-from adapters.blobs.uploads import Upload, safe_name
+from adapters.blobs.port import BlobUnavailable, sha256_of
+from adapters.blobs.uploads import Limits, Upload, UploadRefused, check, safe_name
 from adapters.engine import Engine
 from adapters.pages.filing import CATEGORIES, Filing, FormErrors, TooMany, WrongCode, places
 from adapters.pages.render import LOCALES, page
@@ -25,6 +25,7 @@ from domain.errors import DomainError
 from domain.reception_slot import SlotUnavailable
 from domain.values import DeliveryChannel, Satisfaction
 from workflows.commands import (
+    AddAttachment,
     DeliverDecision,
     RatePetition,
     RequestReReview,
@@ -213,8 +214,42 @@ def case(request: Request) -> Response:
         except (DomainError, ConcurrentModification):
             pass  # delivered meanwhile: show what is stored
     view = case_view(eng.app, petition)
-    return page(request, guard, session, "case.html", case=view, flash=_take_flash(session),
-                errors={}, satisfaction=[s.value for s in Satisfaction])
+    return _case_page(request, guard, session, view, flash=_take_flash(session), errors={})
+
+
+@router.post("/case/add-attachment")
+async def add_attachment(request: Request) -> Response:
+    """补充材料: one more file while the case is open, checked by content like the filing's;
+    recorded as the petitioner's own (AttachmentAdded), listed with the rest."""
+    eng, guard, filing, session = _parts(request)
+    limit = filing.limits.max_bytes
+    posted = await _posted(request, guard, session, max_bytes=eng.settings.upload_form_bytes,
+                           max_files=2, file_bytes=limit)
+    if posted is None or session.case_id is None:
+        return _refused(request, guard, session)
+    _, uploads = posted
+    action = "add-attachment"
+    try:
+        if filing.limits.max_count == 0 or not uploads:
+            raise UploadRefused("attachment_empty" if uploads or filing.limits.max_count
+                                else "attachment_count")
+        (upload, kind), = check(uploads, Limits(limit, 1))
+        command = AddAttachment(case_id=session.case_id, actor=PETITIONER,
+                                sha256=sha256_of(upload.data), media_type=kind,
+                                size=len(upload.data), file_name=upload.name)
+        petition = eng.app.get_petition(session.case_id)
+        if action not in petition.allowed_commands:
+            return _case_error(request, eng, guard, session, action, "refused")
+        eng.blobs.put(upload.data)
+        eng.app.execute(command)
+    except UploadRefused as refused:
+        return _case_error(request, eng, guard, session, action, refused.reason)
+    except BlobUnavailable:
+        return _case_error(request, eng, guard, session, action, "attachment_store", 503)
+    except DomainError:
+        return _case_error(request, eng, guard, session, action, "refused")
+    session.flash.append(f"done_{action}")
+    return _redirect("/citizen/case")
 
 
 @router.post("/case/{action}")
@@ -292,13 +327,21 @@ def _command(action: str, session: Session, form: dict[str, str]) -> Any:
 
 
 def _case_error(request: Request, eng: Engine, guard: Guard, session: Session, action: str,
-                reason: str) -> HTMLResponse:
+                reason: str, status: int = 422) -> HTMLResponse:
     assert session.case_id is not None
     if action == "book-reception":
         return _reception_page(request, eng, guard, session, 422, {action: reason})
     view = case_view(eng.app, eng.app.get_petition(session.case_id))
-    return page(request, guard, session, "case.html", status=422, case=view, flash=[],
-                errors={action: reason}, satisfaction=[s.value for s in Satisfaction])
+    return _case_page(request, guard, session, view, status=status, flash=[],
+                      errors={action: reason})
+
+
+def _case_page(request: Request, guard: Guard, session: Session, view: Any, *,
+               status: int = 200, flash: list[str], errors: dict[str, str]) -> HTMLResponse:
+    limits = request.app.state.pages_filing.limits
+    return page(request, guard, session, "case.html", status=status, case=view, flash=flash,
+                errors=errors, satisfaction=[s.value for s in Satisfaction],
+                max_files=limits.max_count, max_file_mb=round(limits.max_bytes / (1 << 20), 1))
 
 
 def _take_flash(session: Session) -> list[str]:

@@ -62,6 +62,7 @@ class CaseView:
     booking: SlotView | None = None  # the reception booked and not yet held
     can_cancel_booking: bool = False  # before the slot starts
     can_book: bool = False  # no booking, the case open: the page of free slots is offered
+    can_add_attachment: bool = False  # 补充材料 while the case is open (staff's files: never)
 
 
 def china_day(moment: datetime) -> date:
@@ -94,6 +95,7 @@ def case_view(app: PetitionApplication, petition: Petition) -> CaseView:
                             and "cancel-reception" in allowed
                             and petition.reception_booking.starts_at > now),
         can_book=petition.reception_booking is None and "book-reception" in allowed,
+        can_add_attachment="add-attachment" in allowed,
     )
 
 

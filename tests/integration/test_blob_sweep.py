@@ -79,3 +79,22 @@ def test_a_grace_period_shorter_than_an_hour_is_refused(app: PetitionApplication
     with pytest.raises(ValueError, match="at least"):
         sweep(blobs.store, set, now=app.clock.now(), older_than=timedelta(minutes=30))
     assert len(list(blobs.store.entries())) == 1
+
+
+def test_files_added_later_by_petitioner_or_staff_are_named_too(app: PetitionApplication,
+                                                                blobs: Blobs) -> None:
+    from workflows import commands as c
+
+    case_id = app.register(register_command()).case_id
+    later, document = png(seed=6), pdf()
+    for kind, data, actor in ((c.AddAttachment, later, "petitioner"),
+                              (c.AttachDocument, document, "handler:QH-D01-S01")):
+        app.execute(kind(case_id=case_id, actor=actor, sha256=blobs.store.put(data),
+                         media_type="image/png", size=len(data), file_name="f"))
+    named = referenced_blobs(app)
+    assert named == {hashlib.sha256(later).hexdigest(), hashlib.sha256(document).hexdigest()}
+    for sha in named:
+        blobs.backdate(sha, app.clock.now() - GRACE * 3)
+    report = sweep(blobs.store, lambda: referenced_blobs(app), now=app.clock.now(),
+                   older_than=GRACE)
+    assert report.named == 2 and report.deleted == []

@@ -82,6 +82,12 @@ INVOKERS: dict[str, Invoker] = {
     "close": lambda p, at, org, pol: p.close(at=at, actor="a", summary="s"),
     "reopen": lambda p, at, org, pol: p.reopen(at=at, actor="a", reason="r"),
     "withdraw": lambda p, at, org, pol: p.withdraw(at=at, actor="p", reason="r"),
+    "add-attachment": lambda p, at, org, pol: p.add_attachment(
+        at=at, actor="petitioner", sha256="a" * 64, media_type="image/png", size=9,
+        file_name="补充.png"),
+    "attach-document": lambda p, at, org, pol: p.attach_document(
+        at=at, actor="h", sha256="b" * 64, media_type="application/pdf", size=9,
+        file_name="答复意见书.pdf"),
 }
 
 

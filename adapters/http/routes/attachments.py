@@ -1,4 +1,5 @@
-"""Opening a case's attachment (附件): staff whose token carries the pii scope, within reach.
+"""Opening a case's file (附件): the petitioner's attachments and staff's documents, for staff
+whose token carries the pii scope, within reach.
 
 A case out of reach is answered as an unknown one (404); within reach without the pii scope
 it is a 403, since an attachment (a photo of a paper, a letter) may name people. The file is
@@ -22,7 +23,8 @@ from workflows.errors import AccessDenied
 
 router = APIRouter(tags=["read"])
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$",
-                             description="The attachment's SHA-256, as the case lists it.")]
+                             description="The file's SHA-256, as the case lists it under "
+                                         "`attachments` or `documents`.")]
 BINARY = {"description": "The file, as a download",
           "content": {"application/octet-stream": {"schema": {"type": "string",
                                                               "format": "binary"}}}}
@@ -36,7 +38,8 @@ def attachment(case_id: UUID, sha256: Sha256, principal: Staff, eng: Eng) -> Res
     if not principal.pii:
         raise AccessDenied("attachments may show personal data: a token with the pii scope "
                            "is needed")
-    item = next((a for a in petition.attachments if a.sha256 == sha256), None)
+    files = (*petition.attachments, *petition.documents)  # the petitioner's, then staff's
+    item = next((a for a in files if a.sha256 == sha256), None)
     data = eng.blobs.get(sha256) if item is not None else None
     if item is None or data is None:
         raise HTTPException(404, "no such attachment on this case")
