@@ -22,7 +22,7 @@ from fastapi import FastAPI
 
 from tests.e2e.conftest import DISTRICT, STREET, Staff, register_body
 from tests.e2e.pages_client import FORM, latest_code
-from tests.sample_files import png, windows_exe
+from tests.sample_files import pdf, png, windows_exe
 from workflows.clock import ManualClock
 
 AXE = (Path(__file__).parent / "axe.min.js").read_text(encoding="utf-8")
@@ -151,6 +151,10 @@ def test_citizen_story_in_chromium(api: FastAPI, live_url: str, browser: Any,
             clock.advance(timedelta(hours=5))
             assert http.post(f"/petitions/{case_id}/{action}", json=body,
                              headers=who).status_code == 200
+        reply = http.post(f"/petitions/{case_id}/attach-document",
+                          files={"file": ("书面答复意见书.pdf", pdf(), "application/pdf")},
+                          headers=staff.headers("handler", STREET))
+        assert reply.status_code == 200, reply.text  # a staff document: not on the page
 
     pages.open("/citizen")
     pages.fill({"query_code": code})
@@ -161,8 +165,16 @@ def test_citizen_story_in_chromium(api: FastAPI, live_url: str, browser: Any,
         assert step in timeline
     assert "内部备注" not in browser.page_source and code not in browser.current_url
     assert "lamp-photo.png" in pages.by_css("section#attachments").text
+    assert "书面答复意见书" not in browser.page_source
+    more = tmp_path / "site-photo.png"
+    more.write_bytes(png(20, 10, seed=3))
+    pages.by_css("#add-attachment").send_keys(str(more))  # 补充材料, while the case is open
+    pages.submit("form[action='/citizen/case/add-attachment']")
+    assert "补充材料已提交" in pages.by_css(".notice").text
     stored = api.state.engine.app.get_petition(case_id).attachments
-    assert [(a.file_name, a.media_type) for a in stored] == [("lamp-photo.png", "image/png")]
+    assert [(a.file_name, a.media_type) for a in stored] == [
+        ("lamp-photo.png", "image/png"), ("site-photo.png", "image/png")]
+    assert "site-photo.png" in pages.by_css("section#attachments").text
     pages.check("5-case-answered")
 
     for dimension, level in (("attitude", "satisfied"), ("efficiency", "basically_satisfied"),
