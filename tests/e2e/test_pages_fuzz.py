@@ -19,7 +19,8 @@ from tests.e2e.pages_client import FORM, hidden
 from workflows.clock import ManualClock
 
 PATHS = ("/citizen/file", "/citizen/verify", "/citizen/follow", "/citizen/case/rate",
-         "/citizen/case/review", "/citizen/case/withdraw", "/citizen/case/nonsense")
+         "/citizen/case/review", "/citizen/case/withdraw", "/citizen/case/add-attachment",
+         "/citizen/case/nonsense")
 FIELDS = (*FORM, "code", "draft", "query_code", "attitude", "reason", "comment")
 junk = st.one_of(st.text(max_size=300), st.sampled_from(["", " ", "\x00", "<b>", "1" * 30000]),
                  st.sampled_from(list(FORM.values())))
