@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 
 from adapters.blobs.folder import FolderBlobs
 from adapters.blobs.s3 import S3Blobs
@@ -65,3 +66,25 @@ def test_sweep_deletes_the_abandoned_file_and_keeps_the_filed_one(
     short = run(env, "--older-than", "10m")
     assert short.returncode == 2 and short.stderr.startswith("petition: ")
     assert "at least" in short.stderr and short.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("action", ["add-attachment", "attach-document"])
+def test_act_refuses_the_commands_that_carry_a_file(settings: Settings, action: str,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capfd: pytest.CaptureFixture[str]) -> None:
+    """Their file fields come from a checked upload (the HTTP route), never from the shell."""
+    from adapters.cli.errors import run_guarded
+    from adapters.cli.main import app as cli
+
+    for name, value in petition_env(settings).items():
+        monkeypatch.setenv(name, value)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            run_guarded(cli, ["act", "00000000-0000-0000-0000-000000000001", action,
+                              f"sha256={'a' * 64}", "media_type=image/png", "size=9",
+                              "file_name=x.png"])
+    finally:
+        structlog.reset_defaults()  # run_guarded pointed the logs at the captured stderr
+    _, err = capfd.readouterr()
+    assert exited.value.code == 2 and err.count("\n") == 1
+    assert f"POST /petitions/{{case_id}}/{action}" in err
