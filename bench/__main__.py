@@ -5,8 +5,9 @@
     python -m bench --only 1,4      # some figures only
 
 Figures: (1) single-client command throughput vs bare eventsourcing (SQLite and PostgreSQL),
-with raw single-row and batched INSERTs alongside; (2) 8 concurrent clients with group commit
-vs the bare single-client figure; (3) projection catch-up vs raw batched INSERT; (4) overdue
+with raw single-row and batched INSERTs alongside; (2) 8 concurrent clients in one process per
+core, each an application with group commit, vs the CPU ceiling of their own CPU per event
+(8 threads of one process beside it); (3) projection catch-up vs raw batched INSERT; (4) overdue
 query p50/p99 at 10k and 1M open cases (rows built directly in the view table); (5) loading a
 1,000-event case from snapshots vs bare replay; (6) peak RSS of ``petition serve``; (7)
 precision@5 of similar-case search on families of near-duplicate petitions; (8) Kafka relay
