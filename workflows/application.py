@@ -8,7 +8,7 @@ the case's version surfaces as ``ConcurrentModification``, never as a lost updat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,7 +46,7 @@ from workflows.collected import CollectedEvents
 from workflows.command_table import COMMANDS
 from workflows.concluded_matters import (
     ConcludedMatterIndex,
-    EventsInRange,
+    EventsInRanges,
     petitioner_key,
     scan_for_records,
 )
@@ -106,7 +106,7 @@ class PetitionApplication(Application[UUID]):
         query_codes: QueryCodes | None = None,
         clock: Clock | None = None,
         wrap_writes: Callable[[ApplicationRecorder], ApplicationRecorder] | None = None,
-        records_in_range: Callable[[ApplicationRecorder], EventsInRange | None] | None = None,
+        records_in_range: Callable[[ApplicationRecorder], EventsInRanges | None] | None = None,
     ):
         self.wrap_writes = wrap_writes  # read while the library builds the event store
         super().__init__(env)
@@ -201,11 +201,13 @@ class PetitionApplication(Application[UUID]):
         later = [i for i in range(len(orders)) if i not in set(pending)]
         for attempt in range(2):
             fresh: list[tuple[int, Petition, list[Any], str, Deadline | None]] = []
+            known = self.concluded_matters.case_ids_of(  # one read for the batch, not per order
+                petitioner_key(self._codes(), orders[i][0].petitioner.id_number) for i in pending)
             for i in sorted(pending):
                 cmd, idempotency, origin = orders[i]
                 try:
                     petition, companions, code, deadline = self._new_case(cmd, idempotency,
-                                                                          origin)
+                                                                          origin, known=known)
                 except DomainError:
                     later.append(i)
                     continue
@@ -235,7 +237,8 @@ class PetitionApplication(Application[UUID]):
         return [r for r in results if r is not None]
 
     def _new_case(self, cmd: c.RegisterPetition, idempotency: Idempotency | None,
-                  origin: ExternalRef | None, attachments: tuple[Attachment, ...] = ()
+                  origin: ExternalRef | None, attachments: tuple[Attachment, ...] = (), *,
+                  known: Mapping[str, list[UUID]] | None = None
                   ) -> tuple[Petition, list[Any], str, Deadline | None]:
         """The decided new case, its companion aggregates, its query code and its deadline
         (nothing saved)."""
@@ -251,7 +254,7 @@ class PetitionApplication(Application[UUID]):
         earlier = self.concluded_matters.concluded_earlier(
             self.policy, petitioner_key(codes, cmd.petitioner.id_number),
             category=cmd.category, location=location, subject=cmd.subject,
-            content=cmd.content, at=at)
+            content=cmd.content, at=at, known=known)
         petition = Petition.register(
             case_id=uuid4(),
             at=at,

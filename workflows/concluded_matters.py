@@ -9,22 +9,25 @@ record of that case only, so answers to two cases of one petitioner never write 
 aggregate and never collide.
 
 The petitioner's records are found by one keyed range of ids (``petitioner_range``), read by an
-``EventsInRange`` the composition root injects (adapters/persistence/id_ranges.py: a range on the
+``EventsInRanges`` the composition root injects (adapters/persistence/id_ranges.py: ranges on the
 event table's primary key); without one, ``scan_for_records`` reads the log's index records
 (the in-memory store of the unit tests). The former index, one ``PetitionerCases`` per
-petitioner, is still read beside it, so a store written before keeps its concluded matters.
+petitioner, is still read beside it — in the same statement, as the one-id range of its id — so
+a store written before keeps its concluded matters. A batch of registrations (an inbound
+consumer's poll) reads all its petitioners' ranges in one statement (``case_ids_of``), not two
+round trips per order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository
-from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
+from eventsourcing.application import Repository
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.concluded_matters import (
@@ -39,10 +42,12 @@ from domain.petition import Petition
 from domain.values import Location
 from workflows.query_codes import QueryCodes
 
-EventsInRange = Callable[[UUID, UUID], Sequence[StoredEvent]]
-"""The stored events of every aggregate whose id lies in [low, high], in the order written."""
+EventsInRanges = Callable[[Sequence[tuple[UUID, UUID]]], Sequence[StoredEvent]]
+"""The stored events of every aggregate whose id lies in one of the [low, high] ranges, in the
+order written."""
 
 INDEXED_TOPIC = get_topic(PetitionerCase.Indexed)
+FORMER_TOPICS = tuple(get_topic(getattr(PetitionerCases, name)) for name in ("Started", "Added"))
 PAGE = 500
 
 
@@ -51,19 +56,22 @@ def petitioner_key(codes: QueryCodes, id_number: str) -> str:
     return codes.derive("petitioner", id_number.strip().upper())
 
 
-def scan_for_records(recorder: ApplicationRecorder) -> EventsInRange:
-    """An ``EventsInRange`` over the log's index records, for a store without a keyed range
-    (the in-memory one): it reads every index record, so the stores of a deployment get the
-    keyed one."""
+def scan_for_records(recorder: ApplicationRecorder) -> EventsInRanges:
+    """An ``EventsInRanges`` over the log's index records, for a store without a keyed range
+    (the in-memory one): it reads every index record (and the former indexes' events), so the
+    stores of a deployment get the keyed one."""
 
-    def between(low: UUID, high: UUID) -> list[StoredEvent]:
-        return [n for n in notifications(recorder, INDEXED_TOPIC)
-                if low <= UUID(str(n.originator_id)) <= high]
+    def between(ranges: Sequence[tuple[UUID, UUID]]) -> list[StoredEvent]:
+        found = [n for topic in (INDEXED_TOPIC, *FORMER_TOPICS)
+                 for n in notifications(recorder, topic)
+                 if any(low <= UUID(str(n.originator_id)) <= high for low, high in ranges)]
+        found.sort(key=lambda n: n.id)  # in the order written
+        return list(found)
 
     return between
 
 
-def notifications(recorder: ApplicationRecorder, topic: str) -> Iterator[StoredEvent]:
+def notifications(recorder: ApplicationRecorder, topic: str) -> Iterator[Notification]:
     """The log's events of one topic, in order, a page at a time."""
     start: int | None = None
     while True:
@@ -82,23 +90,41 @@ class ConcludedMatterIndex:
     repository: Repository[UUID]
     recorder: ApplicationRecorder  # the plain one (reads), not a group-commit wrapper
     mapper: Mapper[UUID]
-    events_between: EventsInRange
+    events_between: EventsInRanges
 
     def case_ids(self, key: str) -> list[UUID]:
         """The petitioner's indexed cases, in the order they were indexed (former index first)."""
-        found = list(_former_index(self.repository, key))
-        for stored in self.events_between(*petitioner_range(key)):
-            record = self.mapper.to_domain_event(stored)
-            if isinstance(record, PetitionerCase.Indexed) and record.petitioner_key == key \
-                    and record.case_id not in found:
-                found.append(record.case_id)
+        return self.case_ids_of([key])[key]
+
+    def case_ids_of(self, keys: Iterable[str]) -> dict[str, list[UUID]]:
+        """``case_ids`` of several petitioners, in one read: each one's range of records and
+        the one-id range of its former index."""
+        keys = list(dict.fromkeys(keys))
+        former = {PetitionerCases.create_id(key): key for key in keys}
+        ranges = [*map(petitioner_range, keys), *((i, i) for i in former)]
+        formers: dict[str, Any] = {}
+        records: dict[str, list[UUID]] = {key: [] for key in keys}
+        for stored in self.events_between(ranges) if keys else ():
+            event: Any = self.mapper.to_domain_event(stored)
+            owner = former.get(UUID(str(stored.originator_id)))
+            if owner is not None and isinstance(event, PetitionerCases.Event):
+                formers[owner] = event.mutate(formers.get(owner))  # as the repository does
+            elif isinstance(event, PetitionerCase.Indexed) and event.petitioner_key in records:
+                records[event.petitioner_key].append(event.case_id)
+        found = {}
+        for key in keys:
+            ids = list(formers[key].case_ids) if key in formers else []
+            found[key] = ids + [i for i in dict.fromkeys(records[key]) if i not in ids]
         return found
 
     def concluded_earlier(self, policy: DeadlinePolicy, key: str, *, category: str,
                           location: Location, subject: str, content: str,
-                          at: datetime) -> UUID | None:
-        """The latest earlier case of this petitioner where this matter was concluded, if any."""
-        for case_id in reversed(self.case_ids(key)):
+                          at: datetime, known: Mapping[str, list[UUID]] | None = None
+                          ) -> UUID | None:
+        """The latest earlier case of this petitioner where this matter was concluded, if any.
+        ``known``: ``case_ids_of`` read already for a batch of registrations."""
+        case_ids = known[key] if known is not None and key in known else self.case_ids(key)
+        for case_id in reversed(case_ids):
             earlier: Any = self.repository.get(case_id)
             if not isinstance(earlier, Petition):
                 continue
@@ -120,10 +146,3 @@ class ConcludedMatterIndex:
             return None
         return PetitionerCase(petitioner_key=key, case_id=petition.id)
 
-
-def _former_index(repository: Repository[UUID], key: str) -> list[UUID]:
-    try:
-        index: PetitionerCases = repository.get(PetitionerCases.create_id(key))
-    except AggregateNotFoundError:
-        return []
-    return list(index.case_ids)

@@ -1,12 +1,14 @@
-"""Reading a keyed range of aggregate ids from the event table (the concluded-matter index).
+"""Reading keyed ranges of aggregate ids from the event table (the concluded-matter index).
 
 A petitioner's ``PetitionerCase`` records share an eight-byte id prefix (domain/
 concluded_matters.py), so "all records of this petitioner" is one range on the event table's
 primary key (originator_id, originator_version): an index range scan, however large the log.
 The library has no such query, so it is written here once per store, on the recorders' own
 tables and connections (SQLite stores a UUID as its 32 hex digits, PostgreSQL as ``uuid``,
-ordered bytewise; either way the prefix's ids are contiguous). For another recorder (the
-in-memory one) there is none, and the application scans the log's index records instead.
+ordered bytewise; either way the prefix's ids are contiguous). Several ranges are read in one
+statement (``BETWEEN … OR BETWEEN …``, each an index range): a batch of registrations asks for
+all its petitioners at once. For another recorder (the in-memory one) there is none, and the
+application scans the log's index records instead.
 """
 
 from __future__ import annotations
@@ -19,38 +21,47 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-EventsInRange = Callable[[UUID, UUID], Sequence[StoredEvent]]  # workflows.concluded_matters'
+Ranges = Sequence[tuple[UUID, UUID]]
+EventsInRanges = Callable[[Ranges], Sequence[StoredEvent]]  # workflows.concluded_matters'
+CHUNK = 200  # ranges per statement (two parameters each: far below SQLite's limit)
 
 
-def records_in_range(recorder: ApplicationRecorder) -> EventsInRange | None:
-    """The keyed range reader for ``recorder``'s store (None: none for this store)."""
+def records_in_range(recorder: ApplicationRecorder) -> EventsInRanges | None:
+    """The keyed ranges reader for ``recorder``'s store (None: none for this store)."""
     if isinstance(recorder, SQLiteApplicationRecorder):
-        return lambda low, high: _sqlite(recorder, low, high)
+        return lambda ranges: _chunked(ranges, lambda part: _sqlite(recorder, part))
     if isinstance(recorder, PostgresApplicationRecorder):
-        return lambda low, high: _postgres(recorder, low, high)
+        return lambda ranges: _chunked(ranges, lambda part: _postgres(recorder, part))
     return None
 
 
-def _sqlite(recorder: SQLiteApplicationRecorder, low: UUID, high: UUID) -> Sequence[StoredEvent]:
+def _chunked(ranges: Ranges, read: Callable[[Ranges], Sequence[StoredEvent]]
+             ) -> list[StoredEvent]:
+    """In the order written within each chunk; an aggregate's events are in one chunk."""
+    return [event for start in range(0, len(ranges), CHUNK)
+            for event in read(ranges[start:start + CHUNK])]
+
+
+def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[StoredEvent]:
+    between = " OR ".join(["originator_id BETWEEN ? AND ?"] * len(ranges))
     statement = (f"SELECT originator_id, originator_version, topic, state "
-                 f"FROM {recorder.events_table_name} WHERE originator_id BETWEEN ? AND ? "
-                 "ORDER BY rowid")
+                 f"FROM {recorder.events_table_name} WHERE {between} ORDER BY rowid")
     with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(statement, (low.hex, high.hex))
+        cursor.execute(statement, [bound.hex for pair in ranges for bound in pair])
         return [StoredEvent(originator_id=recorder.convert_originator_id(row["originator_id"]),
                             originator_version=row["originator_version"], topic=row["topic"],
                             state=row["state"]) for row in cursor.fetchall()]
 
 
-def _postgres(recorder: PostgresApplicationRecorder, low: UUID, high: UUID
-              ) -> Sequence[StoredEvent]:
+def _postgres(recorder: PostgresApplicationRecorder, ranges: Ranges) -> Sequence[StoredEvent]:
+    between = SQL(" OR ").join([SQL("originator_id BETWEEN %s AND %s")] * len(ranges))
     statement = SQL(
         "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-        "WHERE originator_id BETWEEN %s AND %s ORDER BY notification_id"
+        "WHERE {between} ORDER BY notification_id"
     ).format(schema=Identifier(recorder.datastore.schema),
-             table=Identifier(recorder.events_table_name))
+             table=Identifier(recorder.events_table_name), between=between)
     with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-        cursor.execute(statement, (low, high))
+        cursor.execute(statement, [bound for pair in ranges for bound in pair])
         return [StoredEvent(originator_id=row["originator_id"],
                             originator_version=row["originator_version"], topic=row["topic"],
                             state=bytes(row["state"])) for row in cursor.fetchall()]

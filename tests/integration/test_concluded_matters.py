@@ -15,6 +15,7 @@ from domain.values import Status
 from tests.integration import helpers
 from tests.integration.helpers import SAMPLE_PETITIONER, id_number, run_steps
 from workflows import commands as c
+from workflows.application import Idempotency
 from workflows.concluded_matters import ConcludedMatterIndex, petitioner_key
 from workflows.concluded_matters_backfill import BackfillProgress, backfill_index
 
@@ -150,3 +151,28 @@ def test_the_backfill_skips_a_record_an_answer_wrote_meanwhile(app, clock, monke
     monkeypatch.setattr(ConcludedMatterIndex, "record_of", then_answered)
     assert backfill_index(app) == BackfillProgress(answered=2, indexed=1)
     assert app.concluded_matters.case_ids(key) == [later, earlier]
+
+
+def test_a_batch_of_registrations_reads_the_index_at_once_and_still_flags(app, clock,
+                                                                          monkeypatch):
+    """register_all (an inbound consumer's poll) reads all its petitioners' records and former
+    indexes in one statement: a concluded matter indexed either way is flagged, another matter
+    or another petitioner is not — as one by one."""
+    earlier = _answered_and_left(app, clock)
+    former_way = helpers.another_petitioner()
+    with monkeypatch.context() as before:
+        before.setattr(ConcludedMatterIndex, "record_of", lambda *args: None)
+        old = helpers.register_sample(app, petitioner=dict(former_way)).case_id
+        run_steps(app, clock, old, until="answer")
+    app.save(PetitionerCases(petitioner_key=petitioner_key(
+        app.query_codes, former_way["id_number"]), case_id=old))
+    clock.advance(timedelta(days=60))
+    batch = [helpers.register_command(petitioner=dict(SAMPLE_PETITIONER), **AGAIN),
+             helpers.register_command(petitioner=dict(former_way), **AGAIN),
+             helpers.register_command(petitioner=dict(SAMPLE_PETITIONER), subject="噪音扰民",
+                                      category="environment", content="夜间施工噪音。"),
+             helpers.register_command(**AGAIN)]
+    results = app.register_all([(cmd, Idempotency("batch", str(n)), None)
+                                for n, cmd in enumerate(batch)])
+    flags = [app.get_petition(r.case_id).concluded_flag for r in results]
+    assert flags == [str(earlier), str(old), None, None]
