@@ -85,6 +85,7 @@ class PetitionState:
     before they existed still restores a complete state."""
 
     reviewed_by: str | None = None  # the unit that decided the review (复查)
+    last_rung_at: datetime | None = None  # when the ladder's latest rung was issued (paces it)
     answer_delivered_at: datetime | None = None  # 送达 of the written answer
     opinion_delivered_at: datetime | None = None  # 送达 of the review opinion
     extension_used = False  # Art. 32: one extension per matter, reopening does not renew it
@@ -219,7 +220,7 @@ class PetitionState:
     @when.register(ev.Escalated)
     def _(self, e: ev.Escalated) -> None:
         if e.rule:  # the ladder's own escalation; a staff escalation leaves the ladder running
-            self._climbed(rank(ESCALATION))
+            self._climbed(rank(ESCALATION), e.at)
         self.status = Status.IN_HANDLING
         self.holder = self.responsible_unit = e.to_unit
         self._moved(e)
@@ -239,14 +240,15 @@ class PetitionState:
         self._record(DeadlineKind.ANSWER, e.deadline)
         self._moved(e)
 
-    def _climbed(self, rung_rank: int) -> None:
+    def _climbed(self, rung_rank: int, at: datetime) -> None:
         key = self.current_obligation
         if key is not None:
             self.ladder[key] = max(self.ladder.get(key, -1), rung_rank)
+            self.last_rung_at = at
 
     @when.register(ev.SupervisionIssued)
     def _(self, e: ev.SupervisionIssued) -> None:
-        self._climbed(rank(e.level))
+        self._climbed(rank(e.level), e.at)
         self.supervision_level = SupervisionLevel(e.level)
         self.supervision_count += 1
         self._moved(e)

@@ -123,12 +123,36 @@ def due_measures(rules: LadderRules, deadline: Deadline, reached: int, now: date
     return out
 
 
-def next_measure(rules: LadderRules, deadline: Deadline, reached: int) -> Measure | None:
-    """The next rung that will trigger, and when (for "what comes next" displays)."""
+def next_measure(rules: LadderRules, deadline: Deadline, reached: int,
+                 last_issued_at: datetime | None = None) -> Measure | None:
+    """The next rung, and when it is due: its trigger, or later when the rung before it was
+    issued late (``last_issued_at``) — then the policy's spacing between the two counts from
+    that issue, so a ladder found long overdue is climbed at the policy's pace."""
     if deadline.kind not in CHASED_KINDS:
         return None
     for rung in rungs_for(deadline.kind)[reached + 1:]:
         at = rules.trigger(rung, deadline)
         if at is not None:
-            return Measure(rung, f"{deadline.kind.value}.{rung}", at)
+            return Measure(rung, f"{deadline.kind.value}.{rung}",
+                           _paced(rules, deadline, reached, at, last_issued_at))
     return None
+
+
+def next_due(rules: LadderRules, deadline: Deadline, reached: int, now: datetime,
+             last_issued_at: datetime | None) -> Measure | None:
+    """The one rung to issue at ``now``, if any: a supervisor issues the ladder one rung at a
+    time, each giving the unit the policy's time to act before the next."""
+    upcoming = next_measure(rules, deadline, reached, last_issued_at)
+    return upcoming if upcoming is not None and upcoming.due_at <= now else None
+
+
+def _paced(rules: LadderRules, deadline: Deadline, reached: int, trigger: datetime,
+           last_issued_at: datetime | None) -> datetime:
+    """``trigger``, or the previous rung's issue plus the spacing the policy puts between
+    the two rungs (counted from when the obligation began if the previous rung's trigger lay
+    before it, as a simple case's reminder does)."""
+    if reached < 0 or last_issued_at is None:
+        return trigger
+    before = rules.trigger(RUNGS[reached], deadline)
+    since = trigger if before is None else max(before, deadline.starts_at)
+    return max(trigger, last_issued_at + max(trigger - since, timedelta(0)))

@@ -29,7 +29,8 @@ def ladder_status(app: LadderSource, case_id: UUID | str, kind: str) -> dict[str
     if deadline is None or deadline.kind.value != kind:
         return {"rung": None, "next_rung": None, "next_at": None}
     reached = petition.ladder_reached()
-    upcoming = next_measure(app.ladder.for_case(petition), deadline, reached)
+    upcoming = next_measure(app.ladder.for_case(petition), deadline, reached,
+                            petition.last_rung_at)
     return {
         "rung": RUNGS[reached] if reached >= 0 else None,
         "next_rung": upcoming.rung if upcoming else None,

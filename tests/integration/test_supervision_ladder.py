@@ -231,9 +231,11 @@ def test_simple_answered_the_same_day_gets_nothing(app, days):
 def test_simple_unanswered_is_overdue_at_the_first_midnight(app, days):
     case = days.open(track="simple")
     days.until("03-05")
-    # due the same day (03-02): the reminder's trigger (02-28) passed before it began
+    # due the same day (03-02): the reminder's trigger (02-28) passed before it began, so it
+    # comes at the first tick; one rung per tick, the letter at the next (its spacing from
+    # the reminder counts from when the case began, 15 hours)
     assert measures(app, case) == [("answer.reminder", "03-03", STREET),
-                                   ("answer.supervision_letter", "03-03", STREET)]
+                                   ("answer.supervision_letter", "03-04", STREET)]
 
 
 def test_general_is_ten_days_rolled_past_the_weekend(app, days, clock):
@@ -250,25 +252,24 @@ def test_a_crash_between_deciding_and_saving_loses_nothing(app, days, clock, mon
     case = days.open()
     days.until("03-21")  # the last tick at 03-22 00:00
     assert measures(app, case) == FULL_LADDER[:2]
-    clock.set(on("04-13", 0))  # the process was down: three rungs are due at once
+    clock.set(on("04-13", 0))  # the process was down: the accountability suggestion is due
     catch_up(app, views_of(app), "supervision_queue")
     real = app.execute
 
-    def crash_on_the_second(cmd, **kw):
-        if isinstance(cmd, c.IssueSupervision) and cmd.level == "interview":
-            raise KeyboardInterrupt("killed before saving the interview")
+    def crash_on_saving(cmd, **kw):
+        if isinstance(cmd, c.IssueSupervision) and cmd.level == "accountability":
+            raise KeyboardInterrupt("killed before saving the accountability suggestion")
         return real(cmd, **kw)
 
-    monkeypatch.setattr(app, "execute", crash_on_the_second)
+    monkeypatch.setattr(app, "execute", crash_on_saving)
     with pytest.raises(KeyboardInterrupt):
         days.process.tick(clock.now())
     monkeypatch.undo()
-    assert [m[0] for m in measures(app, case)][-1] == "answer.accountability"
+    assert measures(app, case) == FULL_LADDER[:2]
     SupervisionProcess(app, supervision_queue(views_of(app))).tick(clock.now())
     SupervisionProcess(app, supervision_queue(views_of(app))).tick(clock.now())  # and a restart
     assert [(rule, at) for rule, at, _ in measures(app, case)] == [
-        *[(rule, at) for rule, at, _ in FULL_LADDER[:2]], ("answer.accountability", "04-13"),
-        ("answer.interview", "04-13"), ("answer.escalation", "04-13")]
+        *[(rule, at) for rule, at, _ in FULL_LADDER[:2]], ("answer.accountability", "04-13")]
 
 
 def test_two_instances_ticking_at_once_issue_each_rung_once(app, settings, clock):
@@ -314,22 +315,26 @@ def test_a_case_escalated_by_hand_is_still_chased_at_its_new_unit(app, days):
 
 
 # ---------------------------------------------------------------------- due and issued
-def test_a_catch_up_after_downtime_records_when_each_rung_was_due(app, days, clock):
-    """The process was down from 03-22 to 04-13: three rungs are issued at one instant, each
-    recording the moment it was due."""
+def test_after_downtime_the_ladder_resumes_one_rung_at_a_time_at_the_policys_pace(
+        app, days, clock):
+    """The process was down from 03-22 to 04-13, when three rungs had passed: the first tick
+    issues the next one only (recording when it was due); each later rung keeps the policy's
+    spacing from the one before, counted from when that one was issued — the unit gets each
+    measure's time to act, instead of three measures at one instant."""
     case = days.open()
     days.until("03-21")
     clock.set(on("04-13", 0))
     catch_up(app, views_of(app), "supervision_queue")
     days.process.tick(clock.now())
+    days.until("05-20")
     issued = [e for e in app.events_of(case) if e.actor == ACTOR]
     assert [(e.rule, f"{e.at:%m-%d}", f"{e.due_at.astimezone(CST):%m-%d %H:%M}")
             for e in issued] == [
         ("answer.reminder", "03-10", "03-10 00:00"),
         ("answer.supervision_letter", "03-13", "03-13 00:00"),
         ("answer.accountability", "04-13", "03-23 00:00"),
-        ("answer.interview", "04-13", "04-02 00:00"),
-        ("answer.escalation", "04-13", "04-12 00:00")]
+        ("answer.interview", "04-23", "04-23 00:00"),
+        ("answer.escalation", "05-03", "05-03 00:00")]
 
 
 def test_an_acceptance_never_overdue_is_not_escalated(app, days, clock):

@@ -83,17 +83,31 @@ def measures(app: PetitionApplication, case_id: UUID) -> list[str]:
 
 
 # ---------------------------------------------------------------------- supervision
-def test_an_unanswered_case_climbs_the_whole_ladder_once(app, clock) -> None:
+def test_an_old_case_climbs_one_rung_per_tick_at_the_policys_pace(app, clock) -> None:
+    """Found long overdue (after downtime, or loaded old), a case is not handed the whole
+    ladder at once: one rung per tick, each after the policy's spacing from the one before
+    (reminder → letter 3 days, then 10 days each), so the unit has each measure's time."""
     queue, case_id = EveryCase(), in_handling(app)
     queue.cases.append(case_id)
     process = SupervisionProcess(app, queue, page=1)
-    clock.set(T0 + timedelta(days=120))
-    issued = process.tick(clock.now())
-    assert [i.measure.rule for i in issued] == measures(app, case_id) == [
+    clock.set(T0 + timedelta(days=120))  # every trigger long passed
+    rules = []
+    for wait in (0, 3, 10, 10, 10):
+        clock.set(clock.now() + timedelta(days=wait) - timedelta(seconds=1))
+        if wait:
+            assert process.tick(clock.now()) == []  # not before its pace
+        clock.set(clock.now() + timedelta(seconds=1))
+        issued = process.tick(clock.now())
+        assert len(issued) == 1
+        rules.append(issued[0].measure.rule)
+        if wait:
+            assert issued[0].measure.due_at == clock.now()
+    assert rules == measures(app, case_id) == [
         "answer.reminder", "answer.supervision_letter", "answer.accountability",
         "answer.interview", "answer.escalation"]
     assert app.get_petition(case_id).holder == "D1"
     before = head(app)
+    clock.set(clock.now() + timedelta(days=100))
     assert process.tick(clock.now()) == [] and head(app) == before  # never a rung twice
 
 

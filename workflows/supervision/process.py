@@ -1,10 +1,12 @@
 """The closed loop (闭环督办): when a unit's deadline nears or passes, climb the ladder.
 
 On every tick the process asks the supervision queue for obligations due by ``now`` plus the
-earliest rung's lead time, loads each case, and issues every rung whose trigger has passed and that
-was not issued for this obligation yet — reminder, supervision letter, accountability
-suggestion, interview, then escalation to the parent unit. Each measure is an ordinary command
-(``SupervisionIssued`` / ``Escalated`` with the rule that caused it).
+earliest rung's lead time, loads each case, and issues the next rung not issued for this
+obligation yet, if it is due — reminder, supervision letter, accountability suggestion,
+interview, then escalation to the parent unit. One rung per case per tick, and a rung issued
+late pushes the next one back by the policy's spacing (``next_due``): like a supervisor, the
+process gives the unit each measure's time, even for a case found long overdue. Each measure
+is an ordinary command (``SupervisionIssued`` / ``Escalated`` with the rule that caused it).
 
 Exactly once without a ledger of its own: which rungs an obligation has received is state of
 the case (``Petition.ladder``), so a rung is never due twice; each rung is decided on one
@@ -27,7 +29,7 @@ from domain.business_time import shifted
 from domain.deadlines import DeadlineKind
 from domain.petition import Petition
 from domain.proxy_contact import due_chases
-from domain.supervision_ladder import CHASED_KINDS, ESCALATION, Measure, due_measures
+from domain.supervision_ladder import CHASED_KINDS, ESCALATION, Measure, next_due
 from domain.values import SupervisionLevel
 from workflows.application import PetitionApplication
 from workflows.commands import ChaseProxyContact, EscalatePetition, IssueSupervision
@@ -85,31 +87,39 @@ class SupervisionProcess:
                 return
 
     def chase(self, case_id: UUID, now: datetime, attempts: int = 3) -> list[Issued]:
-        """Issues what is due for one case, one rung at a time; re-reads after a lost race."""
+        """Issues at most one rung of the case's ladder and one of its proxy's; re-reads after
+        a lost race."""
         done: list[Issued] = []
-        for _ in range(attempts):
-            try:
-                while (issued := self._next(case_id, now)) is not None:
-                    done.append(issued)
-                return done
-            except ConcurrentModification:
-                continue
+        for step in (self._ladder_rung, self._proxy_rung):
+            for _ in range(attempts):
+                try:
+                    issued = step(self._current(case_id, now), now)
+                except ConcurrentModification:
+                    continue
+                done += [issued] if issued is not None else []
+                break
         return done
 
-    def _next(self, case_id: UUID, now: datetime) -> Issued | None:
-        """The lowest due rung, decided on one version of the case and saved only onto it."""
+    def _current(self, case_id: UUID, now: datetime) -> Petition | None:
         petition = self.app.get_petition(case_id)
-        if petition.last_at > now:
-            return None  # the case is ahead of this clock: decide later
-        deadline = self.app.policy.current(petition)
-        measures = [] if deadline is None else due_measures(
-            self.app.ladder.for_case(petition), deadline, petition.ladder_reached(), now)
-        for measure in measures:
-            command = self._command(petition, measure, now)
-            if command is not None:
-                self.app.execute(command, guard=_unchanged_since(petition))
-                return Issued(case_id, petition.obligated_unit, measure)
-        return self._chase_proxy(petition, now)
+        return None if petition.last_at > now else petition  # ahead of this clock: later
+
+    def _ladder_rung(self, petition: Petition | None, now: datetime) -> Issued | None:
+        """The next rung if it is due, decided on one version of the case and saved only
+        onto it."""
+        deadline = None if petition is None else self.app.policy.current(petition)
+        if petition is None or deadline is None:
+            return None
+        measure = next_due(self.app.ladder.for_case(petition), deadline,
+                           petition.ladder_reached(), now, petition.last_rung_at)
+        command = None if measure is None else self._command(petition, measure, now)
+        if measure is None or command is None:
+            return None
+        self.app.execute(command, guard=_unchanged_since(petition))
+        return Issued(petition.id, petition.obligated_unit, measure)
+
+    def _proxy_rung(self, petition: Petition | None, now: datetime) -> Issued | None:
+        return None if petition is None else self._chase_proxy(petition, now)
 
     def _chase_proxy(self, petition: Petition, now: datetime) -> Issued | None:
         """A missed weekly meeting of the proxy: its next due rung (agent, then community)."""
