@@ -15,7 +15,10 @@ throughput vs a bare kafka-python producer and (9) commit → subscriber latency
 produce → consume, on a Tansu broker started for the run; (10) every view rebuilt from
 1M events (``--only 10``; ~15 min on the loaded 2-core machine) vs raw batched INSERT; (11)
 analytics query p99 on a 1M-case store vs a 10k one (fact rows built directly, roll-ups by the
-view's bulk path). Prints the
+view's bulk path); (12) a locust load test of ``serve --workers 1`` and ``2`` on 10k- and
+1M-case stores (p99 at 1M vs 10k, 2 workers vs 1) and (13) the citizen's follow page p95 at 1M
+vs 10k, on the same stores (``--only 12,13``; the stores are generated in tables, see
+bench/load_store.py; ~45 min at 1M on the loaded machine). Prints the
 table and writes it as JSON (bench/results/latest.json unless --out). See docs/performance.md.
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from collections.abc import Iterator
@@ -35,7 +39,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench import analytics, kafka_relay, memory, queue, rebuild, replay, similar
+from bench import analytics, kafka_relay, load_test, memory, queue, rebuild, replay, similar
 from bench import catch_up as cu
 from bench import commands as cmd
 from bench.common import Figure, Run, postgres_url
@@ -43,11 +47,15 @@ from bench.common import Figure, Run, postgres_url
 FULL = {"cases": 300, "clients": 8, "cases_each": 25, "events": 100_000,
         "sizes": "10000,1000000", "queries": 200, "replay_events": 1000, "rss_queries": 200, "per_family": 8,
         "kafka_events": 5000, "latency_events": 300, "rebuild_events": 1_000_000,
-        "analytics_sizes": "10000,1000000", "analytics_queries": 100}
+        "analytics_sizes": "10000,1000000", "analytics_queries": 100,
+        "load_sizes": "10000,1000000", "templates": 500, "users": 24, "load_seconds": 60,
+        "follow_samples": 300}
 SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200,400",
          "queries": 5, "replay_events": 60, "rss_queries": 4, "per_family": 2,
          "kafka_events": 30, "latency_events": 10, "rebuild_events": 300,
-         "analytics_sizes": "200,400", "analytics_queries": 3}
+         "analytics_sizes": "200,400", "analytics_queries": 3,
+         "load_sizes": "100,200", "templates": 10, "users": 6, "load_seconds": 3,
+         "follow_samples": 10}
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -56,13 +64,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=postgres_url(),
                         help="PostgreSQL (default: PETITION_TEST_POSTGRES, as the tests)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11,12,13",
                         help="figures to run, e.g. 1,4")
     parser.add_argument("--sizes", help="open cases for figure 4, e.g. 10000,1000000")
     parser.add_argument("--queries", type=int, help="queries per latency figure")
     parser.add_argument("--events", type=int, help="events for the catch-up figure")
     parser.add_argument("--rebuild-events", type=int, help="events for the rebuild figure")
     parser.add_argument("--analytics-sizes", help="cases for figure 11, e.g. 10000,1000000")
+    parser.add_argument("--load-sizes", help="cases of figures 12-13's stores, e.g. 10000,1000000")
+    parser.add_argument("--load-seconds", type=int, help="how long each locust run lasts")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON file to write")
     return parser.parse_args(argv)
 
@@ -72,13 +82,16 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     size = dict(SMOKE if args.smoke else FULL)
     size.update({k: v for k, v in (("sizes", args.sizes), ("queries", args.queries),
                                    ("events", args.events), ("rebuild_events", args.rebuild_events),
-                                   ("analytics_sizes", args.analytics_sizes))
+                                   ("analytics_sizes", args.analytics_sizes),
+                                   ("load_sizes", args.load_sizes),
+                                   ("load_seconds", args.load_seconds))
                  if v is not None})
     only = {int(n) for n in args.only.split(",")}
     console = Console()
     figures: list[Figure] = []
     queue_results: dict[int, dict[str, tuple[float, float]]] = {}
     analytics_results: dict[int, dict[str, tuple[float, float]]] = {}
+    load_results: list[load_test.Result] = []
     run = Run(args.url)
     started = time.perf_counter()
     try:
@@ -138,6 +151,13 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                     size["analytics_queries"])
                 figures.append(analytics.figure(analytics_results, built))
                 progress.advance(task)
+            if only & {12, 13}:
+                sizes = [int(s) for s in size["load_sizes"].split(",")]
+                task = progress.add_task("12–13. load test and follow page", total=3 * len(sizes))
+                found, load_results = load_test.figures(
+                    run, sizes, size["templates"], size["users"], size["load_seconds"],
+                    size["follow_samples"], lambda: progress.advance(task))
+                figures += [f for f in found if f.number in only]
     finally:
         run.close()
     figures.sort(key=lambda f: f.number)
@@ -150,7 +170,10 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     if analytics_results:
         console.print(latency_table(analytics_results, size["analytics_queries"],
                                     title="Analytics query latency", rows="cases"))
-    write(args.out, figures, queue_results, elapsed, smoke=args.smoke)
+    if load_results:
+        console.print(route_table(load_results))
+    write(args.out, figures, queue_results, elapsed, smoke=args.smoke,
+          load=[r.as_dict() for r in load_results])
     console.print(f"{len(figures)} figures in {elapsed:.0f} s; written to {args.out}")
     return figures
 
@@ -206,6 +229,15 @@ def regime(figures: list[Figure]) -> list[str]:
                 f"{d['threads_events_per_s']:,.0f} events/s with group commit, "
                 f"{d['threads_of_ceiling']:.2f} of their own ceiling; "
                 f"{d['threads_without_group_commit_events_per_s']:,.0f} without")
+        if f.number == 12 and "cpu_ceiling_ratio" in f.detail:
+            d = f.detail
+            lines.append(
+                f"figure 12: with 1 worker the service used {d['server_cpu_ms_per_request']:.2f} ms "
+                f"and locust {d['locust_cpu_ms_per_request']:.2f} ms of CPU per request, so this "
+                f"machine's {os.cpu_count()} cores allow at most "
+                f"{d['cpu_ceiling_requests_per_s']:,.0f} requests/s ({d['cpu_ceiling_ratio']:.2f}× "
+                "1 worker) even if PostgreSQL used no CPU at all; 2 workers vs 1 on the small "
+                f"store: {d['small_store_ratio']:.2f}×")
     return lines
 
 
@@ -225,17 +257,37 @@ def latency_table(results: dict[int, dict[str, tuple[float, float]]], queries: i
     return out
 
 
+def route_table(results: list[load_test.Result]) -> Table:
+    out = Table(title="Load test (figure 12), per route: requests, failures, "
+                      "p50 / p95 / p99 ms, by store size and API workers")
+    out.add_column("route")
+    for r in results:
+        out.add_column(f"{r.cases:,} cases, {r.workers} worker{'s' if r.workers > 1 else ''}")
+    names = sorted({name for r in results for name in r.routes}, key=lambda n: (n == "Aggregated", n))
+    for name in names:
+        cells = []
+        for r in results:
+            row = r.routes.get(name)
+            cells.append(f"{row['requests']:.0f} ({row['failures']:.0f}) "
+                         f"{row['p50']:.0f} / {row['p95']:.0f} / {row['p99']:.0f}"
+                         if row else "-")
+        out.add_row(name, *cells)
+    out.add_row("requests/s", *(f"{r.throughput:.1f}" for r in results))
+    return out
+
+
 def write(path: Path, figures: list[Figure], latencies: dict[int, Any], elapsed: float, *,
-          smoke: bool) -> None:
+          smoke: bool, load: list[dict[str, Any]] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "smoke": smoke,
         "seconds": round(elapsed, 1),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "figures": [f.as_dict() for f in figures],
         "queue_latency_ms": {str(k): {q: {"p50": v[0], "p99": v[1]} for q, v in rows.items()}
                              for k, rows in latencies.items()},
+        "load_test": load or [],
     }
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
 
