@@ -203,9 +203,10 @@ def warm_up(base: str, plan: dict[str, Any], workers: int) -> None:
                                   (f"/petitions/{plan['case_ids'][n % len(plan['case_ids'])]}", staff),
                                   ("/supervision/overdue?limit=50", supervisor),
                                   ("/supervision/due-soon?within_days=7&limit=50", supervisor),
-                                  (f"/analytics/indicators?period={plan['period']}", supervisor),
-                                  (f"/analytics/index?period={plan['period']}&unit=QH-D01",
-                                   supervisor)):
+                                  *((f"/analytics/indicators?period={plan['period']}",
+                                     supervisor),
+                                    (f"/analytics/index?period={plan['period']}&unit=QH-D01",
+                                     supervisor))[:2 * plan.get("analytics", True)]):
                 http.get(path, headers=headers).raise_for_status()
             http.post("/status", json={"query_code": plan["codes"][n % len(plan["codes"])]},
                       headers={"X-Forwarded-For": f"10.8.0.{n + 1}", "Connection": "close"}
@@ -214,12 +215,13 @@ def warm_up(base: str, plan: dict[str, Any], workers: int) -> None:
 
 def load_run(store: Store, env: dict[str, str], tokens: dict[str, str], workers: int,
              rate_codes: list[str], users: int, seconds: int, out: Path,
-             follow_samples: int = 0) -> tuple[Result, dict[str, float] | None]:
+             follow_samples: int = 0, *, analytics: bool = True
+             ) -> tuple[Result, dict[str, float] | None]:
     """One locust run against ``workers`` API processes; then, if asked, the follow page
     rendered ``follow_samples`` times by the same server, with no other load."""
     plan = {"staff_token": tokens["intake"], "supervisor_token": tokens["supervisor"],
             "case_ids": store.case_ids, "codes": store.codes, "rate_codes": rate_codes,
-            "period": store.period}
+            "period": store.period, "analytics": analytics}
     with serving(env, workers) as (started, base):
         warm_up(base, plan, workers)
         processes = _processes(*started)

@@ -3,7 +3,8 @@ standard library at import, so it never runs inside the bench's own process).
 
 Read by ``locust -f bench/locustfile.py`` with ``BENCH_LOAD_PLAN`` naming a JSON file written
 by ``bench/load_test.py``: the tokens, the case ids staff read, the query codes citizens follow
-and the answered cases they may rate (each rated once). Every request is named by its route,
+and the answered cases they may rate (each rated once); ``"analytics": false`` leaves the
+supervisors to their queues. Every request is named by its route,
 so locust's statistics are per route. Citizens come from distinct addresses (X-Forwarded-For,
 believed from 127.0.0.1 only in the bench's server): the query-code throttle limits each client
 to 30 attempts in 15 minutes, as it should, and thousands of citizens are not one client.
@@ -96,13 +97,19 @@ class Supervisor(FastHttpUser):
 
     @task(1)
     def indicators(self) -> None:
+        if not PLAN.get("analytics", True):
+            return self.overdue()
         self.client.get(f"/analytics/indicators?period={PLAN['period']}&unit=QH-D01",
                         headers=self.auth, name="GET /analytics/indicators")
+        return None
 
     @task(1)
     def service_index(self) -> None:
+        if not PLAN.get("analytics", True):
+            return self.due_soon()
         self.client.get(f"/analytics/index?period={PLAN['period']}&unit=QH-D01-S01",
                         headers=self.auth, name="GET /analytics/index")
+        return None
 
 
 class Citizen(FastHttpUser):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench.__main__ import main
 from tests.conftest import PG_URL, require_postgres
 
@@ -24,6 +26,7 @@ def test_bench_smoke_prints_every_figure_and_writes_json(tmp_path, capsys):
     assert "Analytics query latency" in printed and "400 cases" in printed  # figure 11
 
 
+@pytest.mark.timeout(900)  # five server starts (each imports the app; ~30 s on the loaded machine)
 def test_load_test_and_follow_page_smoke(tmp_path, capsys):
     """Figures 12-13 (``--only 12,13``): locust against ``serve --workers 1`` and ``2`` on two
     generated stores, with every route answering and nothing failing, then the follow page."""

@@ -33,12 +33,13 @@ def test_clones_replay_to_their_template_and_fill_the_views():
             schema = place.schema
             end = conn.execute(f'SELECT max(notification_id) FROM "{schema}".petitions_events'
                                ).fetchone()[0]
+            for table in (*CLONED, "audit_trail"):
+                assert conn.execute(f'SELECT notification_id FROM "{schema}".{table}_tracking'
+                                    ).fetchone()[0] == end, table
             for table in CLONED:
                 rows, distinct = conn.execute(
                     f'SELECT count(*), count(DISTINCT case_id) FROM "{schema}".{table}').fetchone()
                 assert rows % 3 == 0 and distinct <= 30, table
-                assert conn.execute(f'SELECT notification_id FROM "{schema}".{table}_tracking'
-                                    ).fetchone()[0] == end
             cases, codes = conn.execute(
                 f'SELECT count(*), count(DISTINCT query_code_hash) FROM "{schema}".case_view'
             ).fetchone()
