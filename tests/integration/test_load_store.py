@@ -40,6 +40,10 @@ def test_clones_replay_to_their_template_and_fill_the_views():
                 rows, distinct = conn.execute(
                     f'SELECT count(*), count(DISTINCT case_id) FROM "{schema}".{table}').fetchone()
                 assert rows % 3 == 0 and distinct <= 30, table
+            registered = conn.execute(
+                f"SELECT sum(n) FROM \"{schema}\".analysis_rollup WHERE cohort = 'received' "
+                "AND grain = 'm'").fetchone()[0]
+            assert registered == 30  # the copies are counted in the roll-ups
             cases, codes = conn.execute(
                 f'SELECT count(*), count(DISTINCT query_code_hash) FROM "{schema}".case_view'
             ).fetchone()
