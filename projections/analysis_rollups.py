@@ -195,6 +195,12 @@ class Deltas:
         for key in days:
             self.days[key] += sign
 
+    def repeated(self, row: Row, change: int) -> None:
+        """A case's repeat flag moved by ``change`` (its registration buckets' counter)."""
+        for grain, bucket in buckets(local_day(row["registered_at"])):
+            self.counts[("received", grain, bucket, *_place(row), row["category"])][
+                "repeated"] += change
+
     def rows(self) -> dict[str, list[tuple[tuple[Any, ...], list[int]]]]:
         """Per cohort: (key, counters in ``COUNTERS`` order), leaving out keys that net zero."""
         out: dict[str, list[tuple[tuple[Any, ...], list[int]]]] = defaultdict(list)

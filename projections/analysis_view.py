@@ -97,6 +97,7 @@ _DDL = (
     "days))",
 )
 _CHUNK = 500
+_WRITTEN = tuple(c for c in COLUMNS if c != "repeated")  # the view settles that one
 
 
 class AnalysisView(View, ABC):
@@ -106,33 +107,31 @@ class AnalysisView(View, ABC):
     schema_version = 4  # 2: proxied, proxy_missed_weeks, suggestions, suggestions_responded;
     # 3: leader_received_at; 4: repeated and the roll-ups (analysis_rollups.py)
 
-    def save(self, rows: list[Row]) -> None:
-        """Writes the batch's fact rows and moves the roll-ups by the difference between each
-        changed row's contributions before and after, all in the caller's transaction: the
-        rows before are read back in it, so the roll-ups follow the rows exactly once."""
+    def save(self, rows: list[Row], deltas: Deltas | None = None,
+             fresh: set[str] | None = None) -> None:
+        """Writes the batch's fact rows and adds the roll-up deltas the projection computed
+        (``AnalysisProjection.prepare``), all in the caller's transaction with the position.
+        The repeat flag (``repeated``) is never overwritten by a row: it depends on the
+        petitioner's other cases, so it is settled here, after the rows are written, for the
+        cases registered in the batch (``fresh``) and those they make repeats."""
+        deltas = deltas or Deltas()
         with self.batch() as c:
-            new = {r["case_id"]: r for r in rows}
-            old = {r["case_id"]: r for r in self._facts_where("case_id", list(new))}
-            for case_id, row in new.items():
-                row["repeated"] = old[case_id]["repeated"] if case_id in old else 0
-            fresh = [r for r in rows if r["petitioner_key"] and r["case_id"] not in old]
-            if fresh:
-                self._mark_repeats(new, old, fresh)
-            deltas = Deltas()
-            for case_id, row in new.items():
-                deltas.add(old.get(case_id), -1)
-                deltas.add(row, 1)
-            values = [[self.encode_time(r[c]) if c in _TIMES else r[c] for c in COLUMNS]
-                      for r in new.values()]
-            self.upsert_rows(c, "analysis_facts", COLUMNS, values)
+            values = [[self.encode_time(r[c]) if c in _TIMES else r[c] for c in _WRITTEN]
+                      for r in rows]
+            self.upsert_rows(c, "analysis_facts", _WRITTEN, values)
+            fresh_rows = [r for r in rows if r["case_id"] in (fresh or ()) and
+                          r["petitioner_key"]]
+            if fresh_rows:
+                self._mark_repeats(c, fresh_rows, deltas)
             self._add(c, deltas)
 
-    def _mark_repeats(self, new: dict[str, Row], old: dict[str, Row], fresh: list[Row]) -> None:
+    def _mark_repeats(self, c: Any, fresh: list[Row], deltas: Deltas) -> None:
         """Recomputes the repeat flag (``analysis_rollups.repeats``) of the fresh cases'
         petitioners' cases registered from the first fresh one to a year after the last — the
-        only ones a new case can change — reading their cases from a year before; adds the
-        changed ones to ``new`` (their old rows to ``old``). Costs the petitioners' cases of
-        those two years (a petitioner with thousands of cases makes a batch slower, not wrong)."""
+        only ones a new case can change — reading their cases from a year before; writes the
+        changed flags and moves the ``repeated`` counters of their registration buckets.
+        Costs the petitioners' cases of those two years (a petitioner with thousands of cases
+        makes a batch slower, not wrong)."""
         keys = sorted({r["petitioner_key"] for r in fresh})
         times = [r["registered_at"] for r in fresh]
         since, until = min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW
@@ -140,35 +139,22 @@ class AnalysisView(View, ABC):
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
             for row in self.query(
-                    f"SELECT case_id, petitioner_key, category, registered_at, repeated FROM "
-                    f"{self.table('analysis_facts')} WHERE petitioner_key IN "
-                    f"({', '.join('?' for _ in chunk)}) AND registered_at >= ? AND "
-                    "registered_at <= ?",
+                    f"SELECT case_id, petitioner_key, category, registered_at, repeated, "
+                    f"received_by, district, street FROM {self.table('analysis_facts')} WHERE "
+                    f"petitioner_key IN ({', '.join('?' for _ in chunk)}) AND registered_at "
+                    ">= ? AND registered_at <= ?",
                     (*chunk, self.encode_time(since), self.encode_time(until))):
                 row["registered_at"] = self.decode_time(row["registered_at"])
                 group[row["case_id"]] = row
-        wanted = set(keys)
-        group |= {k: r for k, r in new.items() if r["petitioner_key"] in wanted}
         # a case registered before every fresh one cannot have changed, and its own earlier
         # case may lie outside the window read
-        changed = {case_id: repeated for case_id, repeated in repeats(group.values()).items()
+        changed = [(case_id, repeated) for case_id, repeated in repeats(group.values()).items()
                    if group[case_id]["registered_at"] >= min(times)
-                   and group[case_id]["repeated"] != repeated}
-        for case_id, repeated in changed.items():
-            if case_id in new:
-                new[case_id]["repeated"] = repeated
-        others = [case_id for case_id in changed if case_id not in new]
-        for row in self._facts_where("case_id", others):
-            old[row["case_id"]] = row
-            new[row["case_id"]] = {**row, "repeated": changed[row["case_id"]]}
-
-    def _facts_where(self, column: str, values: list[Any]) -> list[Row]:
-        found: list[Row] = []
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start:start + _CHUNK]
-            found += self.query(f"SELECT * FROM {self.table('analysis_facts')} WHERE {column} "
-                                f"IN ({', '.join('?' for _ in chunk)})", chunk)
-        return self._out(found)
+                   and group[case_id]["repeated"] != repeated]
+        self.executemany(c, f"UPDATE {self.table('analysis_facts')} SET repeated = ? "
+                            "WHERE case_id = ?", [(flag, case_id) for case_id, flag in changed])
+        for case_id, flag in changed:
+            deltas.repeated(group[case_id], flag - group[case_id]["repeated"])
 
     def _add(self, c: Any, deltas: Deltas) -> None:
         """Adds the deltas to the roll-ups; a key whose count falls to zero is deleted, so the
@@ -299,24 +285,39 @@ class AnalysisProjection(BatchProjection):
         self.key = petitioner_key_for(app)
         self._cases: OrderedDict[int, tuple[Petition, CaseFacts]] = OrderedDict()
 
-    def prepare(self, items: Sequence[Item]) -> list[Row]:
+    def prepare(self, items: Sequence[Item]) -> tuple[list[Row], Deltas, set[str]]:
+        """The batch's rows, the roll-up deltas (each touched case's row after the batch
+        minus its row before, which is the view's row: the cached or replayed facts at the
+        version before the batch's first event of the case), and the cases registered in it.
+        Computed here, outside the write transaction; only the repeat flags, which depend on
+        other cases, are settled in it."""
         touched: dict[int, CaseFacts] = {}
+        before: dict[int, Row | None] = {}
         for item in items:
             if item.is_case_event:
-                facts = self._after(item.event)
+                facts = self._after(item.event, before)
                 facts.position = item.position
                 touched[item.event.originator_id.int] = facts
-        return [facts.row() for facts in touched.values()]
+        rows = [facts.row() for facts in touched.values()]
+        deltas = Deltas()
+        for key, row in zip(touched, rows, strict=True):
+            deltas.add(before[key], -1)
+            deltas.add(row, 1)
+        fresh = {row["case_id"] for key, row in zip(touched, rows, strict=True)
+                 if before[key] is None}
+        return rows, deltas, fresh
 
-    def write(self, prepared: list[Row]) -> None:
-        self.view.save(prepared)
+    def write(self, prepared: tuple[list[Row], Deltas, set[str]]) -> None:
+        self.view.save(*prepared)
 
-    def _after(self, event: ev.PetitionEvent) -> CaseFacts:
+    def _after(self, event: ev.PetitionEvent, before: dict[int, Row | None]) -> CaseFacts:
         key = event.originator_id.int
         cached = self._cases.pop(key, None)
         wanted = event.originator_version - 1
         if cached is None or cached[0].version != wanted:
             cached = self._replay(event.originator_id, wanted) if wanted else None
+        if key not in before:  # the case as the view holds it before this batch
+            before[key] = cached[1].row() if cached else None
         petition = event.mutate(cached[0] if cached else None)
         assert isinstance(petition, Petition)
         facts = fold(cached[1] if cached else None, event, petition, self.policy, self.key)

@@ -158,7 +158,8 @@ class PostgresView(View, PostgresTrackingRecorder):
             return
         staging = Identifier(f"incoming_{table}").as_string()
         cols = ", ".join(columns)
-        c.execute(f"CREATE TEMP TABLE {staging} (LIKE {self.table(table)}) ON COMMIT DROP")
+        c.execute(f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {cols} FROM "
+                  f"{self.table(table)} WITH NO DATA")  # only the columns written
         self._copy(c, staging, columns, rows)
         c.execute(f"INSERT INTO {self.table(table)} ({cols}) SELECT {cols} FROM {staging} "
                   f"{replace_on_key(columns)}")
