@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.business_time import shifted
 from domain.deadlines import (
     MAX_POLICY_DAYS,
     Deadline,
@@ -155,4 +156,5 @@ def _paced(rules: LadderRules, deadline: Deadline, reached: int, trigger: dateti
         return trigger
     before = rules.trigger(RUNGS[reached], deadline)
     since = trigger if before is None else max(before, deadline.starts_at)
-    return max(trigger, last_issued_at + max(trigger - since, timedelta(0)))
+    # stopped at the calendar's end: a ladder paced past year 9999 is simply never due
+    return max(trigger, shifted(last_issued_at, max(trigger - since, timedelta(0))))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.business_time import shifted
 from domain.units import OrgChart, UnitLevel
 from projections import analysis_rollups as rollups
 from projections.analysis_view import AnalysisView
@@ -35,7 +36,7 @@ class PeriodFacts:
         rows = view.facts_between(period.start, period.end)
         keys = sorted({r["petitioner_key"] for r in rows
                        if r["petitioner_key"] and period.contains(r["registered_at"])})
-        history = view.by_petitioners(keys, period.start - REPEAT_WINDOW, period.end)
+        history = view.by_petitioners(keys, shifted(period.start, -REPEAT_WINDOW), period.end)
         return cls(period, rows, history)
 
     def figures(self, org: OrgChart, unit: str | None, as_of: datetime) -> list[Figure]:

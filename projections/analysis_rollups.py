@@ -313,5 +313,5 @@ def repeats(cases: Iterable[Row]) -> dict[str, int]:
     for members in groups.values():
         members.sort()
         for i, (at, case_id) in enumerate(members):
-            out[case_id] = int(i > 0 and members[i - 1][0] >= at - REPEAT_WINDOW)
+            out[case_id] = int(i > 0 and at - members[i - 1][0] <= REPEAT_WINDOW)
     return out

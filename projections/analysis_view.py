@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import EventStore
 
 from domain import events as ev
+from domain.business_time import shifted
 from domain.deadlines import DeadlinePolicy
 from domain.petition import Petition
 from domain.units import OrgChart
@@ -134,7 +135,7 @@ class AnalysisView(View, ABC):
         makes a batch slower, not wrong)."""
         keys = sorted({r["petitioner_key"] for r in fresh})
         times = [r["registered_at"] for r in fresh]
-        since, until = min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW
+        since, until = shifted(min(times), -REPEAT_WINDOW), shifted(max(times), REPEAT_WINDOW)
         group: dict[str, Row] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
@@ -187,14 +188,19 @@ class AnalysisView(View, ABC):
             return
         start, last = self.decode_time(bounds["first"]), self.decode_time(bounds["last"])
         assert start is not None and last is not None
-        while start <= last:
-            end = start + timedelta(days=chunk_days)
+        while True:
+            end = shifted(start, timedelta(days=chunk_days))  # stops at the calendar's end
+            final = end >= last
+            upper = "" if final else " AND registered_at < ?"
+            params = (self.encode_time(start),) + (() if final else (self.encode_time(end),))
             rows = self._out(self.query(
-                f"SELECT * FROM {self.table('analysis_facts')} WHERE registered_at >= ? AND "
-                "registered_at < ?", (self.encode_time(start), self.encode_time(end))))
+                f"SELECT * FROM {self.table('analysis_facts')} WHERE registered_at >= ?{upper}",
+                params))
             deltas = aggregate(rows)
             with self.batch() as c:
                 self._add(c, deltas)
+            if final:
+                return
             start = end
 
     def rollups(self, period: Period, cohort: str | None = None

@@ -96,7 +96,7 @@ def repeat_cases(rows: list[Row], history: list[Row]) -> set[str]:
     for r in rows:
         mine = (r["registered_at"], r["case_id"])
         for earlier in by_key.get((r["petitioner_key"], r["category"]), ()):
-            if earlier < mine and earlier[0] >= r["registered_at"] - REPEAT_WINDOW:
+            if earlier < mine and r["registered_at"] - earlier[0] <= REPEAT_WINDOW:
                 out.add(r["case_id"])
                 break
     return out

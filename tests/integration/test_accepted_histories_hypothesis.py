@@ -22,6 +22,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from domain.business_time import shifted
 from domain.errors import DomainError
 from domain.petition import Petition
 from projections import runner as r
@@ -65,7 +66,7 @@ ACTIONS: dict[str, Build] = {
         level=("reminder", "supervision_letter", "accountability", "interview")[v % 4], reason=t),
     "entrust": lambda i, at, t, v, p, a: c.Entrust(
         case_id=i, actor="intake", at=at, agent=a, form=("designated", "active", "entrusted")[v % 3],
-        grid=GRID, scope=["follow", "review"], valid_until=p.last_at + timedelta(days=7 + v)),
+        grid=GRID, scope=["follow", "review"], valid_until=shifted(p.last_at, timedelta(days=7 + v))),
     "revoke-entrustment": lambda i, at, t, v, p, a: c.RevokeEntrustment(
         case_id=i, actor="intake", at=at, reason=t),
     "suggest": lambda i, at, t, v, p, a: c.MakeSuggestion(

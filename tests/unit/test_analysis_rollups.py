@@ -43,9 +43,9 @@ cases = st.lists(st.tuples(st.sampled_from(["a", "b", None]), st.sampled_from(["
                            st.integers(0, 800), st.integers(0, 99)), max_size=25)
 
 
-@given(cases=cases)
-def test_repeats_match_every_pair(cases):
-    start = datetime(2025, 1, 1, tzinfo=UTC)
+@given(cases=cases, start=st.sampled_from([datetime(2025, 1, 1, tzinfo=UTC),
+                                            datetime(1, 1, 1, tzinfo=UTC)]))  # the calendar's start
+def test_repeats_match_every_pair(cases, start):
     rows = [{"case_id": f"{n:03d}-{tie}", "petitioner_key": key, "category": cat,
              "registered_at": start + timedelta(days=day)}
             for n, (key, cat, day, tie) in enumerate(cases)]
@@ -54,5 +54,5 @@ def test_repeats_match_every_pair(cases):
         want = bool(r["petitioner_key"]) and any(
             (o["petitioner_key"], o["category"]) == (r["petitioner_key"], r["category"])
             and (o["registered_at"], o["case_id"]) < (r["registered_at"], r["case_id"])
-            and o["registered_at"] >= r["registered_at"] - REPEAT_WINDOW for o in rows)
+            and r["registered_at"] - o["registered_at"] <= REPEAT_WINDOW for o in rows)
         assert got[r["case_id"]] == int(want)

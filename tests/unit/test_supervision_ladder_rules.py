@@ -6,7 +6,7 @@ trigger instant, not one second before.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -176,3 +176,14 @@ def test_obligations_that_cannot_be_escalated_end_at_the_interview(kind):
 def test_the_answer_obligation_climbs_to_escalation():
     upcoming = next_measure(LadderRules(), deadline(DeadlineKind.ANSWER), rank("interview"))
     assert (upcoming.rung, upcoming.due_at) == ("escalation", EXPIRES + timedelta(days=30))
+
+
+def test_a_rung_paced_past_the_calendars_end_is_never_due_rather_than_an_error():
+    """A reminder issued late near year 9999: the letter's pacing would fall past the last
+    instant; the tick must not stop on it (found by the accepted-histories property)."""
+    late = Deadline(kind=DeadlineKind.ANSWER, starts_at=datetime(9999, 12, 1, tzinfo=CST),
+                    due_on=date(9999, 12, 20), expires_at=datetime(9999, 12, 21, tzinfo=CST))
+    issued = datetime(9999, 12, 31, 12, tzinfo=UTC)
+    upcoming = next_measure(LadderRules(), late, rank("reminder"), issued)
+    assert upcoming is not None and upcoming.rung == "supervision_letter"
+    assert upcoming.due_at >= issued  # the calendar's last instant, never reached
