@@ -16,17 +16,10 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
-from adapters.blobs.port import BlobDamaged, BlobUnavailable, sha256_of
+from adapters.blobs.port import BlobUnavailable, Sealer, sha256_of, unseal
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-class Sealer(Protocol):
-    def encrypt(self, plaintext: bytes) -> bytes: ...
-
-    def decrypt(self, ciphertext: bytes) -> bytes: ...
 
 
 class FolderBlobs:
@@ -69,13 +62,7 @@ class FolderBlobs:
             return None
         except OSError as error:
             raise BlobUnavailable(f"blob folder: {error.strerror or error}") from None
-        try:
-            data = self.cipher.decrypt(sealed)
-        except ValueError as error:
-            raise BlobDamaged(f"blob {sha256[:12]}…: {error}") from None
-        if sha256_of(data) != sha256:
-            raise BlobDamaged(f"blob {sha256[:12]}… does not hash to its name")
-        return data
+        return unseal(self.cipher, sealed, sha256)
 
     def entries(self) -> Iterator[tuple[str, datetime]]:
         if not self.root.is_dir():

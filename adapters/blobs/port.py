@@ -45,3 +45,23 @@ class BlobStore(Protocol):
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class Sealer(Protocol):
+    """The at-rest cipher both stores seal blobs with (the events' keyring)."""
+
+    def encrypt(self, plaintext: bytes) -> bytes: ...
+
+    def decrypt(self, ciphertext: bytes) -> bytes: ...
+
+
+def unseal(cipher: Sealer, sealed: bytes, sha256: str) -> bytes:
+    """A stored blob's bytes, proved to be the ones named: damage and substitution are
+    ``BlobDamaged`` whichever store held them."""
+    try:
+        data = cipher.decrypt(sealed)
+    except ValueError as error:
+        raise BlobDamaged(f"blob {sha256[:12]}…: {error}") from None
+    if sha256_of(data) != sha256:
+        raise BlobDamaged(f"blob {sha256[:12]}… does not hash to its name")
+    return data

@@ -20,8 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.blobs.folder import Sealer
-from adapters.blobs.port import BlobDamaged, BlobUnavailable, sha256_of
+from adapters.blobs.port import BlobDamaged, BlobUnavailable, Sealer, sha256_of, unseal
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CHUNK = 64 * 1024
@@ -71,13 +70,7 @@ class S3Blobs:
                     return None
                 raise
             sealed = self._read(reply["Body"], sha256)
-        try:
-            data = self.cipher.decrypt(sealed)
-        except ValueError as error:
-            raise BlobDamaged(f"blob {sha256[:12]}…: {error}") from None
-        if sha256_of(data) != sha256:
-            raise BlobDamaged(f"blob {sha256[:12]}… does not hash to its name")
-        return data
+        return unseal(self.cipher, sealed, sha256)
 
     def _read(self, body: Any, sha256: str) -> bytes:
         """The object's bytes, read in chunks, refused past the size limit (sealed)."""
