@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -42,7 +43,11 @@ def _database_file(db_name: str) -> str:
     return db_name
 
 
-_CREATE_LOCK = 0x7065746974696F6E  # "petition": the advisory lock key for creating views
+def views_lock_key(schema: str) -> int:
+    """The advisory lock key for creating a schema's views. Advisory locks belong to the
+    database, not to a schema: a constant key made two deployments in two schemas of one
+    database (or two test runs) wait for each other's view creation."""
+    return zlib.crc32(f"petition views creation {schema}".encode())
 
 
 class SQLiteView(View, SQLiteTrackingRecorder):
@@ -136,13 +141,15 @@ class PostgresView(View, PostgresTrackingRecorder):
     def _one_creator_at_a_time(self) -> Iterator[None]:
         """PostgreSQL's ``CREATE … IF NOT EXISTS`` is not safe against another session doing
         the same (it fails on the catalog's unique index), as when a service and a rebuild
-        start together: a session-level advisory lock lets one creator in at a time."""
+        start together: a session-level advisory lock, one per schema, lets one creator in at a
+        time."""
+        key = views_lock_key(self.datastore.schema)
         with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
             try:
                 yield
             finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def insert_rows(self, c: Any, table: str, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]]) -> None:
