@@ -36,6 +36,8 @@ from workflows.clock import ManualClock
 CST = timezone(timedelta(hours=8))
 SEED = 7
 KEYS = {"PETITION_CIPHER_KEY": _key(), "PETITION_QUERY_CODE_KEY": _key()}
+# One xdist worker runs this module: the ninety-day simulation (a module fixture) runs once.
+pytestmark = pytest.mark.xdist_group("simulation")
 
 
 def at(day: str, hour: int = 0, minute: int = 0) -> datetime:
