@@ -95,7 +95,7 @@ def log_envelopes(app: PetitionApplication) -> list[dict[str, Any]]:
 
 
 def read_topic(bootstrap: str, topic: str, *, at_least: int,
-               timeout: float = 30.0) -> list[tuple[int, dict[str, Any]]]:
+               timeout: float = 120.0) -> list[tuple[int, dict[str, Any]]]:
     """Every message of ``topic`` as (partition, envelope), in partition order, no group.
 
     Reads until at least ``at_least`` messages arrived and then until the end offsets.
@@ -140,7 +140,10 @@ def by_position(envelopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
+    """As tests/processes.py's: never gives up before ``MIN_WAIT`` seconds."""
+    from tests.processes import MIN_WAIT
+
+    deadline = time.monotonic() + max(timeout, MIN_WAIT)
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")

@@ -65,6 +65,9 @@ def served(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
                 pass
             assert time.monotonic() < deadline, "petition serve did not start"
             time.sleep(0.2)
+        # the first request for the OpenAPI document builds it (seconds on a loaded machine):
+        # schemathesis waits 10 s for it, so it is built before schemathesis asks
+        assert httpx.get(f"{url}/openapi.json", timeout=120).status_code == 200
         yield url, token
     finally:
         server.terminate()
