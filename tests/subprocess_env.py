@@ -16,4 +16,6 @@ def petition_env(settings: Settings) -> dict[str, str]:
     }
     if settings.postgres_schema:
         env["PETITION_POSTGRES_SCHEMA"] = settings.postgres_schema
+    if settings.policy_file:  # a test's own policy reaches its processes too
+        env["PETITION_POLICY_FILE"] = str(settings.policy_file)
     return env

@@ -4,15 +4,17 @@ Both tests hold the part's leader lock themselves while two worker processes sta
 stand by (and their /readyz names the test's session as the leader); then they let go, the
 one that takes the lock starts working, and is killed with SIGKILL mid-work:
 
-- supervision: 60 overdue cases, five rungs each; the leader dies during its first tick and
-  the standby leads within seconds; in the end every rung was issued exactly once (none twice,
-  none missed: a last tick in the test issues nothing).
+- supervision: 60 overdue cases, five rungs each, climbed one rung per tick (a policy whose
+  rungs all trigger at the deadline, so no rung waits days for the one before it); the leader
+  dies during its first tick and the standby leads within seconds; in the end every rung was
+  issued exactly once (none twice, none missed: a last tick in the test issues nothing).
 - relay: cases keep being written while the leader publishes; after the takeover the topic
   holds every case event of the log, and per case, first occurrences are in log order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -20,6 +22,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +43,7 @@ from workflows.application import PetitionApplication
 from workflows.supervision.process import ACTOR, SupervisionProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("backend", ["postgres"])]
+PACKAGED_POLICY = Path(__file__).parents[2] / "adapters" / "data" / "policy.toml"
 TAKEOVER_WITHIN = 10.0  # seconds: a 0.5 s poll, plus starting the part, on a loaded machine
 
 
@@ -110,9 +114,24 @@ def measures(app: PetitionApplication, cases: list[UUID]) -> list[tuple[UUID, st
             if e.actor == ACTOR and isinstance(e, ev.SupervisionIssued | ev.Escalated)]
 
 
+def flat_ladder(settings: Any, tmp_path: Any) -> Any:
+    """The settings with a policy whose five rungs all trigger at the deadline: the pacing
+    between rungs is then nothing, and each tick issues the next rung of every case."""
+    policy = (PACKAGED_POLICY.read_text(encoding="utf-8")
+              .replace("reminder = -3 ", "reminder = 0 ").replace("accountability = 10 ",
+                                                                    "accountability = 0 ")
+              .replace("interview = 20 ", "interview = 0 ").replace("escalation = 30 ",
+                                                                    "escalation = 0 "))
+    path = tmp_path / "flat-ladder.toml"
+    path.write_text(policy, encoding="utf-8")
+    return dataclasses.replace(settings, policy_file=path)
+
+
 def test_supervision_leader_killed_during_a_tick(settings, app, tmp_path):
     cases = [open_overdue(app) for _ in range(60)]
+    settings = flat_ladder(settings, tmp_path)
     reader = build_application(settings)  # on the real clock, as the workers are
+    assert reader.ladder.reminder == reader.ladder.escalation == 0
     expected = len(cases) * 5  # reminder, letter, accountability, interview, escalation
     with ExitStack() as stack:
         pair = Pair(stack, settings, tmp_path, "supervision", "supervision",
