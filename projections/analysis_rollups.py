@@ -70,7 +70,12 @@ DayContribution = tuple[Any, ...]  # DAY_KEY values
 
 
 def local_day(moment: datetime) -> date:
-    return moment.astimezone(SHANGHAI).date()
+    """The day in Asia/Shanghai; the calendar's last day for the hours that would be year 10000
+    there (after 9999-12-31 15:54 UTC) rather than an error that stalls the view."""
+    try:
+        return moment.astimezone(SHANGHAI).date()
+    except OverflowError:
+        return date.max  # Shanghai is ahead of UTC: only the end can overflow
 
 
 def buckets(day: date) -> tuple[tuple[str, str], ...]:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.analysis_rollups import buckets, pieces, repeats
+from projections.analysis_rollups import buckets, local_day, pieces, repeats
 from projections.indicators import REPEAT_WINDOW
 from projections.periods import Period
 
@@ -56,3 +56,10 @@ def test_repeats_match_every_pair(cases, start):
             and (o["registered_at"], o["case_id"]) < (r["registered_at"], r["case_id"])
             and r["registered_at"] - o["registered_at"] <= REPEAT_WINDOW for o in rows)
         assert got[r["case_id"]] == int(want)
+
+
+def test_the_last_hours_of_the_calendar_fall_on_its_last_local_day():
+    """After 9999-12-31 15:54 UTC it is year 10000 in Shanghai: counted on the last day."""
+    last = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    assert local_day(last) == date.max and buckets(local_day(last))[0] == ("d", "9999-12-31")
+    assert local_day(datetime(1, 1, 1, tzinfo=UTC)) == date(1, 1, 1)
