@@ -189,11 +189,13 @@ class PetitionState:
     def _(self, e: ev.AttachmentAdded) -> None:
         self.attachments = (*self.attachments,
                             Attachment(e.sha256, e.media_type, e.size, e.file_name))
+        self._moved(e)  # a later file is a step like any other: nothing may be dated before it
 
     @when.register(ev.DocumentAttached)
     def _(self, e: ev.DocumentAttached) -> None:
         self.documents = (*self.documents,
                           Attachment(e.sha256, e.media_type, e.size, e.file_name))
+        self._moved(e)
 
     @when.register(ev.Accepted)
     def _(self, e: ev.Accepted) -> None:

@@ -119,6 +119,12 @@ DOMAIN: dict[type[c.CaseCommand], tuple[str, Apply]] = {
         org=org)),
     c.RemindReception: ("remind-reception", lambda p, m, at, org, pol: p.remind_reception(
         at=at, actor=m.actor, slot_id=m.slot_id)),
+    c.AddAttachment: ("add-attachment", lambda p, m, at, org, pol: p.add_attachment(
+        at=at, actor=m.actor, sha256=m.sha256, media_type=m.media_type, size=m.size,
+        file_name=m.file_name)),
+    c.AttachDocument: ("attach-document", lambda p, m, at, org, pol: p.attach_document(
+        at=at, actor=m.actor, sha256=m.sha256, media_type=m.media_type, size=m.size,
+        file_name=m.file_name)),
     c.AnswerPetition: ("answer", lambda p, m, at, org, pol: p.answer_petition(
         at=at, actor=m.actor, unit=m.unit, answer=m.answer, policy=pol)),
     c.DeliverDecision: ("deliver", lambda p, m, at, org, pol: p.deliver(
@@ -535,6 +541,15 @@ class PetitionMachine(RuleBasedStateMachine):
         if self.known(case):
             self.run(case, c.RemindReception(case_id=case, actor="system",
                                              at=self.at_from(offset), slot_id="no-booking"))
+
+    # a small set of hashes, so the same file twice (refused) comes up as well as new ones
+    @rule(case=cases, offset=time_offsets, blob=st.integers(0, 3), staff=st.booleans())
+    def attach_file(self, case, offset, blob, staff):
+        if self.known(case):
+            kind = c.AttachDocument if staff else c.AddAttachment
+            self.run(case, kind(case_id=case, actor="clerk", at=self.at_from(offset),
+                                sha256=f"{blob:x}" * 64, media_type="application/pdf",
+                                size=1000 + blob, file_name=f"材料{blob}.pdf"))
 
     @rule(case=cases, offset=terminal_offsets, reason=texts)
     def withdraw(self, case, offset, reason):

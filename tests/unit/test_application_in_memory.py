@@ -14,7 +14,7 @@ from uuid import UUID
 import pytest
 
 from domain import events as ev
-from domain.errors import IllegalTransition
+from domain.errors import DomainError, IllegalTransition
 from tests.unit.builders import T0, plain_policy, small_chart
 from workflows import commands as c
 from workflows.access import Principal, Role, authorize
@@ -193,3 +193,20 @@ def test_a_command_the_state_refuses_appends_nothing(app) -> None:
     with pytest.raises(IllegalTransition):
         app.execute(c.AnswerPetition(case_id=case_id, actor="handler", unit="S11", answer="x"))
     assert head(app) == before
+
+
+# ---------------------------------------------------------------------- later files
+@pytest.mark.parametrize("kind", [c.AddAttachment, c.AttachDocument])
+def test_nothing_is_dated_before_a_later_file(app, clock, kind) -> None:
+    """A file added after filing is a step of the case: a later command back-dated before it
+    is refused like one dated before any other step (found by the stateful machine)."""
+    case_id = app.register(registration()).case_id
+    clock.advance(timedelta(hours=2))
+    app.execute(kind(case_id=case_id, actor="clerk", sha256="a" * 64,
+                     media_type="application/pdf", size=10, file_name="补充.pdf"))
+    filed = app.get_petition(case_id)
+    assert filed.last_at == clock.now()
+    with pytest.raises(DomainError):
+        app.execute(c.AcceptPetition(case_id=case_id, actor="i", handling_track="claim",
+                                     speed_track="general", at=clock.now() - timedelta(hours=1)))
+    assert app.get_petition(case_id).version == filed.version  # refused: nothing appended
