@@ -15,12 +15,16 @@ maintained (docs/dependencies.md). Segmentation uses jieba's bundled dictionary 
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from domain import events as ev
+from workflows.loop_thread import LoopThread
 
 STOPWORDS = frozenset({
     "的", "了", "是", "在", "和", "与", "及", "等", "被", "把",
@@ -28,6 +32,7 @@ STOPWORDS = frozenset({
     "她", "它", "这", "那", "有", "一个", "没有", "已经", "多次", "反映",
     "问题", "情况", "请求", "要求", "希望", "进行", "相关",
 })
+log = structlog.get_logger("petition.similar_cases")
 
 
 def tokens(text: str) -> list[str]:
@@ -60,8 +65,8 @@ class SimilarCases:
         self._lock = threading.Lock()
 
     def refresh(self, batch: int = 5000) -> None:
-        with self._lock:
-            while True:
+        while True:  # the lock is held per batch: a query waits for one batch, not the log
+            with self._lock:
                 notes = self.app.recorder.select_notifications(
                     start=self.position, limit=batch, inclusive_of_start=False)
                 if not notes:
@@ -117,6 +122,30 @@ class SimilarCases:
                               key=lambda c: c.case_id)
                 self._ranked = (BM25Okapi([d.words for d in docs]) if docs else None, docs)
             return self._ranked
+
+
+class SimilarCasesFollower(LoopThread):
+    """Keeps a serving process's index caught up in the background, so a query pays for the
+    events since the last pass, not for reading and segmenting the whole log (which took a
+    cold process's first query past 10 s on a loaded machine). A failing store is retried
+    with growing pauses; the query itself reports the fault meanwhile."""
+
+    thread_name = "similar-cases"
+
+    def __init__(self, index: SimilarCases, interval: float = 2.0):
+        super().__init__()
+        self.index, self.interval = index, interval
+
+    def run(self) -> None:
+        pause = self.interval
+        while not self._stopping.is_set():
+            try:
+                self.index.refresh()
+                pause = self.interval
+            except Exception as error:  # noqa: BLE001 - the store is away: back off, retry
+                log.warning("similar_cases.refresh_failed", error=type(error).__name__)
+                pause = min(pause * 2, 30.0)
+            self._stopping.wait(pause * random.uniform(0.8, 1.2))
 
 
 def similar_cases_of(app: Any) -> SimilarCases:

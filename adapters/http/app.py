@@ -29,6 +29,7 @@ from adapters.http.routes import (
 from adapters.settings import Settings
 from adapters.sqlite_file import IntegrityWatch
 from adapters.wiring import Root
+from projections.similar_cases import SimilarCasesFollower, similar_cases_of
 from workflows.clock import Clock
 from workflows.command_table import COMMANDS
 from workflows.notifier import Notifier
@@ -74,6 +75,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         timer = relay = None
         inbound: dict[str, Any] = {}
+        # a serving process (with its views, or API-only beside a worker) keeps its
+        # similar-cases index warm, so POST /analytics/similar never reads the whole log
+        similar = (SimilarCasesFollower(similar_cases_of(engine.app)).start()
+                   if run_projections or views_elsewhere else None)
         if run_projections and engine.runner is None:
             runner = engine.runner = services.projection_runner().start()
             if engine.settings.supervision_interval > 0:
@@ -93,6 +98,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                     loop.start()
                     engine.loops[name] = loop
         yield
+        if similar is not None:
+            similar.stop()
         engine.loops.clear()
         for loop in inbound.values():
             loop.close()

@@ -105,3 +105,30 @@ def test_similar_cases_find_the_family_and_follow_the_log(app, clock):
                  c.AnswerPetition(case_id=late, actor="h", unit=STREET, answer="已修好")):
         app.execute(step)
     assert index.search("火星基地漏水")[0]["case_id"] == str(late)
+
+
+def test_a_serving_process_keeps_the_similar_index_warm_and_retries_a_failing_store(app):
+    """The follower reads the log without any query; a store error is retried, not fatal."""
+    from projections.similar_cases import SimilarCasesFollower
+    from tests.processes import wait_until
+
+    case = _register(app, app.clock.now(), text="小区电梯经常停运")
+    index = SimilarCases(app)
+    real, failures = index.app.recorder.select_notifications, []
+
+    def flaky(*args, **kwargs):  # the store is away for the first two passes
+        if len(failures) < 2:
+            failures.append(True)
+            raise ConnectionError("store away")
+        return real(*args, **kwargs)
+
+    index.app = type("Away", (), {"recorder": type("R", (), {"select_notifications":
+                                                              staticmethod(flaky)})(),
+                                  "mapper": app.mapper})()
+    follower = SimilarCasesFollower(index, interval=0.05).start()
+    try:
+        wait_until(lambda: str(case) in index._cases, 30, "the index caught up by itself")
+        assert len(failures) == 2 and follower.is_running and follower.error is None
+    finally:
+        follower.stop()
+    assert not follower.is_running
