@@ -10,6 +10,7 @@ escapes ``run()`` is kept in ``error`` and logged, never lost with the thread.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from typing import Protocol, Self
 
 import structlog
@@ -21,7 +22,7 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-class LoopThread:
+class LoopThread(ABC):
     """Mix-in: a loop with ``run()`` (until ``_stopping`` is set) runs in a background thread.
 
     Subclasses call ``LoopThread.__init__`` and implement ``run()``; one that sleeps on
@@ -35,10 +36,11 @@ class LoopThread:
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
+    @abstractmethod
     def run(self) -> None:
-        raise NotImplementedError
+        """The loop itself: returns once ``_stopping`` is set."""
 
-    def _interrupt(self) -> None:
+    def _interrupt(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Wakes ``run()`` from any wait other than on ``_stopping`` (none by default)."""
 
     def start(self) -> Self:
