@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from adapters.kafka.inbound_status import InboundStatus
     from adapters.kafka.relay import Relay, RelayStatus
     from adapters.leadership import Leader
+    from adapters.pages.sessions import Sessions
     from adapters.persistence.leader_lock import LeaderLock
     from adapters.roles import Part, Role
     from workflows.inbound.mapping import InboundMap
@@ -114,6 +115,23 @@ class Root:
         return SharedQueryCodeThrottle(
             counters, (lambda key: codes.derive("throttle", key)) if codes is not None
             else (lambda key: hashlib.sha256(key.encode()).hexdigest()))
+
+    def citizen_sessions(self) -> Sessions:
+        """The citizen pages' sessions and form tokens, kept in the store for every process on
+        it (in memory for an in-memory store, which only one process can use)."""
+        from adapters.pages.sessions import LIMITS, MemorySessions, StoredSessions
+        from adapters.persistence.shared_sessions import SharedSessions
+
+        app = self.app
+        datastore = getattr(app.factory, "datastore", None)
+        if datastore is None or app.query_codes is None:
+            return MemorySessions()
+        cipher, codes = app.mapper.cipher, app.query_codes
+        if cipher is None:  # never so: build_application always encrypts
+            raise RuntimeError("the citizen sessions are sealed with the store's cipher")
+        return StoredSessions(
+            SharedSessions(datastore, postgres=self.settings.is_postgres, limits=LIMITS),
+            codes.mac, cipher.encrypt, cipher.decrypt)
 
     def outbox(self) -> Outbox:
         """The embedded notifier's outbox (its texts encrypted with the store's cipher)."""

@@ -34,6 +34,12 @@ class QueryCodes:
         digest = hmac.new(self._key, f"derive\x00{scope}\x00{key}".encode(), hashlib.sha256)
         return _spelled(int.from_bytes(digest.digest()[:8], "big"))
 
+    def mac(self, scope: str, text: str) -> str:
+        """A full keyed hash of ``text`` as written (no normalising), for secrets other than
+        codes that must be looked up but never stored (the citizen pages' session ids)."""
+        return hmac.new(self._key, f"mac\x00{scope}\x00{text}".encode(),
+                        hashlib.sha256).hexdigest()
+
     @staticmethod
     def normalise(code: str) -> str:
         """Upper case, separators dropped, look-alike letters read as digits."""

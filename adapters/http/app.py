@@ -141,6 +141,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     if pages:
         from adapters.pages import install as install_pages
 
-        install_pages(api, notifier or services.notifier())
+        install_pages(api, notifier or services.notifier(), services.citizen_sessions())
     openapi.install(api, engine.app.org)
     return api

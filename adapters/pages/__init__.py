@@ -14,15 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from adapters.blobs.uploads import Limits
 from adapters.pages import routes, security
 from adapters.pages.filing import Filing
+from adapters.pages.sessions import Sessions
 from workflows.notifier import Notifier
 
 STATIC = Path(__file__).parent / "static"
 
 
-def install(api: FastAPI, notifier: Notifier) -> None:
-    """``notifier``: the composition root's (``Root.notifier``), or a test's."""
+def install(api: FastAPI, notifier: Notifier, sessions: Sessions | None = None) -> None:
+    """``notifier``: the composition root's (``Root.notifier``), or a test's; ``sessions``:
+    the root's (``Root.citizen_sessions``, shared by every process on the store), by default
+    this process's memory."""
     engine = api.state.engine
-    api.state.pages_guard = security.Guard()
+    api.state.pages_guard = security.Guard(sessions)
     settings = engine.settings
     api.state.pages_filing = Filing(
         engine.app, notifier,

@@ -94,7 +94,7 @@ def _redirect(path: str) -> RedirectResponse:
 @router.get("", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     _, guard, _, session = _parts(request)
-    return page(request, guard, session, "home.html", flash=_take_flash(session))
+    return page(request, guard, session, "home.html", flash=guard.take_flash(session))
 
 
 @router.get("/lang/{locale}")
@@ -189,7 +189,7 @@ async def follow(request: Request) -> Response:
     code_key = codes.hash(code) if codes else code
     try:
         eng.throttle.before(_client(request), code_key)  # the same throttle as POST /status
-        session.case_id = eng.app.case_id_for_query_code(code)
+        guard.open_case(session, eng.app.case_id_for_query_code(code))
     except Throttled as error:
         return page(request, guard, session, "home.html", status=429,
                     errors={"query_code": "throttled"}, retry_after=error.retry_after)
@@ -214,7 +214,7 @@ def case(request: Request) -> Response:
         except (DomainError, ConcurrentModification):
             pass  # delivered meanwhile: show what is stored
     view = case_view(eng.app, petition)
-    return _case_page(request, guard, session, view, flash=_take_flash(session), errors={})
+    return _case_page(request, guard, session, view, flash=guard.take_flash(session), errors={})
 
 
 @router.post("/case/add-attachment")
@@ -248,7 +248,7 @@ async def add_attachment(request: Request) -> Response:
         return _case_error(request, eng, guard, session, action, "attachment_store", 503)
     except DomainError:
         return _case_error(request, eng, guard, session, action, "refused")
-    session.flash.append(f"done_{action}")
+    guard.flash(session, f"done_{action}")
     return _redirect("/citizen/case")
 
 
@@ -259,7 +259,7 @@ async def act(request: Request, action: str) -> Response:
     if form is None or session.case_id is None:
         return _refused(request, guard, session)
     if action == "leave":
-        session.case_id = None
+        guard.leave(session)
         return _redirect("/citizen")
     try:
         command = _command(action, session, form)
@@ -274,7 +274,7 @@ async def act(request: Request, action: str) -> Response:
         return _case_error(request, eng, guard, session, action, "slot_taken")
     except DomainError:
         return _case_error(request, eng, guard, session, action, "refused")
-    session.flash.append(f"done_{action}")
+    guard.flash(session, f"done_{action}")
     return _redirect("/citizen/case")
 
 
@@ -343,7 +343,3 @@ def _case_page(request: Request, guard: Guard, session: Session, view: Any, *,
                 errors=errors, satisfaction=[s.value for s in Satisfaction],
                 max_files=limits.max_count, max_file_mb=round(limits.max_bytes / (1 << 20), 1))
 
-
-def _take_flash(session: Session) -> list[str]:
-    flash, session.flash = session.flash, []
-    return flash
