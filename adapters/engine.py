@@ -29,6 +29,7 @@ class Engine:
     views_elsewhere: bool = False
     blobs: Any = None  # adapters.blobs.port.BlobStore: the attachments' bytes
     integrity: Any = None  # adapters.sqlite_file.IntegrityWatch of a SQLite store (readyz)
+    similar: Any = None  # projections.similar_cases.SimilarCases: the root's one index
     _views: dict[str, Any] = field(default_factory=dict)
 
     def view(self, name: str, *, settle: float = 2.0) -> Any:

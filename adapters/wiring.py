@@ -42,6 +42,7 @@ from adapters.store import ensure_postgres_schema, store_env
 from adapters.synthetic.simulation import DEFAULT_START, Simulation
 from adapters.throttle import QueryCodeThrottle, SharedQueryCodeThrottle
 from projections.runner import READ_MODELS, ProjectionRunner, catch_up, supervision_queue
+from projections.similar_cases import SimilarCases
 from workflows.application import PetitionApplication
 from workflows.clock import Clock, ManualClock
 from workflows.notifier import Notifier
@@ -74,6 +75,7 @@ class Root:
         self.settings, self.clock = settings, clock
         self._app, self._tokens, self._views = app, tokens, views
         self._blobs: BlobStore | None = None
+        self._similar: SimilarCases | None = None
 
     @classmethod
     def from_environment(cls, *, clock: Clock | None = None) -> Root:
@@ -102,6 +104,13 @@ class Root:
         if self._views is None:
             self._views = ViewStore.beside(self.app)
         return self._views
+
+    def similar_cases(self) -> SimilarCases:
+        """The process's one similar-cases index (in memory: its texts are personal data),
+        shared by the routes, the CLI and the ``SimilarCasesFollower`` that keeps it warm."""
+        if self._similar is None:
+            self._similar = SimilarCases(self.app)
+        return self._similar
 
     def query_code_throttle(self) -> SharedQueryCodeThrottle | QueryCodeThrottle:
         """The query-code guessing limits, counted in the store for every process on it (in

@@ -21,10 +21,10 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
 from domain import events as ev
+from workflows.decoding import CASE_TOPICS, decode
 from workflows.loop_thread import LoopThread
+from workflows.retrying import Backoff, LoopHealth
 
 STOPWORDS = frozenset({
     "的", "了", "是", "在", "和", "与", "及", "等", "被", "把",
@@ -32,7 +32,6 @@ STOPWORDS = frozenset({
     "她", "它", "这", "那", "有", "一个", "没有", "已经", "多次", "反映",
     "问题", "情况", "请求", "要求", "希望", "进行", "相关",
 })
-log = structlog.get_logger("petition.similar_cases")
 
 
 def tokens(text: str) -> list[str]:
@@ -54,8 +53,18 @@ class Candidate:
     answered_by: str | None = None
 
 
+class SimilarCasesStalled(Exception):
+    """A stored event the index cannot read or apply: it stops before it, never skips it."""
+
+    def __init__(self, position: int, case_id: str, error: BaseException):
+        self.position, self.case_id, self.error = position, case_id, error
+        super().__init__(f"cannot index event {position} (case {case_id}): {error!r}")
+
+
 class SimilarCases:
-    """BM25 over the answered cases, refreshed from the event log on each query."""
+    """BM25 over the answered cases, refreshed from the event log on each query. One per
+    process, owned by the composition root (``Root.similar_cases``), which hands it to the
+    routes, the CLI and the ``SimilarCasesFollower``."""
 
     def __init__(self, app: Any):
         self.app = app
@@ -65,14 +74,23 @@ class SimilarCases:
         self._lock = threading.Lock()
 
     def refresh(self, batch: int = 5000) -> None:
+        """Applies the events after ``position``; a case event that cannot be decoded or
+        applied raises ``SimilarCasesStalled`` naming it, after the ones before it are applied
+        (never skipped: the index stops there until it can be; workflows/decoding.py)."""
         while True:  # the lock is held per batch: a query waits for one batch, not the log
             with self._lock:
                 notes = self.app.recorder.select_notifications(
                     start=self.position, limit=batch, inclusive_of_start=False)
                 if not notes:
                     return
-                self.apply(self.app.mapper.to_domain_event(n) for n in notes)
-                self.position = notes[-1].id
+                for note in notes:
+                    if note.topic.startswith(CASE_TOPICS):  # it indexes case events only
+                        try:
+                            self.apply([decode(self.app, note)])
+                        except Exception as error:  # named, never skipped
+                            raise SimilarCasesStalled(note.id, str(note.originator_id),
+                                                      error) from error
+                    self.position = note.id
 
     def apply(self, events: Iterable[Any]) -> None:
         for e in events:
@@ -91,8 +109,13 @@ class SimilarCases:
                ) -> list[dict[str, Any]]:
         """The ``limit`` answered cases most similar to ``text`` (within ``units``, if given),
         among those ``visible`` admits: a caller's reach, which depends on the case's current
-        holder and responsible unit, not on where it was registered."""
-        self.refresh()
+        holder and responsible unit, not on where it was registered. An event the index is
+        stalled on does not refuse the query: it answers from the cases before it (readiness
+        names the stall)."""
+        try:
+            self.refresh()
+        except SimilarCasesStalled:
+            pass
         words = tokens(text)
         bm25, docs = self._index()
         if not words or not docs:
@@ -128,29 +151,32 @@ class SimilarCasesFollower(LoopThread):
     """Keeps a serving process's index caught up in the background, so a query pays for the
     events since the last pass, not for reading and segmenting the whole log (which took a
     cold process's first query past 10 s on a loaded machine). A failing store is retried
-    with growing pauses; the query itself reports the fault meanwhile."""
+    with growing pauses and an event it cannot index is tried again after longer ones; either
+    way ``health`` says so, and /readyz names the loop, as it names the views and the relay."""
 
     thread_name = "similar-cases"
 
     def __init__(self, index: SimilarCases, interval: float = 2.0):
         super().__init__()
         self.index, self.interval = index, interval
+        self.health = LoopHealth("similar cases")
 
     def run(self) -> None:
-        pause = self.interval
+        # the store's outage is retried as often as the views retry it, so readiness
+        # returns with the store's; an event it cannot index, less often
+        retry, stall = Backoff(initial=0.5, maximum=5.0), Backoff(5.0, 300.0)
         while not self._stopping.is_set():
             try:
                 self.index.refresh()
-                pause = self.interval
+            except SimilarCasesStalled as error:
+                if self.health.stalled(error.position, error.case_id, error.error):
+                    stall.reset()
+                pause = stall.next()
             except Exception as error:  # noqa: BLE001 - the store is away: back off, retry
-                log.warning("similar_cases.refresh_failed", error=type(error).__name__)
-                pause = min(pause * 2, 30.0)
-            self._stopping.wait(pause * random.uniform(0.8, 1.2))
-
-
-def similar_cases_of(app: Any) -> SimilarCases:
-    """The process's one index for ``app`` (built on first use, then followed)."""
-    found = app.__dict__.get("_similar_cases")
-    if found is None:
-        found = app.__dict__.setdefault("_similar_cases", SimilarCases(app))
-    return found
+                pause = retry.next()
+                self.health.retrying(error, pause)
+            else:
+                retry.reset()
+                self.health.recovered()
+                pause = self.interval * random.uniform(0.8, 1.2)
+            self._stopping.wait(pause)

@@ -32,7 +32,6 @@ from projections.place_clusters import (
     clusters,
     geojson_clusters,
 )
-from projections.similar_cases import similar_cases_of
 from workflows.application import PetitionApplication
 
 analytics = typer.Typer(help="Indicators, the service index (服务指数) and rankings.",
@@ -168,7 +167,7 @@ def similar(text: Annotated[str, typer.Argument(help="The new petition's text.")
     if unit:
         application.org.get(unit)
     units = application.org.subtree(unit) if unit else None
-    found = similar_cases_of(application).search(text, limit=limit, units=units)
+    found = root().similar_cases().search(text, limit=limit, units=units)
     if as_json:
         print_json(found)
         return

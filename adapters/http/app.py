@@ -29,7 +29,7 @@ from adapters.http.routes import (
 from adapters.settings import Settings
 from adapters.sqlite_file import IntegrityWatch
 from adapters.wiring import Root
-from projections.similar_cases import SimilarCasesFollower, similar_cases_of
+from projections.similar_cases import SimilarCasesFollower
 from workflows.clock import Clock
 from workflows.command_table import COMMANDS
 from workflows.notifier import Notifier
@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     engine.views_elsewhere = views_elsewhere
     if engine.blobs is None:
         engine.blobs = build_blob_store(engine.settings, engine.app.mapper.cipher)
+    if engine.similar is None:
+        engine.similar = services.similar_cases()
     if engine.throttle is None:
         engine.throttle = services.query_code_throttle()
     if engine.integrity is None and not engine.settings.is_postgres:
@@ -77,8 +79,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         inbound: dict[str, Any] = {}
         # a serving process (with its views, or API-only beside a worker) keeps its
         # similar-cases index warm, so POST /analytics/similar never reads the whole log
-        similar = (SimilarCasesFollower(similar_cases_of(engine.app)).start()
-                   if run_projections or views_elsewhere else None)
+        similar = None
+        if run_projections or views_elsewhere:
+            similar = engine.loops["similar_cases"] = SimilarCasesFollower(engine.similar).start()
         if run_projections and engine.runner is None:
             runner = engine.runner = services.projection_runner().start()
             if engine.settings.supervision_interval > 0:

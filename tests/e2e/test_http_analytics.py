@@ -119,3 +119,34 @@ def test_clusters_over_http_with_geojson_and_bounds(client, staff):
     outside = client.get("/analytics/hotspots/clusters",
                          params={"period": "2026-03", "unit": OTHER_DISTRICT}, headers=headers)
     assert outside.status_code == 403
+
+
+def test_the_composition_root_owns_the_one_similar_cases_index(settings, clock):
+    """The root builds the index once and hands it to the routes and to the follower that
+    keeps it warm (no copy stashed on the application); readiness reports the follower."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from adapters.http.app import create_app
+    from adapters.wiring import Root
+    from tests.e2e.conftest import Staff
+    from tests.processes import wait_until
+
+    root = Root(dataclasses.replace(settings, supervision_interval=0), clock=clock)
+    api = create_app(root=root, run_projections=True)
+    engine = api.state.engine
+    try:
+        assert engine.similar is root.similar_cases() is root.similar_cases()
+        with TestClient(api) as client:
+            follower = engine.loops["similar_cases"]
+            assert follower.index is engine.similar and follower.is_running
+            _register(client, Staff(api), 1)
+            end = engine.app.recorder.max_notification_id()
+            wait_until(lambda: engine.similar.position == end, 30, "the follower caught up")
+            ready = client.get("/readyz").json()
+            assert ready["status"] == "ready" and ready["similar_cases"] == {"state": "following"}
+        assert not follower.is_running and "similar_cases" not in engine.loops
+        assert not any("similar" in key for key in vars(engine.app))
+    finally:
+        engine.app.close()

@@ -85,14 +85,18 @@ def test_an_unknown_case_event_stops_every_view_visibly_and_writes_go_on(
         position = _append_unknown(engine.app, case_id, FUTURE_CASE_EVENT)
 
         health = engine.runner.health
+        similar = engine.loops["similar_cases"].health  # the similar-cases index, too
         wait_until(lambda: all(h.attempts >= 3 for h in health.values()
                                if h.state == "stalled") and
-                   all(h.state == "stalled" for h in health.values()), 30,
-                   "every view to stall on the unknown event and retry a few times")
+                   all(h.state == "stalled" for h in [*health.values(), similar]), 30,
+                   "every view and the similar-cases index to stall on the unknown event")
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert f"stalled at event {position} (case {case_id})" in ready.json()["reason"]
         assert "TopicError" in ready.json()["reason"]
+        assert any(line.startswith(f"similar cases stalled at event {position} "
+                                   f"(case {case_id})") for line in ready.json()["not_ready"])
+        assert ready.json()["similar_cases"]["state"] == "stalled"
         for name, view in engine.runner.views.items():
             assert view.max_tracking_id(engine.app.name) == position - 1, name
 
@@ -100,7 +104,8 @@ def test_an_unknown_case_event_stops_every_view_visibly_and_writes_go_on(
         assert later
 
     stalled = [e for e in logs if e["event"] == "loop.stalled"]
-    assert sorted(e["loop"] for e in stalled) == sorted(f"view {n}" for n in r.READ_MODELS)
+    assert sorted(e["loop"] for e in stalled) == sorted(
+        [f"view {n}" for n in r.READ_MODELS] + ["similar cases"])
     assert all(e["log_level"] == "error" and e["position"] == position for e in stalled)
 
     rows = {row["name"]: row for row in _status_from_another_process(settings)}
@@ -118,8 +123,12 @@ def test_an_unknown_event_of_another_aggregate_is_passed_over(api: FastAPI) -> N
             uuid.uuid4(), 1, "workflows.added_later:Something", b"\x00")])
         case_id = _register(client, intake)
         engine.runner.wait_all(engine.app.recorder.max_notification_id(), timeout=30)
+        similar = engine.similar
+        wait_until(lambda: similar.position == engine.app.recorder.max_notification_id(), 30,
+                   "the similar-cases index to pass it over too")
         assert client.get("/readyz").status_code == 200
         assert all(h.ok for h in engine.runner.health.values())
+        assert engine.loops["similar_cases"].health.ok
         assert client.get(f"/petitions/{case_id}", headers=intake).status_code == 200
 
 

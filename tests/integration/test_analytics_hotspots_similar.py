@@ -125,10 +125,65 @@ def test_a_serving_process_keeps_the_similar_index_warm_and_retries_a_failing_st
     index.app = type("Away", (), {"recorder": type("R", (), {"select_notifications":
                                                               staticmethod(flaky)})(),
                                   "mapper": app.mapper})()
-    follower = SimilarCasesFollower(index, interval=0.05).start()
+    follower = SimilarCasesFollower(index, interval=0.05)
+    states = []
+    real_retrying = follower.health.retrying
+    follower.health.retrying = lambda *a, **k: (real_retrying(*a, **k),  # type: ignore
+                                                states.append(follower.health.summary()))
+    follower.start()
     try:
         wait_until(lambda: str(case) in index._cases, 30, "the index caught up by itself")
         assert len(failures) == 2 and follower.is_running and follower.error is None
+        assert states[0].startswith("similar cases retrying since ")
+        assert "ConnectionError: store away" in states[-1]
+        wait_until(lambda: follower.health.ok, 30, "following again")
     finally:
         follower.stop()
     assert not follower.is_running
+
+
+def test_an_event_the_index_cannot_apply_stalls_it_there_named_never_skipped(app):
+    """The index stops before the event (never skips it), says which in its health, and goes
+    on by itself once the event applies; queries meanwhile answer from the cases before it."""
+    from projections.similar_cases import SimilarCasesFollower, SimilarCasesStalled
+    from tests.processes import wait_until
+
+    first = _register(app, app.clock.now(), text="小区电梯经常停运")
+    others = [_register(app, app.clock.now(), text=t) for t in ("夜间工地施工噪音扰民",
+                                                                "饭店油烟直排影响居民")]
+    for case in (first, *others):  # BM25 ranks a word only if most cases lack it
+        for step in (c.AcceptPetition(case_id=case, actor="i", handling_track="claim",
+                                      speed_track="general"),
+                     c.DelegatePetition(case_id=case, actor="i", unit=STREET, note="n"),
+                     c.AnswerPetition(case_id=case, actor="h", unit=STREET, answer="已处理")):
+            app.execute(step)
+    poison = _register(app, app.clock.now(), text="楼道电梯停运")
+    after = _register(app, app.clock.now(), text="路灯不亮")
+    index = SimilarCases(app)
+    real_apply, broken = index.apply, {"on": True}
+
+    def apply(events):
+        events = list(events)
+        if broken["on"] and any(getattr(e, "originator_id", None) == poison for e in events):
+            raise ValueError("cannot index this one")
+        real_apply(events)
+
+    index.apply = apply  # type: ignore[method-assign]
+    with pytest.raises(SimilarCasesStalled) as stalled:
+        index.refresh()
+    assert stalled.value.case_id == str(poison)
+    assert str(first) in index._cases and str(after) not in index._cases
+    assert index.position == stalled.value.position - 1
+    assert [f["case_id"] for f in index.search("电梯停运")] == [str(first)]
+
+    follower = SimilarCasesFollower(index, interval=0.05).start()
+    try:
+        wait_until(lambda: follower.health.state == "stalled", 30, "the stall reported")
+        assert follower.health.position == stalled.value.position
+        assert follower.health.summary().startswith(
+            f"similar cases stalled at event {stalled.value.position} (case {poison})")
+        broken["on"] = False  # a release that can apply it
+        wait_until(lambda: str(after) in index._cases, 60, "the index went on by itself")
+        wait_until(lambda: follower.health.ok, 30, "following again")
+    finally:
+        follower.stop()

@@ -27,7 +27,6 @@ from projections.place_clusters import (
     clusters,
     geojson_clusters,
 )
-from projections.similar_cases import similar_cases_of
 from workflows.access import Principal, Role, reach
 from workflows.errors import AccessDenied
 
@@ -139,5 +138,5 @@ def similar(principal: Staff, eng: Eng, query: SimilarQuery) -> dict[str, Any]:
     def readable(case_id: str) -> bool:  # the single-case read's rule, on the case as it is now
         return scope is None or scope.covers(eng.app.get_petition(UUID(case_id)))
 
-    return {"unit": root, "items": similar_cases_of(eng.app).search(
+    return {"unit": root, "items": eng.similar.search(
         query.text, limit=query.limit, visible=readable)}
