@@ -88,6 +88,7 @@ _DDL = (
     "NOT NULL, actor TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, "
     "entry_hash TEXT NOT NULL, PRIMARY KEY (case_id, version))",
     "CREATE INDEX IF NOT EXISTS audit_trail_position ON {t[audit_trail]} (position)",
+    "CREATE INDEX IF NOT EXISTS audit_trail_type ON {t[audit_trail]} (type)",  # counts_by
 )
 
 
@@ -95,7 +96,8 @@ class AuditTrail(View, ABC):
     DDL = _DDL
     name = "audit_trail"
     tables = ("audit_trail",)
-    schema_version = 2  # 2: payloads without the query code's hash
+    schema_version = 3  # 2: payloads without the query code's hash; 3: the type's index
+    adds_indexes_to = frozenset({2})
 
     def entries_for(self, items: Sequence[Item], heads: Heads | None = None
                     ) -> list[tuple[Any, ...]]:
@@ -196,11 +198,17 @@ class AuditTrail(View, ABC):
             row["payload"] = json.loads(row["payload"])
         return rows
 
-    def payloads(self, event_type: str) -> list[dict[str, Any]]:
-        """Redacted payloads of every event of one type (e.g. all SupervisionIssued)."""
-        rows = self.query(f"SELECT payload FROM {self.table('audit_trail')} WHERE type = ?",
+    def counts_by(self, event_type: str, field: str) -> dict[str, int]:
+        """How many events of one type name each value of one payload field (a GROUP BY in
+        SQL over the type's index, e.g. the measures each unit was issued)."""
+        if not field.isidentifier():
+            raise ValueError(f"not a payload field: {field!r}")
+        value = (f"json_extract(payload, '$.{field}')" if self.dialect == SQLITE
+                 else f"(payload::json ->> '{field}')")
+        rows = self.query(f"SELECT {value} AS value, COUNT(*) AS n "
+                          f"FROM {self.table('audit_trail')} WHERE type = ? GROUP BY {value}",
                           (event_type,))
-        return [json.loads(row["payload"]) for row in rows]
+        return {row["value"]: int(row["n"]) for row in rows}
 
     def case_ids(self) -> list[str]:
         return [r["case_id"] for r in self.query(

@@ -7,7 +7,7 @@ Queries return plain dicts; lists are keyset-paginated on (registered_at, case_i
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,6 +70,11 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS case_view_district ON {t[case_view]} (district, registered_at)",
     "CREATE INDEX IF NOT EXISTS case_view_street ON {t[case_view]} (street, registered_at)",
     "CREATE INDEX IF NOT EXISTS case_view_code ON {t[case_view]} (query_code_hash)",
+    # the per-unit dashboard's two GROUP BYs read these alone (unit_figures)
+    "CREATE INDEX IF NOT EXISTS case_view_unit_figures ON {t[case_view]} "
+    "(responsible_unit, status, deadline_kind, deadline_expires_at)",
+    "CREATE INDEX IF NOT EXISTS case_view_answered_by ON {t[case_view]} "
+    "(answered_by, answered_on_time, unsatisfied_pending) WHERE answered_by IS NOT NULL",
 )
 
 
@@ -77,7 +82,8 @@ class CaseView(View, ABC):
     DDL = _DDL
     name = "case_view"
     tables = ("case_view",)
-    schema_version = 4  # 3: deadline_provisional; 4: received_by, assigned_unit (the reach)
+    schema_version = 5  # 3: deadline_provisional; 4: received_by, assigned_unit (the reach);
+    adds_indexes_to = frozenset({4})  # 5: the per-unit figures' indexes
 
     # ------------------------------------------------------------------ writes
     def save(self, rows: list[Row]) -> None:
@@ -130,14 +136,28 @@ class CaseView(View, ABC):
         return [row["case_id"] for row in self.query(sql + " ORDER BY registered_at, case_id",
                                                      tuple(params))]
 
-    def unit_rows(self) -> list[Row]:
-        """The columns per-unit statistics need, for every case (a dashboard scan)."""
-        rows = self.query(
-            f"SELECT responsible_unit, status, deadline_kind, deadline_expires_at, answered_by, "
-            f"answered_on_time, unsatisfied_pending FROM {self.table('case_view')}")
-        for row in rows:
-            row["deadline_expires_at"] = self.decode_time(row["deadline_expires_at"])
-        return rows
+    def unit_figures(self, now: datetime, closed: Collection[str], chased: Collection[str]
+                     ) -> tuple[list[Row], list[Row]]:
+        """Per-unit counts by two GROUP BYs over their indexes (never the rows in Python):
+        per responsible unit, ``open`` (not ``closed``) and ``overdue`` (open, a ``chased``
+        deadline expired by ``now``); per answering unit, ``answered``, ``answered_on_time``
+        and ``unsatisfied``."""
+        t = self.table("case_view")
+        shut = ", ".join("?" for _ in closed) or "NULL"
+        kinds = ", ".join("?" for _ in chased) or "NULL"
+        where = self.query(
+            f"SELECT responsible_unit AS unit, "
+            f"SUM(CASE WHEN status NOT IN ({shut}) THEN 1 ELSE 0 END) AS open, "
+            f"SUM(CASE WHEN status NOT IN ({shut}) AND deadline_kind IN ({kinds}) "
+            f"AND deadline_expires_at <= ? THEN 1 ELSE 0 END) AS overdue "
+            f"FROM {t} GROUP BY responsible_unit",
+            (*closed, *closed, *chased, self.encode_time(now)))
+        answered = self.query(
+            f"SELECT answered_by AS unit, COUNT(*) AS answered, "
+            f"SUM(answered_on_time) AS answered_on_time, SUM(unsatisfied_pending) AS unsatisfied "
+            f"FROM {t} WHERE answered_by IS NOT NULL AND answered_by <> '' "
+            f"AND answered_on_time IS NOT NULL GROUP BY answered_by")
+        return where, answered
 
     def _clauses(self, where: CaseFilter) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []

@@ -42,6 +42,9 @@ class View(TrackingRecorder, ABC):
     name: str = ""
     tables: tuple[str, ...] = ()  # the view's own tables, emptied by reset()
     schema_version: int = 1  # raise it when the tables change: the view is rebuilt from the log
+    # earlier versions whose tables differ from this one's only by indexes it adds (every DDL
+    # statement is IF NOT EXISTS): they gain the indexes in place, with no rebuild
+    adds_indexes_to: frozenset[int] = frozenset()
     DDL: tuple[str, ...] = ()  # CREATE statements with {t[table]} names and {ts} time columns
     dialect: str = ""  # set by the backend class
     ddl: tuple[str, ...] = ()
@@ -67,7 +70,8 @@ class View(TrackingRecorder, ABC):
                             "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
             self.execute(c, f"SELECT version FROM {versions} WHERE name = ?", (self.name,))
             found = c.fetchone()
-            if found is None or dict(found)["version"] != self.schema_version:
+            version = None if found is None else dict(found)["version"]
+            if version != self.schema_version and version not in self.adds_indexes_to:
                 for table in (*self.tables, self.tracking_table):
                     self.execute(c, f"DROP TABLE IF EXISTS {self.table(table)}")
         super().create_table()  # type: ignore[misc]
