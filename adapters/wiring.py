@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from adapters.kafka.inbound_status import InboundStatus
     from adapters.kafka.relay import Relay, RelayStatus
     from adapters.leadership import Leader
+    from adapters.pages.drafts import FilingStore
     from adapters.pages.sessions import Sessions
     from adapters.persistence.leader_lock import LeaderLock
     from adapters.roles import Part, Role
@@ -141,6 +142,24 @@ class Root:
         return StoredSessions(
             SharedSessions(datastore, postgres=self.settings.is_postgres, limits=LIMITS),
             codes.mac, cipher.encrypt, cipher.decrypt)
+
+    def citizen_filing(self) -> FilingStore:
+        """The online filing's drafts and abuse limits, kept in the store for every process on
+        it (in memory for an in-memory store, which only one process can use)."""
+        from adapters.pages.drafts import CAPACITY, CODE_TTL, memory_filing, stored_filing
+        from adapters.persistence.shared_drafts import SharedDrafts
+
+        app = self.app
+        datastore = getattr(app.factory, "datastore", None)
+        if datastore is None or app.query_codes is None:
+            return memory_filing()
+        cipher, postgres = app.mapper.cipher, self.settings.is_postgres
+        if cipher is None:  # never so: build_application always encrypts
+            raise RuntimeError("the filing's drafts are sealed with the store's cipher")
+        return stored_filing(
+            SharedDrafts(datastore, postgres=postgres, ttl=CODE_TTL, capacity=CAPACITY),
+            SharedCounters(datastore, postgres=postgres), app.query_codes.mac,
+            cipher.encrypt, cipher.decrypt)
 
     def outbox(self) -> Outbox:
         """The embedded notifier's outbox (its texts encrypted with the store's cipher)."""

@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     if pages:
         from adapters.pages import install as install_pages
 
-        install_pages(api, notifier or services.notifier(), services.citizen_sessions())
+        install_pages(api, notifier or services.notifier(), services.citizen_sessions(),
+                      services.citizen_filing())
     openapi.install(api, engine.app.org)
     return api

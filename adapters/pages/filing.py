@@ -1,7 +1,8 @@
 """Filing online (网上信访): a form, a one-time code to the phone, then the staff's own command.
 
 No account: the citizen proves the phone with a six-digit code sent through the notifier port.
-Until then the petition is a draft in bounded server memory (ten minutes, five tries). The case
+Until then the petition is a draft on the server (ten minutes, five tries): in the store, sealed,
+for every process (adapters/pages/drafts.py). The case
 is registered by ``PetitionApplication.register`` — the command staff intake uses — with channel
 ``online`` and actor ``citizen:<keyed phone hash>``, so every rule, deadline and read model
 applies. The same person filing the same text again within a day gets the existing case back.
@@ -15,7 +16,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -25,7 +26,7 @@ from pydantic import ValidationError
 
 from adapters.blobs.port import BlobStore
 from adapters.blobs.uploads import Limits, Upload, UploadRefused, check, store
-from adapters.pages.bounded import BoundedMap, Limit
+from adapters.pages.drafts import CODE_TTL, Draft, FilingStore, memory_filing
 from adapters.pages.timeline import china_day
 from domain.units import UnitLevel
 from domain.values import Attachment
@@ -37,7 +38,7 @@ from workflows.notifier import Notifier
 from workflows.query_codes import QueryCodes
 
 MOBILE = re.compile(r"1[3-9][0-9]{9}")
-CODE_TTL = 10 * 60
+__all__ = ["CODE_TTL", "Draft", "Filing"]
 CODE_TRIES = 5
 FIELDS = ("subject", "content", "category", "place", "name", "id_number", "phone")
 CATEGORIES = ("urban_management", "housing", "labour_wages", "land_requisition", "environment",
@@ -55,19 +56,6 @@ class FormErrors(Exception):
 
 class TooMany(Exception):
     """A per-phone, per-ID or per-client limit was reached."""
-
-
-@dataclass
-class Draft:
-    session_id: str
-    command: RegisterPetition
-    code_hash: str
-    tries: int = 0
-    values: dict[str, str] = field(default_factory=dict)
-    attachments: tuple[Attachment, ...] = ()
-
-    def __repr__(self) -> str:
-        return "Draft(<redacted>)"
 
 
 @dataclass(frozen=True)
@@ -90,16 +78,16 @@ def places(app: PetitionApplication) -> list[tuple[str, str, list[tuple[str, str
 class Filing:
     def __init__(self, app: PetitionApplication, notifier: Notifier, *,
                  blobs: BlobStore | None = None, limits: Limits | None = None,
-                 capacity: int = 10_000):
+                 store: FilingStore | None = None):
         self.app, self.notifier = app, notifier
         self.blobs = blobs
         limits = limits or Limits(5 << 20, 5)
         self.limits = limits if blobs is not None else Limits(limits.max_bytes, 0)
-        self.drafts: BoundedMap[Draft] = BoundedMap(capacity, CODE_TTL)
-        self.per_phone = Limit(5, 3600, capacity * 10)
-        self.per_id = Limit(5, 3600, capacity * 10)
-        self.per_client = Limit(20, 3600, capacity * 10)
-        self._secret = secrets.token_bytes(32)
+        store = store or memory_filing()
+        self.drafts, self._keyed = store.drafts, store.key
+        self.per_phone = store.limit("phone", 5, 3600)
+        self.per_id = store.limit("id", 5, 3600)
+        self.per_client = store.limit("client", 20, 3600)
 
     # ---------------------------------------------------------------- step 1: the form
     def start(self, session_id: str, client: str, form: dict[str, str],
@@ -182,12 +170,13 @@ class Filing:
         if draft is None or draft.session_id != session_id:
             raise LookupError("no such draft (expired or never made)")
         if not hmac.compare_digest(self._key(code.strip()), draft.code_hash):
-            draft.tries += 1
-            if draft.tries >= CODE_TRIES:
-                self.drafts.pop(draft_id)
+            tries = self.drafts.fail(draft_id)  # counted once across processes
+            if tries is None or tries >= CODE_TRIES:
+                self.drafts.take(draft_id)
                 raise LookupError("too many wrong codes")
-            raise WrongCode(CODE_TRIES - draft.tries)
-        self.drafts.pop(draft_id)
+            raise WrongCode(CODE_TRIES - tries)
+        if self.drafts.take(draft_id) is None:  # taken by another request meanwhile
+            raise LookupError("no such draft (expired or never made)")
         return self.register(draft.command, draft.attachments)
 
     def draft(self, session_id: str, draft_id: str) -> Draft | None:
@@ -233,7 +222,7 @@ class Filing:
         return hashlib.sha256(text.encode()).hexdigest()[:32] + ":" + str(china_day(day))
 
     def _key(self, value: str) -> str:
-        return hmac.new(self._secret, value.encode(), hashlib.sha256).hexdigest()
+        return self._keyed("filing", value)
 
 
 class WrongCode(Exception):

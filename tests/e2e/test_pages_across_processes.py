@@ -2,7 +2,9 @@
 query code entered on one, the case followed, a reception booked and cancelled and the session
 left on the other, each form's token rendered by one process and spent on the other. Before,
 the session (the case a query code opened) and the form tokens lived in each process's memory,
-so with ``serve --workers N`` or several machines the next request lost both."""
+so with ``serve --workers N`` or several machines the next request lost both. The same holds
+for the online filing's draft: the form sent on one process, its phone code entered on the
+other, the wrong codes counted across both."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 
 from adapters.wiring import Root
 from tests.e2e.conftest import DISTRICT, bearer, free_port, register_body
-from tests.e2e.pages_client import hidden
+from tests.e2e.pages_client import FORM, hidden
 from tests.processes import answers, environment, running, wait_until
 from workflows.access import Role
 
@@ -93,3 +95,47 @@ def _publish(url: str, token: str) -> str:
         "ends_at": (start + timedelta(minutes=30)).isoformat()})
     assert published.status_code == 201, published.text
     return str(published.json()["slot_id"])
+
+
+def _latest_code(settings) -> str:
+    root = Root(settings)
+    try:
+        message = root.outbox().list(1)[0].message
+    finally:
+        root.app.close()
+    match = re.search(r"\b(\d{6})\b", message)
+    assert match, "no code in the outbox"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_filing_is_verified_on_another_process(settings, tmp_path):
+    env = environment(settings, PETITION_SUPERVISION_INTERVAL="0")
+    first, second = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+    with running(["serve", "--port", first.rsplit(":", 1)[1]], env, tmp_path / "a.log"), \
+            running(["serve", "--port", second.rsplit(":", 1)[1]], env, tmp_path / "b.log"), \
+            httpx.Client(timeout=30, follow_redirects=True) as citizen:
+        for url in (first, second):
+            wait_until(lambda u=url: answers(f"{u}/healthz"), 60, f"{url} to answer")
+        started = _post(citizen, first, f"{first}/citizen/file", "/citizen/file", FORM)
+        assert started.status_code == 200 and "验证码已发送至" in started.text, started.text
+        draft = hidden(started.text, "draft")
+        code = _latest_code(settings)
+        wrong = f"{(int(code) + 1) % 10**6:06d}"
+        tries_left = []
+        for url in (second, first):  # wrong codes count on both processes
+            refused = citizen.post(f"{url}/citizen/verify", data={
+                "csrf": hidden(citizen.get(f"{url}/citizen").text, "csrf"),
+                "draft": draft, "code": wrong})
+            assert refused.status_code == 422, refused.text
+            tries_left.append(re.search(r"还可尝试\s*(\d+)", refused.text).group(1))
+        assert tries_left == ["4", "3"]  # one count of five tries, not one per process
+        receipt = citizen.post(f"{second}/citizen/verify", data={
+            "csrf": hidden(citizen.get(f"{second}/citizen").text, "csrf"),
+            "draft": draft, "code": code})
+        assert receipt.status_code == 200, receipt.text
+        assert re.search(r'id="query-code">[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}<', receipt.text)
+        again = citizen.post(f"{first}/citizen/verify", data={
+            "csrf": hidden(citizen.get(f"{first}/citizen").text, "csrf"),
+            "draft": draft, "code": code})
+        assert again.status_code == 422 and 'id="query-code"' not in again.text  # taken once
