@@ -7,18 +7,26 @@ event store's recorder is replaced, on the write path only, by a ``GroupCommitRe
 
 * the first thread to arrive with a save becomes the *leader*; threads arriving while it
   writes queue up behind it (optionally it waits ``window`` seconds for more to join);
-* the leader opens one transaction, takes the recorder's own table lock, reads the current
-  version of every aggregate in the batch, and drops each save whose first new version is
-  not above it (another writer, or an earlier save of the same batch, got there first);
-* it inserts every surviving event with the recorder's own insert statement (one row per
-  event, notification ids in insert order, the channel notified) and commits;
+* the leader drops each save whose first new version of an aggregate is not above an earlier
+  save's of the same batch, and writes the rest in one transaction that takes the recorder's
+  table lock (notification ids in insert order, which is commit order), inserts one row per
+  event and notifies the channel, as the recorder does;
 * each waiter gets back its own notification ids, or its own ``IntegrityError`` — which
   ``PetitionApplication._store`` turns into ``ConcurrentModification`` as for a plain save.
 
-A refused save appends nothing and fails no other save. If the batch transaction fails on a
-constraint anyway (another process writing SQLite between the check and the insert), every
-save of the batch is retried on its own with the plain recorder, so again only the
-conflicting one fails. Saves with tracking positions (process recorders) bypass the group.
+On PostgreSQL the batch is **one statement** (a function in the events' schema, see
+``library_internals.create_locked_insert``): the table lock is held only while the server
+inserts and commits, not across the round trips of several statements, each of which waited
+for the client's interpreter lock while the other threads of its process ran (measured in
+docs/performance.md, figure 2). Another writer's versions are checked by the table's unique
+constraint. On SQLite the batch's transaction holds the write lock from its start, so the
+leader reads the current versions in it first and refuses stale saves one by one.
+
+A refused save appends nothing and fails no other save. If the batch's insert fails on a
+constraint (on PostgreSQL: another writer got to an aggregate first; on SQLite: another
+process wrote between the check and the insert), every save of the batch is retried on its
+own with the plain recorder, so only the conflicting one fails. Saves with tracking positions
+(process recorders) bypass the group.
 """
 
 from __future__ import annotations
@@ -121,74 +129,76 @@ class GroupCommitRecorder:
             pending.finish(ids=ids, error=error)
 
     def _write(self, batch: list[_Pending]) -> list[tuple[Sequence[int] | None, Exception | None]]:
-        backend = self._backend
-        with backend.transaction() as curs:
-            backend.lock(curs)
-            current = backend.versions(curs, {_key(e.originator_id): e.originator_id
-                                              for p in batch for e in p.events})
-            survivors, refused = [], set()
-            for index, pending in enumerate(batch):
-                firsts: dict[str, int] = {}
-                for e in pending.events:
-                    k = _key(e.originator_id)
-                    firsts[k] = min(firsts.get(k, e.originator_version), e.originator_version)
-                if any(v <= current.get(k, 0) for k, v in firsts.items()):
-                    refused.add(index)
-                    continue
-                for e in pending.events:
-                    k = _key(e.originator_id)
-                    current[k] = max(current.get(k, 0), e.originator_version)
-                survivors.append(pending)
-            events = [e for p in survivors for e in p.events]
-            ids = list(backend.insert(curs, events)) if events else []
-        outcomes: list[tuple[Sequence[int] | None, Exception | None]] = []
-        start = 0
-        for index, pending in enumerate(batch):
-            if index in refused:
-                outcomes.append((None, IntegrityError(
-                    "an aggregate of this save was changed by another writer first")))
-            else:
-                outcomes.append((ids[start:start + len(pending.events)], None))
-                start += len(pending.events)
-        return outcomes
+        return self._backend.write(batch)  # type: ignore[no-any-return]
+
+
+Outcome = tuple[Sequence[int] | None, Exception | None]
+
+
+def _refused(batch: list[_Pending], current: dict[str, int]) -> set[int]:
+    """The saves of ``batch`` (by index) whose first new version of an aggregate is not above
+    ``current`` (the store's versions, as far as known) or an earlier save of the batch."""
+    refused = set()
+    for index, pending in enumerate(batch):
+        firsts: dict[str, int] = {}
+        for e in pending.events:
+            k = _key(e.originator_id)
+            firsts[k] = min(firsts.get(k, e.originator_version), e.originator_version)
+        if any(v <= current.get(k, 0) for k, v in firsts.items()):
+            refused.add(index)
+            continue
+        for e in pending.events:
+            k = _key(e.originator_id)
+            current[k] = max(current.get(k, 0), e.originator_version)
+    return refused
+
+
+def _outcomes(batch: list[_Pending], refused: set[int], ids: Sequence[int]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    start = 0
+    for index, pending in enumerate(batch):
+        if index in refused:
+            outcomes.append((None, IntegrityError(
+                "an aggregate of this save was changed by another writer first")))
+        else:
+            outcomes.append((ids[start:start + len(pending.events)], None))
+            start += len(pending.events)
+    return outcomes
+
+
+def _survivors(batch: list[_Pending], refused: set[int]) -> list[StoredEvent]:
+    return [e for i, p in enumerate(batch) if i not in refused for e in p.events]
 
 
 class _Postgres:
+    """One statement per batch (see ``library_internals.create_locked_insert``): the table
+    lock is held only while the server inserts and commits."""
+
     def __init__(self, recorder: Any):
-        from psycopg.sql import SQL, Identifier
-
         self.recorder = recorder
-        self.select_versions = SQL(
-            "SELECT originator_id, MAX(originator_version) AS v FROM {}.{} "
-            "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(
-            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        self.call = internals.create_locked_insert(recorder)
 
-    def transaction(self) -> Any:
-        return self.recorder.datastore.transaction(commit=True)
-
-    def lock(self, curs: Any) -> None:
-        internals.lock_events_table(self.recorder, curs)
-
-    def versions(self, curs: Any, ids: dict[str, Any]) -> dict[str, int]:
-        curs.execute(self.select_versions, (list(ids.values()),), prepare=True)
-        return {_key(row["originator_id"]): row["v"] for row in curs.fetchall()}
-
-    def insert(self, curs: Any, events: list[StoredEvent]) -> Sequence[int]:
-        return internals.insert_postgres(self.recorder, curs, events)
+    def write(self, batch: list[_Pending]) -> list[Outcome]:
+        refused = _refused(batch, {})  # the store's versions: its unique constraint
+        events = _survivors(batch, refused)
+        ids = internals.insert_postgres_locked(self.recorder, self.call, events) if events else []
+        return _outcomes(batch, refused, ids)
 
 
 class _SQLite:
     def __init__(self, recorder: Any):
         self.recorder = recorder
 
-    def transaction(self) -> Any:
-        """Reads versions, then inserts: the write lock is taken first (see the helper)."""
-        return immediate_transaction(self.recorder.datastore)
+    def write(self, batch: list[_Pending]) -> list[Outcome]:
+        """Reads versions, then inserts, under the write lock taken first (see the helper)."""
+        with immediate_transaction(self.recorder.datastore) as curs:
+            refused = _refused(batch, self._versions(curs, {
+                _key(e.originator_id): e.originator_id for p in batch for e in p.events}))
+            events = _survivors(batch, refused)
+            ids = list(internals.insert_sqlite(self.recorder, curs, events)) if events else []
+        return _outcomes(batch, refused, ids)
 
-    def lock(self, curs: Any) -> None:
-        """The datastore's writer lock is held for the whole transaction already."""
-
-    def versions(self, curs: Any, ids: dict[str, Any]) -> dict[str, int]:
+    def _versions(self, curs: Any, ids: dict[str, Any]) -> dict[str, int]:
         keys = list(ids)
         out: dict[str, int] = {}
         for start in range(0, len(keys), 500):
@@ -199,9 +209,6 @@ class _SQLite:
                 f"({', '.join('?' for _ in chunk)}) GROUP BY originator_id", chunk)
             out.update({row[0]: row[1] for row in curs.fetchall()})
         return out
-
-    def insert(self, curs: Any, events: list[StoredEvent]) -> Sequence[int]:
-        return internals.insert_sqlite(self.recorder, curs, events)
 
 
 def _backend_for(recorder: ApplicationRecorder) -> Any:

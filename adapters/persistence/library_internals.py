@@ -1,10 +1,13 @@
-"""The only module that calls the eventsourcing library's private recorder methods.
+"""The only module that relies on the eventsourcing library's private recorder internals.
 
-Group commit writes many saves in one transaction with the recorders' own statements (so the
-rows, notification ids and PostgreSQL's NOTIFY are exactly the library's); no public method
-takes a caller's cursor. The library is pinned exactly (pyproject.toml) and
-``tests/integration/test_library_internals.py`` pins what these calls do in that version, so an
-upgrade that moves them fails there, by name, instead of inside a save.
+Group commit writes many saves in one transaction as the recorders do (so the rows,
+notification ids and PostgreSQL's NOTIFY are exactly the library's); no public method takes a
+caller's cursor or a batch of saves. On SQLite it calls the recorder's private insert; on
+PostgreSQL a function in the events' schema repeats the recorder's lock, NOTIFY and insert
+(its table, composite type and channel names), so a batch is one statement. The library is
+pinned exactly (pyproject.toml) and ``tests/integration/test_library_internals.py`` pins what
+these rely on in that version (including that the function's statements are the recorder's),
+so an upgrade that moves them fails there, by name, instead of inside a save.
 """
 
 from __future__ import annotations
@@ -17,16 +20,50 @@ from eventsourcing.persistence import StoredEvent
 PINNED_VERSION = "9.5.6"
 
 
-def lock_events_table(recorder: Any, curs: Any) -> None:
-    """PostgreSQL: the recorder's ``LOCK TABLE … IN EXCLUSIVE MODE`` (serialises writers)."""
-    recorder._lock_table(curs)
+def create_locked_insert(recorder: Any) -> Any:
+    """PostgreSQL: creates (or replaces) a function that inserts as the recorder's own insert
+    does — its lock timeout, its ``LOCK TABLE … IN EXCLUSIVE MODE`` (insert order is commit
+    order), its channel's NOTIFY, its INSERT … RETURNING, in that order, on its table and
+    composite type — in one statement; returns the call.
+
+    One statement is one round trip: the table lock is held only while the server works, never
+    while the client process waits for its interpreter lock between statements. Inside a
+    function the lock needs no explicit transaction block (the statement's own transaction
+    holds it until commit)."""
+    from psycopg.sql import SQL, Identifier
+
+    name = f"{recorder.events_table_name}_locked_insert"
+    if len(name) > recorder.MAX_IDENTIFIER_LEN:
+        raise ValueError(f"function name too long: {name}")
+    schema, table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+    create = SQL(
+        "CREATE OR REPLACE FUNCTION {schema}.{name}(events {schema}.{event}[]) "
+        "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ BEGIN "
+        "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+        "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+        "NOTIFY {channel}; "
+        "RETURN QUERY INSERT INTO {schema}.{table} AS t "
+        "(originator_id, originator_version, topic, state) "
+        "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+        "RETURNING notification_id; "
+        "END; $BODY$").format(
+        schema=schema, name=Identifier(name), table=table,
+        event=Identifier(recorder.stored_event_type_name),
+        lock_timeout=recorder.datastore.lock_timeout, channel=Identifier(recorder.channel_name))
+    with recorder.datastore.transaction(commit=True) as curs:
+        curs.execute(create)
+    return SQL("SELECT * FROM {schema}.{name}(%s)").format(schema=schema, name=Identifier(name))
 
 
-def insert_postgres(recorder: Any, curs: Any, events: Sequence[StoredEvent]) -> Sequence[int]:
-    """PostgreSQL: inserts with the recorder's statement (locks again, notifies), then returns
-    the new notification ids in insert order."""
-    recorder._insert_stored_events(curs, events)
-    return recorder._fetch_ids_after_insert_events(curs, events)
+def insert_postgres_locked(recorder: Any, call: Any, events: Sequence[StoredEvent]
+                           ) -> Sequence[int]:
+    """PostgreSQL: inserts through the function ``create_locked_insert`` made (its own
+    transaction); returns the new notification ids in insert order."""
+    rows = [recorder.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic,
+                                               e.state) for e in events]
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(call, (rows,), prepare=True)
+        return [next(iter(row.values())) for row in curs.fetchall()]
 
 
 def insert_sqlite(recorder: Any, curs: Any, events: Sequence[StoredEvent]) -> Sequence[int]:

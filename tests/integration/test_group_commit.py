@@ -126,7 +126,8 @@ def test_a_conflicting_command_does_not_fail_the_rest_of_its_batch(gc_app, clock
 
 
 def test_a_write_by_another_instance_is_seen_under_the_lock(gc_app, settings, clock):
-    """The version check reads the store inside the batch's transaction, not a cache."""
+    """Another process's write is found under the lock, not in a cache: by the version check
+    inside the batch's transaction (SQLite) or the table's unique constraint (PostgreSQL)."""
     case_id = register_sample(gc_app).case_id
     clock.advance(timedelta(hours=1))
     other = build_application(settings, clock=clock)
@@ -140,6 +141,26 @@ def test_a_write_by_another_instance_is_seen_under_the_lock(gc_app, settings, cl
     finally:
         other.close()
     assert len(gc_app.events_of(case_id)) == 2
+
+
+def test_a_save_made_stale_by_another_instance_fails_alone_in_its_batch(gc_app, settings, clock):
+    """The batch's insert breaks the table's unique constraint; the saves are retried one by
+    one, so the others land and only the stale one fails."""
+    cases = [register_sample(gc_app).case_id for _ in range(4)]
+    clock.advance(timedelta(hours=1))
+    other = build_application(settings, clock=clock)
+    try:
+        stale, real_get = gc_app.get_petition(cases[0]), gc_app.get_petition
+        other.execute(_accept(cases[0]))
+        gc_app.get_petition = (  # type: ignore[method-assign]
+            lambda cid, version=None: stale if cid == cases[0] else real_get(cid, version))
+        _load_together(gc_app, len(cases))
+        outcomes = _run([lambda cid=cid: gc_app.execute(_accept(cid)) for cid in cases])
+    finally:
+        other.close()
+    assert isinstance(outcomes[0], ConcurrentModification)
+    assert all(not isinstance(o, Exception) and o.version == 2 for o in outcomes[1:])
+    assert all(len(gc_app.events_of(cid)) == 2 for cid in cases)
 
 
 @pytest.mark.parametrize(("flag", "window", "expected"), [
