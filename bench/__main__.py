@@ -216,19 +216,7 @@ def regime(figures: list[Figure]) -> list[str]:
                          f"producer {d['bare_cpu_us_per_event']:.0f} µs: {d['cpu_ratio']:.2f}× "
                          "by CPU")
         if f.number == 2 and "cpu_ceiling_ratio" in f.detail:
-            d = f.detail
-            lines.append(
-                f"figure 2: the client processes' own CPU was {d['client_cpu_ms_per_event']:.2f}"
-                f" ms per event, so this machine's cores allow at most "
-                f"{d['cpu_ceiling_events_per_s']:,.0f} events/s ({d['cpu_ceiling_ratio']:.2f}× "
-                "the bare single client) even if the database used no CPU at all; they reached "
-                f"{f.value:,.0f} events/s, {d['vs_bare_single']:.2f}× the bare single client "
-                f"({d['bare_single_events_per_s']:,.0f} events/s)")
-            lines.append(
-                f"figure 2: as threads of one process (as before): "
-                f"{d['threads_events_per_s']:,.0f} events/s with group commit, "
-                f"{d['threads_of_ceiling']:.2f} of their own ceiling; "
-                f"{d['threads_without_group_commit_events_per_s']:,.0f} without")
+            lines += _figure_2_regime(f)
         if f.number == 12 and "cpu_ceiling_ratio" in f.detail:
             d = f.detail
             lines.append(
@@ -238,6 +226,39 @@ def regime(figures: list[Figure]) -> list[str]:
                 f"{d['cpu_ceiling_requests_per_s']:,.0f} requests/s ({d['cpu_ceiling_ratio']:.2f}× "
                 "1 worker) even if PostgreSQL used no CPU at all; 2 workers vs 1 on the small "
                 f"store: {d['small_store_ratio']:.2f}×")
+    return lines
+
+
+def _figure_2_regime(f: Figure) -> list[str]:
+    """Both of figure 2's ceilings (the clients' alone, and with the database's CPU), what the
+    events table's lock did, and the threads of one process beside them."""
+    d = f.detail
+    lines = [
+        f"figure 2: the client processes' own CPU was {d['client_cpu_ms_per_event']:.2f} ms per "
+        f"event: the cores allow {d['client_only_ceiling_events_per_s']:,.0f} events/s if the "
+        f"database used no CPU at all; they reached {f.value:,.0f} events/s, "
+        f"{d['of_client_only_ceiling']:.2f} of that, {d['vs_bare_single']:.2f}× the bare single "
+        f"client ({d['bare_single_events_per_s']:,.0f} events/s)"]
+    if "server_cpu_ms_per_event" in d:
+        lines.append(
+            f"figure 2: PostgreSQL, on the same cores, used {d['server_cpu_ms_per_event']:.2f} ms "
+            f"per event ({d['server_backends_cpu_ms_per_event']:.2f} in the clients' "
+            f"{d['server_backends_measured']} backends, {d['server_background_cpu_ms_per_event']:.2f}"
+            f" in its own processes; {d['server_backends_exited_unmeasured']} backends exited "
+            f"unmeasured): the system's ceiling is {d['cpu_ceiling_events_per_s']:,.0f} events/s "
+            f"and the figure {f.ratio:.2f} of it")
+    else:
+        lines.append("figure 2: PostgreSQL's processes could not be read from here (another "
+                     "machine?): the ceiling is the clients' alone")
+    if "table_lock_held_share" in d:
+        lines.append(
+            f"figure 2: the events table's write lock was held in {d['table_lock_held_share']:.0%}"
+            f" of {d['table_lock_samples']} samples, {d['table_lock_waiting_mean']:.2f} "
+            "transactions waiting for it on average")
+    lines.append(
+        f"figure 2: as threads of one process (as before): {d['threads_events_per_s']:,.0f} "
+        f"events/s with group commit, {d['threads_of_ceiling']:.2f} of their own ceiling; "
+        f"{d['threads_without_group_commit_events_per_s']:,.0f} without")
     return lines
 
 

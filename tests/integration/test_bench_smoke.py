@@ -19,11 +19,14 @@ def test_bench_smoke_prints_every_figure_and_writes_json(tmp_path, capsys):
     assert sorted({f.number for f in figures}) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert all(f.ratio is not None and f.ratio > 0 for f in figures)
     assert "analysis_facts_events_per_s" in next(f for f in figures if f.number == 3).detail
+    concurrent = next(f for f in figures if f.number == 2).detail  # both ceilings, side by side
+    assert concurrent["cpu_ceiling_events_per_s"] <= concurrent["client_only_ceiling_events_per_s"]
     document = json.loads(out.read_text())
     assert document["smoke"] is True and len(document["figures"]) == len(figures)
     printed = capsys.readouterr().out
     assert "200 open" in printed and "400 open" in printed and "ratio" in printed
     assert "Analytics query latency" in printed and "400 cases" in printed  # figure 11
+    assert "if the database used no CPU at all" in printed  # figure 2's client-only ceiling
 
 
 @pytest.mark.timeout(900)  # five server starts (each imports the app; ~30 s on the loaded machine)
