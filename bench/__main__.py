@@ -254,7 +254,8 @@ def _figure_2_regime(f: Figure) -> list[str]:
         lines.append(
             f"figure 2: the events table's write lock was held in {d['table_lock_held_share']:.0%}"
             f" of {d['table_lock_samples']} samples, {d['table_lock_waiting_mean']:.2f} "
-            "transactions waiting for it on average")
+            "transactions waiting for it on average; each process's group commit wrote "
+            f"{d['processes_saves_per_transaction']:.2f} saves per transaction")
     lines.append(
         f"figure 2: as threads of one process (as before): {d['threads_events_per_s']:,.0f} "
         f"events/s with group commit, {d['threads_of_ceiling']:.2f} of their own ceiling; "
