@@ -63,26 +63,31 @@ class SharedSessions:
                       f"VALUES ({self.p}, {self.p}, {self.p}, {self.p})", (key, now, now, body))
 
     def load(self, key: str) -> str | None:
-        """The live session's body, its idle time restarted; None when absent or expired."""
+        """The live session's body; None when absent or expired. A read: the session's idle
+        time restarts with the writes every request makes (a page's token, a form's spending,
+        a change), so a request costs one write transaction, not two."""
         now, p = self.clock(), self.p
-        with self._writing(now) as c:
-            c.execute(f"UPDATE {self.sessions} SET touched = {p} WHERE key = {p} "
-                      f"AND touched > {p} AND started > {p} RETURNING body",
-                      (now, key, now - self.limits.idle, now - self.limits.absolute))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT body FROM {self.sessions} WHERE key = {p} AND touched > {p} "
+                      f"AND started > {p}",
+                      (key, now - self.limits.idle, now - self.limits.absolute))
             row = c.fetchone()
         return None if row is None else str(row["body"])
 
     def save(self, key: str, body: str) -> None:
-        with self._writing(self.clock()) as c:
-            c.execute(f"UPDATE {self.sessions} SET body = {self.p} WHERE key = {self.p}",
-                      (body, key))
+        now = self.clock()
+        with self._writing(now) as c:
+            c.execute(f"UPDATE {self.sessions} SET body = {self.p}, touched = {self.p} "
+                      f"WHERE key = {self.p}", (body, now, key))
 
     def issue(self, token: str, session: str) -> None:
+        """Records a rendered form's token, and that the session was used now."""
         now = self.clock()
         with self._writing(now) as c:
             c.execute(f"INSERT INTO {self.tokens} (key, session, expires) "
                       f"VALUES ({self.p}, {self.p}, {self.p})",
                       (token, session, now + self.limits.token))
+            self._touch(c, session, now)
 
     def spend(self, token: str) -> str | None:
         """The session the token was issued to, once: the token is gone for every process."""
@@ -91,7 +96,16 @@ class SharedSessions:
             c.execute(f"DELETE FROM {self.tokens} WHERE key = {self.p} RETURNING session, "
                       "expires", (token,))
             row = c.fetchone()
-        return str(row["session"]) if row is not None and row["expires"] > now else None
+            if row is None or row["expires"] <= now:
+                return None
+            self._touch(c, str(row["session"]), now)
+        return str(row["session"])
+
+    def _touch(self, c: Any, session: str, now: float) -> None:
+        """Restarts a live session's idle time (an expired one stays expired)."""
+        p = self.p
+        c.execute(f"UPDATE {self.sessions} SET touched = {p} WHERE key = {p} AND touched > {p}",
+                  (now, session, now - self.limits.idle))
 
     @contextmanager
     def _writing(self, now: float) -> Iterator[Any]:

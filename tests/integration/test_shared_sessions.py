@@ -79,6 +79,14 @@ def test_nothing_is_stored_in_clear(app, settings):
         assert secret not in rows
 
 
+def _request(store: StoredSessions, sid: str):
+    """What a page request does with its session: opens it and renders a form's token."""
+    session = store.open(sid)
+    if session is not None:
+        store.issue(session, f"token-{uuid4()}")
+    return session
+
+
 def test_idle_and_absolute_expiry_hold_in_the_store(app, settings):
     time = FakeTime()
     one, two = _processes(app, settings, time)
@@ -86,13 +94,15 @@ def test_idle_and_absolute_expiry_hold_in_the_store(app, settings):
     busy = one.new()
     one.issue(busy, "old-token")
     time.now += LIMITS.idle - 1
-    assert two.open(busy.id) is not None  # a request restarts the idle time
+    assert _request(two, busy.id) is not None  # a request restarts the idle time
     time.now += 2
     assert two.open(idle.id) is None and one.open(idle.id) is None  # idle too long
     assert not two.spend(busy, "old-token")  # rendered more than TOKEN seconds ago
+    one.issue(idle, "late")  # a token cannot revive an expired session
+    assert one.open(idle.id) is None
     while time.now < 1_000_000.0 + LIMITS.absolute - 600:
         time.now += 600
-        assert one.open(busy.id) is not None
+        assert _request(one, busy.id) is not None
     time.now += 600
     assert one.open(busy.id) is None  # however busy, it ends ABSOLUTE seconds after it began
 
