@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                                     title="Analytics query latency", rows="cases"))
     if load_results:
         console.print(route_table(load_results))
+        console.print(cpu_table(load_results))
     write(args.out, figures, queue_results, elapsed, smoke=args.smoke,
           load=[r.as_dict() for r in load_results])
     console.print(f"{len(figures)} figures in {elapsed:.0f} s; written to {args.out}")
@@ -295,6 +296,23 @@ def route_table(results: list[load_test.Result]) -> Table:
                          if row else "-")
         out.add_row(name, *cells)
     out.add_row("requests/s", *(f"{r.throughput:.1f}" for r in results))
+    return out
+
+
+def cpu_table(results: list[load_test.Result]) -> Table:
+    """Figure 12's CPU per request by class of process (bench/cpu_split.py): the 1-worker run
+    is bound by its API process's core, so ``2a / (a + o)`` bounds 2 workers against 1."""
+    out = Table(title="Load test (figure 12): CPU ms per request by process class "
+                      "(2a/(a+o) bounds 2 workers vs 1; a = api, o = the rest)")
+    out.add_column("class")
+    for r in results:
+        out.add_column(f"{r.cases:,} cases, {r.workers} worker{'s' if r.workers > 1 else ''}")
+    for kind in dict.fromkeys(k for r in results for k in r.cpu):
+        out.add_row(kind, *(f"{r.cpu_per_request().get(kind, 0.0):.2f}" for r in results))
+    out.add_row("all", *(f"{sum(r.cpu_per_request().values()):.2f}" for r in results))
+    out.add_row("2a/(a+o)", *(f"{r.bound():.2f}×" for r in results))
+    out.add_row("requests/s", *(f"{r.throughput:.1f}" for r in results))
+    out.add_row("load average (1 min) after", *(f"{r.load[0]:.2f}" for r in results))
     return out
 
 

@@ -35,6 +35,7 @@ import psutil
 
 from bench import follow_page
 from bench.common import Figure, Run
+from bench.cpu_split import CpuSplit
 from bench.load_store import Store, build
 from bench.memory import _cli, _free_port, _wait_ready
 from workflows.clock import SystemClock
@@ -57,6 +58,7 @@ class Result:
     locust_cpu_s: float
     failures: list[str] = field(default_factory=list)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds per class (bench/cpu_split.py)
 
     @property
     def total(self) -> dict[str, float]:
@@ -73,7 +75,19 @@ class Result:
     def as_dict(self) -> dict[str, Any]:
         return {"cases": self.cases, "workers": self.workers, "routes": self.routes,
                 "server_cpu_s": self.server_cpu_s, "locust_cpu_s": self.locust_cpu_s,
-                "failures": self.failures[:10], "loadavg": self.load}
+                "failures": self.failures[:10], "loadavg": self.load,
+                "cpu_s": self.cpu, "cpu_ms_per_request": self.cpu_per_request()}
+
+    def cpu_per_request(self) -> dict[str, float]:
+        """Milliseconds of CPU per request by class of process."""
+        return {kind: 1000 * s / max(1, self.requests) for kind, s in self.cpu.items()}
+
+    def bound(self) -> float:
+        """``2a / (a + o)``: the most two API processes on two cores can give over one, with
+        ``a`` the CPU per request of the API processes and ``o`` of everything else."""
+        api = self.cpu.get("api", 0.0)
+        rest = sum(self.cpu.values()) - api
+        return 2 * api / (api + rest) if api else 0.0
 
 
 def env_of(store: Store) -> dict[str, str]:
@@ -98,16 +112,18 @@ def serving(env: dict[str, str], workers: int):  # type: ignore[no-untyped-def]
     views`` (the API processes' reads wait for the views to reach the log's end as it was
     when they arrived). Supervision and the relay are not run: the load test is the API's."""
     port = _free_port()
+    label = f"bench{port}"  # names their PostgreSQL backends (bench/cpu_split.py)
     server = subprocess.Popen(_cli(env, "serve", "--port", str(port), "--workers", str(workers)),
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    views = subprocess.Popen(_cli(env, "worker", "views"), env=env,
+                              env={**env, "PGAPPNAME": f"{label}-api"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    views = subprocess.Popen(_cli(env, "worker", "views"), env={**env, "PGAPPNAME": f"{label}-views"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=30) as http:
             _wait_ready(http, server)
             _wait_workers(server, workers)
-        yield [server, views], base
+        yield [server, views], base, label
     finally:
         for process in (server, views):
             process.terminate()
@@ -222,16 +238,19 @@ def load_run(store: Store, env: dict[str, str], tokens: dict[str, str], workers:
     plan = {"staff_token": tokens["intake"], "supervisor_token": tokens["supervisor"],
             "case_ids": store.case_ids, "codes": store.codes, "rate_codes": rate_codes,
             "period": store.period, "analytics": analytics}
-    with serving(env, workers) as (started, base):
+    with serving(env, workers) as (started, base, label):
         warm_up(base, plan, workers)
         processes = _processes(*started)
         cpu0 = _cpu(processes)
+        split = CpuSplit(store.place.run.url, label, *(psutil.Process(p.pid) for p in started))
+        split.start()
         routes, failures, locust_cpu = run_locust(base, plan, users, seconds, out)
         server_cpu = _cpu(processes) - cpu0
+        cpu = {**split.stop(), "locust": locust_cpu}
         follow = (follow_page.render_latencies(base, store.codes, follow_samples)
                   if follow_samples else None)
     return Result(store.cases, workers, seconds, routes, server_cpu, locust_cpu, failures,
-                  os.getloadavg()), follow
+                  os.getloadavg(), cpu), follow
 
 
 def measure_store(run: Run, cases: int, templates: int, users: int, seconds: int,
