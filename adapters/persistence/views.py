@@ -122,6 +122,9 @@ class SQLiteView(View, SQLiteTrackingRecorder):
         return self.events_table_name
 
 
+SMALL_BATCH = 50  # rows up to which an upsert is one INSERT … VALUES, not COPY via staging
+
+
 class PostgresView(View, PostgresTrackingRecorder):
     """Views in the events' PostgreSQL schema; times are ``timestamptz``."""
 
@@ -160,11 +163,16 @@ class PostgresView(View, PostgresTrackingRecorder):
     def upsert_rows(self, c: Any, table: str, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]]) -> None:
         """``COPY`` into a transaction-scoped staging table, then one set-based upsert: the
-        per-row statement overhead of an ``executemany`` upsert dominated catch-up."""
+        per-row statement overhead of an ``executemany`` upsert dominated catch-up. A small
+        batch (live following) is one multi-row ``INSERT … VALUES`` instead (``_values``)."""
         if not rows:
             return
-        staging = Identifier(f"incoming_{table}").as_string()
         cols = ", ".join(columns)
+        if len(rows) <= SMALL_BATCH:
+            self._values(c, f"INSERT INTO {self.table(table)} ({cols})", rows,
+                         replace_on_key(columns))
+            return
+        staging = Identifier(f"incoming_{table}").as_string()
         c.execute(f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {cols} FROM "
                   f"{self.table(table)} WITH NO DATA")  # only the columns written
         self._copy(c, staging, columns, rows)
@@ -177,16 +185,30 @@ class PostgresView(View, PostgresTrackingRecorder):
         """``COPY`` into a staging table, then one set-based additive upsert (as above)."""
         if not rows:
             return
-        staging = Identifier(f"adding_{table}").as_string()
         columns = (*key, *counters)
         cols = ", ".join(columns)
         sets = ", ".join(f"{n} = r.{n} + excluded.{n}" for n in counters)
+        if len(rows) <= SMALL_BATCH:
+            self._values(c, f"INSERT INTO {self.table(table)} AS r ({cols})", rows,
+                         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
+            return
+        staging = Identifier(f"adding_{table}").as_string()
         c.execute(f"CREATE TEMP TABLE {staging} AS SELECT {cols} FROM {self.table(table)} "
                   "WITH NO DATA")
         self._copy(c, staging, columns, rows)
         c.execute(f"INSERT INTO {self.table(table)} AS r ({cols}) SELECT {cols} FROM {staging} "
                   f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
         c.execute(f"DROP TABLE {staging}")
+
+    @staticmethod
+    def _values(c: Any, insert: str, rows: Sequence[Sequence[Any]], conflict: str) -> None:
+        """One ``INSERT … VALUES (…), (…) ON CONFLICT …``: PostgreSQL coerces each value to
+        its column's type as COPY would. Creating and dropping a staging table costs catalog
+        writes (pg_class, pg_type, pg_attribute, pg_depend) in every batch, which for the live
+        runner's batches of one or a few events cost more than the rows themselves."""
+        row = f"({', '.join('%s' for _ in rows[0])})"
+        c.execute(f"{insert} VALUES {', '.join(row for _ in rows)} {conflict}",
+                  [value for r in rows for value in r])
 
     @staticmethod
     def _copy(c: Any, target: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
