@@ -68,3 +68,29 @@ def test_failures_of_one_code_add_up_across_processes(app, settings, monkeypatch
     time.now += 61
     one.before("d", "another")  # sweeps the expired rows
     assert _rows(app, settings) == 1
+
+
+def test_postgres_counters_are_unlogged_even_in_a_table_made_before(app, settings):
+    """The counters need no WAL (a crash only restarts the windows): a new table is UNLOGGED,
+    and one made logged by an earlier release is turned unlogged at start, counts intact."""
+    if not settings.is_postgres:
+        pytest.skip("UNLOGGED is PostgreSQL's")
+    datastore = app.factory.datastore
+    table = f'"{datastore.schema}".{TABLE}'
+
+    def persistence() -> str:
+        with datastore.transaction(commit=False) as c:
+            c.execute("SELECT relpersistence FROM pg_class WHERE oid = to_regclass(%s)",
+                      (table,))
+            return str(c.fetchone()["relpersistence"])
+
+    time = FakeTime()
+    SharedCounters(datastore, postgres=True, clock=time)
+    assert persistence() == "u"
+    with datastore.transaction(commit=True) as c:
+        c.execute(f"ALTER TABLE {table} SET LOGGED")
+    one, _ = _throttles(app, settings, time)
+    assert persistence() == "u"
+    one.before("203.0.113.7", "code-1")
+    assert SharedCounters(datastore, postgres=True, clock=time).count(60, peek=_hide(
+        "client\x00203.0.113.7"))[1][0] == 1
