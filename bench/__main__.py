@@ -227,6 +227,15 @@ def regime(figures: list[Figure]) -> list[str]:
                 f"{d['cpu_ceiling_requests_per_s']:,.0f} requests/s ({d['cpu_ceiling_ratio']:.2f}× "
                 "1 worker) even if PostgreSQL used no CPU at all; 2 workers vs 1 on the small "
                 f"store: {d['small_store_ratio']:.2f}×")
+            if d.get("cpu_bound_ratio"):
+                split = d["cpu_ms_per_request"]
+                lines.append(
+                    f"figure 12: its API process spent {split['api']:.2f} ms per request and "
+                    f"everything else {sum(split.values()) - split['api']:.2f} ms (PostgreSQL "
+                    f"{split['pg backends (api)'] + split['pg backends (views worker)']:.2f}, "
+                    f"views worker {split['views worker']:.2f}, locust {split['locust']:.2f}): "
+                    f"a 1-worker run bound by its API process's core allows 2 workers on "
+                    f"{os.cpu_count()} cores at most {d['cpu_bound_ratio']:.2f}× it (2a/(a+o))")
     return lines
 
 

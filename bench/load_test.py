@@ -315,6 +315,8 @@ def speedup_figure(one: Result, two: Result, small_one: Result, small_two: Resul
                   detail={"server_cpu_ms_per_request": 1000 * one.server_cpu_s / max(1, one.requests),
                           "locust_cpu_ms_per_request": 1000 * one.locust_cpu_s / max(1, one.requests),
                           "cpu_ceiling_requests_per_s": ceiling,
+                          "cpu_ms_per_request": one.cpu_per_request(),
+                          "cpu_bound_ratio": one.bound(),
                           "cpu_ceiling_ratio": ceiling / one.throughput if one.throughput else 0.0,
                           "small_store_ratio": small_two.throughput / small_one.throughput
                           if small_one.throughput else 0.0})

@@ -45,3 +45,8 @@ def test_load_test_and_follow_page_smoke(tmp_path, capsys):
     assert all(r["routes"]["Aggregated"]["requests"] > 0 for r in runs)
     printed = capsys.readouterr().out
     assert "POST /status" in printed and "allow at most" in printed
+    # where the CPU went, by process class, PostgreSQL's backends included (bench/cpu_split.py)
+    assert all(r["cpu_s"]["api"] > 0 and r["cpu_s"]["pg backends (api)"] > 0 and
+               r["cpu_s"]["locust"] > 0 for r in runs)
+    assert 0 < figures[1].detail["cpu_bound_ratio"] <= 2
+    assert "2a/(a+o)" in printed
