@@ -320,6 +320,10 @@ def cpu_table(results: list[load_test.Result]) -> Table:
         out.add_row(kind, *(f"{r.cpu_per_request().get(kind, 0.0):.2f}" for r in results))
     out.add_row("all", *(f"{sum(r.cpu_per_request().values()):.2f}" for r in results))
     out.add_row("2a/(a+o)", *(f"{r.bound():.2f}×" for r in results))
+    # the bound assumes the 1-worker run kept its API process's core busy: how busy it was
+    out.add_row("API processes' cores used (a × requests/s)",
+                *(f"{r.cpu_per_request().get('api', 0.0) * r.throughput / 1000:.2f}"
+                  for r in results))
     out.add_row("requests/s", *(f"{r.throughput:.1f}" for r in results))
     out.add_row("load average (1 min) after", *(f"{r.load[0]:.2f}" for r in results))
     return out
