@@ -22,8 +22,10 @@ def store_env(settings: Settings, cipher_key: str, *, read_keys: tuple[str, ...]
 
 
 def cache_env(settings: Settings) -> dict[str, str]:
-    """The library's aggregate cache: a command loads its case from memory and reads only the
-    events recorded since (fast-forward), so other processes' writes are never missed."""
+    """The library's aggregate cache: a command decides on its case as cached, and the save's
+    version key refuses a decision that missed another process's write (the command is then
+    decided again on the stored case: ``PetitionApplication.execute``); reads bring a cached
+    case up to date with the events recorded since (fast-forward)."""
     if settings.aggregate_cache <= 0:
         return {}
     return {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache),

@@ -9,6 +9,7 @@ the case's version surfaces as ``ConcurrentModification``, never as a lost updat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,7 @@ from workflows.concluded_matters import (
 )
 from workflows.decisions import decide
 from workflows.errors import (
+    AccessDenied,
     CaseNotFound,
     ConcurrentModification,
     IdempotencyKeyReused,
@@ -297,6 +299,13 @@ class PetitionApplication(Application[UUID]):
         Case commands are dispatched through their declarations (``command_table.COMMANDS``),
         so there is no method per command.
 
+        A case in this process's cache is decided on as cached, without reading the store: the
+        save's version key refuses it if anything was appended since (another process's
+        write), so no decision on an old state is ever stored. If the save is refused, or the
+        guard or the rules refuse the command, and another process had appended to the case,
+        the command is decided once more on the stored case (which a fresh read would have
+        given); a refusal on an up-to-date case, or a race lost to a save of this process, stands.
+
         ``guard`` (e.g. an authorization check) sees the same loaded case the command decides
         on; whatever it raises propagates and nothing is appended. The idempotency key is
         looked up after the case is loaded: a twin request that committed before the load is
@@ -306,7 +315,48 @@ class PetitionApplication(Application[UUID]):
             return self.register(cmd, idempotency=idempotency)
         if not isinstance(cmd, c.CaseCommand):
             raise TypeError(f"not a command: {type(cmd).__name__}")
-        petition = self.get_petition(cmd.case_id)
+        cached = self._cached_copy(cmd.case_id)
+        if cached is None:
+            return self._decide(self.get_petition(cmd.case_id), cmd, guard, idempotency)
+        version = cached.version
+        try:
+            return self._decide(cached, cmd, guard, idempotency)
+        except (DomainError, AccessDenied):
+            fresh = self._written_elsewhere(cmd.case_id, version)
+            if fresh is None:
+                raise
+        return self._decide(fresh, cmd, guard, idempotency)
+
+    def _cached_copy(self, case_id: UUID) -> Petition | None:
+        """A copy of the case as this process last saved or read it, without reading the store
+        (None: not cached). It may be behind another process's writes: a decision on it that
+        fails is checked by ``_written_elsewhere``."""
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            petition = cache.get(case_id)
+        except KeyError:
+            return None
+        return deepcopy(petition) if isinstance(petition, Petition) else None
+
+    def _written_elsewhere(self, case_id: UUID, version: int) -> Petition | None:
+        """The case as stored, if events from elsewhere followed ``version`` (the cached copy a
+        command decided on); None if the store holds nothing newer, or if this process itself
+        has moved the case on since the copy was taken — a race lost within the process stands,
+        exactly as after a fresh read."""
+        cache = self.repository.cache
+        try:
+            if cache is not None and cache.get(case_id).version != version:
+                return None
+        except KeyError:
+            pass
+        petition = self.get_petition(case_id)  # reads the events recorded since
+        return petition if petition.version > version else None
+
+    def _decide(self, petition: Petition, cmd: c.CaseCommand,
+                guard: Callable[[Petition], None] | None,
+                idempotency: Idempotency | None) -> CommandResult:
         replayed = self._replay(cmd, idempotency)
         if replayed is not None:
             return CommandResult(**replayed)

@@ -168,3 +168,48 @@ def test_a_case_cached_at_its_own_save_still_sees_later_changes_elsewhere(app, s
     assert result.version == 4 and result.status == Status.ANSWERED.value
     assert [type(e) for e in app.events_of(case_id)] == [
         ev.Registered, ev.Accepted, ev.Delegated, ev.Answered]
+
+
+def test_a_stale_cached_copy_is_refused_by_the_store_and_decided_again(app, second_app, clock):
+    """A command on a cached case decides without reading the store; when another instance
+    appended meanwhile, the save's version key refuses the stale decision and the command is
+    decided again on the stored case — never stored on top of the old state, never lost."""
+    case_id = register_sample(app).case_id  # app's cache: version 1
+    clock.advance(timedelta(hours=1))
+    second_app.execute(c.IssueSupervision(case_id=case_id, actor="sup", level="reminder",
+                                          reason="催办"))
+    clock.advance(timedelta(hours=1))
+    result = app.execute(_accept(case_id))  # decided on version 1, refused, decided on 2
+    assert result.version == 3 and result.status == Status.ACCEPTED.value
+    events = app.events_of(case_id)
+    assert [type(e) for e in events] == [ev.Registered, ev.SupervisionIssued, ev.Accepted]
+    assert [e.originator_version for e in events] == [1, 2, 3]
+    assert app.repository.cache.get(case_id).version == 3
+
+
+def test_a_command_on_a_case_this_instance_saved_reads_none_of_its_events(app, clock):
+    """The cached case is up to date unless another process wrote: the command reads no
+    event of it (the save's version key is the check)."""
+    case_id = register_sample(app).case_id
+    reads = []
+    real_select = app.recorder.select_events
+
+    def select_events(originator_id, *args, **kwargs):
+        reads.append(originator_id)
+        return real_select(originator_id, *args, **kwargs)
+
+    app.recorder.select_events = select_events
+    try:
+        clock.advance(timedelta(hours=1))
+        app.execute(_accept(case_id))
+        clock.advance(timedelta(hours=1))
+        app.execute(c.DelegatePetition(case_id=case_id, actor="d", unit="QH-D01-S01"))
+        assert case_id not in reads
+        clock.advance(timedelta(hours=1))
+        with pytest.raises(IllegalTransition):  # a refusal reads: was the case moved on?
+            app.execute(_accept(case_id))
+        assert reads.count(case_id) == 1
+    finally:
+        del app.recorder.select_events
+    assert [type(e) for e in app.events_of(case_id)] == [ev.Registered, ev.Accepted,
+                                                         ev.Delegated]

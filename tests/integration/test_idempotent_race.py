@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.integration.helpers import register_sample
 from workflows import commands as c
 from workflows.application import CommandResult, Idempotency, PetitionApplication
@@ -37,11 +39,15 @@ def with_twin_inside(app: PetitionApplication, method: str, twin: Callable[[], o
     setattr(app, method, wrapped)
 
 
-def test_twin_committing_between_load_and_key_lookup_is_answered_from_the_record(app):
+@pytest.mark.parametrize("load", ["_cached_copy", "get_petition"])
+def test_twin_committing_between_load_and_key_lookup_is_answered_from_the_record(app, load):
+    """The case is loaded from this process's cache, or (not cached) from the store."""
     case_id = register_sample(app).case_id
+    if load == "get_petition":
+        app.repository.cache.get(case_id, evict=True)
     key = Idempotency("token:t", "k-1")
     twins: list[CommandResult] = []
-    with_twin_inside(app, "get_petition",
+    with_twin_inside(app, load,
                      lambda: twins.append(app.execute(accept(case_id), idempotency=key)))
 
     result = app.execute(accept(case_id), idempotency=key)
