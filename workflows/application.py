@@ -48,6 +48,7 @@ from workflows.command_table import COMMANDS
 from workflows.concluded_matters import (
     ConcludedMatterIndex,
     EventsInRanges,
+    never_answered,
     petitioner_key,
     scan_for_records,
 )
@@ -363,12 +364,14 @@ class PetitionApplication(Application[UUID]):
         if guard is not None:
             guard(petition)
         at = self._business_time(cmd, max(self.clock.now(), petition.last_at))
+        first_answer = never_answered(petition)
         deadline = decide(petition, cmd, at, self.org, self.policy, self.ladder)
         after = COMMANDS.of(type(cmd)).after
         if after is not None:  # e.g. a check that needs the store, after the case's rules
             after(self, cmd)
         # The case's own concluded-matter record joins its first answer (no other case's).
-        record = self.concluded_matters.record_of(self.policy, self._codes(), petition) \
+        record = self.concluded_matters.record_of(
+            self.policy, self._codes(), petition, first_answer=first_answer) \
             if isinstance(cmd, c.AnswerPetition) and self.query_codes is not None else None
         return self._store(petition, *([record] if record is not None else []), cmd=cmd,
                            idempotency=idempotency, deadline=deadline)

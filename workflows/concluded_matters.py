@@ -56,6 +56,13 @@ def petitioner_key(codes: QueryCodes, id_number: str) -> str:
     return codes.derive("petitioner", id_number.strip().upper())
 
 
+def never_answered(petition: Petition) -> bool:
+    """No answer was ever recorded on the case: none now, and never reopened (a reopening is
+    the one event that clears an answer). A state restored from a snapshot older than the
+    reopening count is not taken to be one."""
+    return petition.answered_at is None and getattr(petition, "reopen_count", None) == 0
+
+
 def scan_for_records(recorder: ApplicationRecorder) -> EventsInRanges:
     """An ``EventsInRanges`` over the log's index records, for a store without a keyed range
     (the in-memory one): it reads every index record (and the former indexes' events), so the
@@ -134,15 +141,17 @@ class ConcludedMatterIndex:
                 return earlier.id
         return None
 
-    def record_of(self, policy: DeadlinePolicy, codes: QueryCodes,
-                  petition: Petition) -> PetitionerCase | None:
+    def record_of(self, policy: DeadlinePolicy, codes: QueryCodes, petition: Petition, *,
+                  first_answer: bool = False) -> PetitionerCase | None:
         """This case's index record, to save with its answer (None: nothing to add — the track
-        owes no review, or the case has its record already)."""
+        owes no review, or the case has its record already). ``first_answer``: the case had
+        never been answered before this answer, so it has no record yet (only an answer, or
+        the backfill of an answered case, writes one) and the store is not asked."""
         if not policy.rules.track_has(petition.handling_track, "review"):
             return None
         key = petitioner_key(codes, petition.petitioner.id_number)
-        record_id = PetitionerCase.create_id(key, petition.id)
-        if self.recorder.select_events(record_id, limit=1):
+        if not first_answer and self.recorder.select_events(
+                PetitionerCase.create_id(key, petition.id), limit=1):
             return None
         return PetitionerCase(petitioner_key=key, case_id=petition.id)
 

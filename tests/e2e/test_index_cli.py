@@ -33,7 +33,7 @@ def backfill(settings: Settings, *args: str) -> tuple[dict[str, object], str]:
 def test_backfill_indexes_an_older_answer_once(app, settings, clock,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as before_the_index:
-        before_the_index.setattr(ConcludedMatterIndex, "record_of", lambda *args: None)
+        before_the_index.setattr(ConcludedMatterIndex, "record_of", lambda *args, **kwargs: None)
         earlier = register_sample(app, petitioner=SAMPLE_PETITIONER).case_id
         run_steps(app, clock, earlier, until="answer")
     clock.advance(timedelta(days=60))  # the review window (7 + 30 days) has passed

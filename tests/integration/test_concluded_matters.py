@@ -107,7 +107,7 @@ def _answered_unindexed(app, clock, monkeypatch):
     """A case answered and left as a store written before its index record existed: the
     answer saves no record."""
     with monkeypatch.context() as before:
-        before.setattr(ConcludedMatterIndex, "record_of", lambda *args: None)
+        before.setattr(ConcludedMatterIndex, "record_of", lambda *args, **kwargs: None)
         return _answered_and_left(app, clock)
 
 
@@ -161,7 +161,7 @@ def test_a_batch_of_registrations_reads_the_index_at_once_and_still_flags(app, c
     earlier = _answered_and_left(app, clock)
     former_way = helpers.another_petitioner()
     with monkeypatch.context() as before:
-        before.setattr(ConcludedMatterIndex, "record_of", lambda *args: None)
+        before.setattr(ConcludedMatterIndex, "record_of", lambda *args, **kwargs: None)
         old = helpers.register_sample(app, petitioner=dict(former_way)).case_id
         run_steps(app, clock, old, until="answer")
     app.save(PetitionerCases(petitioner_key=petitioner_key(
@@ -176,3 +176,42 @@ def test_a_batch_of_registrations_reads_the_index_at_once_and_still_flags(app, c
                                 for n, cmd in enumerate(batch)])
     flags = [app.get_petition(r.case_id).concluded_flag for r in results]
     assert flags == [str(earlier), str(old), None, None]
+
+
+def _records_read(app, monkeypatch) -> list:
+    """The ids of the index records the application looks up from now on."""
+    asked: list = []
+    real = app.concluded_matters.recorder.select_events
+
+    def select_events(originator_id, *args, **kwargs):
+        asked.append(originator_id)
+        return real(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(app.concluded_matters.recorder, "select_events", select_events)
+    return asked
+
+
+def test_a_first_answer_writes_the_record_without_looking_for_one(app, clock, monkeypatch):
+    """A case never answered has no record (only an answer, or the backfill of an answered
+    case, writes one): its first answer saves the record without asking the store."""
+    case_id = register_sample(app).case_id
+    key = petitioner_key(app.query_codes, SAMPLE_PETITIONER["id_number"])
+    asked = _records_read(app, monkeypatch)
+    run_steps(app, clock, case_id, until="answer")
+    assert PetitionerCase.create_id(key, case_id) not in asked
+    assert app.concluded_matters.case_ids(key) == [case_id]
+
+
+def test_an_answer_after_a_reopening_looks_and_keeps_one_record(app, clock, monkeypatch):
+    case_id = register_sample(app).case_id
+    key = petitioner_key(app.query_codes, SAMPLE_PETITIONER["id_number"])
+    run_steps(app, clock, case_id, until="answer")
+    clock.advance(timedelta(days=1))
+    app.execute(c.ReopenPetition(case_id=case_id, actor="sup", reason="答复不完整"))
+    asked = _records_read(app, monkeypatch)
+    clock.advance(timedelta(days=1))
+    app.execute(c.AnswerPetition(case_id=case_id, actor="h", unit=helpers.STREET,
+                                 answer="已补充答复。"))
+    assert asked == [PetitionerCase.create_id(key, case_id)]
+    assert app.concluded_matters.case_ids(key) == [case_id]
+    assert _types(app, case_id).count("Answered") == 2
