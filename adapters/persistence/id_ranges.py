@@ -14,6 +14,7 @@ application scans the log's index records instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
@@ -46,20 +47,29 @@ def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[Sto
     between = " OR ".join(["originator_id BETWEEN ? AND ?"] * len(ranges))
     statement = (f"SELECT originator_id, originator_version, topic, state "
                  f"FROM {recorder.events_table_name} WHERE {between} ORDER BY rowid")
-    with recorder.datastore.transaction(commit=False) as cursor:
+    # One statement, so no BEGIN … ROLLBACK around it: in autocommit mode a lone SELECT
+    # reads one consistent snapshot by itself.
+    with recorder.datastore.get_connection(commit=False) as conn, conn.cursor() as cursor:
         cursor.execute(statement, [bound.hex for pair in ranges for bound in pair])
         return [StoredEvent(originator_id=recorder.convert_originator_id(row["originator_id"]),
                             originator_version=row["originator_version"], topic=row["topic"],
                             state=row["state"]) for row in cursor.fetchall()]
 
 
-def _postgres(recorder: PostgresApplicationRecorder, ranges: Ranges) -> Sequence[StoredEvent]:
-    between = SQL(" OR ").join([SQL("originator_id BETWEEN %s AND %s")] * len(ranges))
-    statement = SQL(
+@lru_cache(maxsize=64)
+def _postgres_statement(schema: str, table: str, ranges: int) -> str:
+    """The statement for ``ranges`` ranges, composed once (a registration reads two: its
+    petitioner's records and the former index), so psycopg also prepares it after a few."""
+    between = SQL(" OR ").join([SQL("originator_id BETWEEN %s AND %s")] * ranges)
+    return SQL(
         "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
         "WHERE {between} ORDER BY notification_id"
-    ).format(schema=Identifier(recorder.datastore.schema),
-             table=Identifier(recorder.events_table_name), between=between)
+    ).format(schema=Identifier(schema), table=Identifier(table), between=between).as_string()
+
+
+def _postgres(recorder: PostgresApplicationRecorder, ranges: Ranges) -> Sequence[StoredEvent]:
+    statement = _postgres_statement(recorder.datastore.schema, recorder.events_table_name,
+                                    len(ranges))
     with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
         cursor.execute(statement, [bound for pair in ranges for bound in pair])
         return [StoredEvent(originator_id=row["originator_id"],
