@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 import pytest
@@ -53,3 +55,16 @@ def test_matches() -> None:
 def test_short_key_refused() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         QueryCodes(b"x" * 15)
+
+
+def test_hashes_and_derived_codes_stay_those_already_stored() -> None:
+    """Stored index ids and petitioner keys were made with HMAC-SHA256 of these exact
+    messages: whatever computes them must give the same values (pinned here)."""
+    codes = QueryCodes(KEY)
+    expected = hmac.new(KEY, b"ABCDEFGHJKMN", hashlib.sha256).hexdigest()
+    assert codes.hash("abcd-efgh-jkmn") == expected
+    digest = hmac.new(KEY, b"derive\x00petitioner\x00110105194912310020", hashlib.sha256)
+    number = int.from_bytes(digest.digest()[:8], "big")
+    raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(12))
+    assert codes.derive("petitioner", "110105194912310020") == \
+        f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
