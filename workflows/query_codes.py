@@ -36,8 +36,7 @@ class QueryCodes:
     def mac(self, scope: str, text: str) -> str:
         """A full keyed hash of ``text`` as written (no normalising), for secrets other than
         codes that must be looked up but never stored (the citizen pages' session ids)."""
-        return hmac.new(self._key, f"mac\x00{scope}\x00{text}".encode(),
-                        hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, f"mac\x00{scope}\x00{text}".encode(), "sha256").hex()
 
     @staticmethod
     def normalise(code: str) -> str:

@@ -68,3 +68,5 @@ def test_hashes_and_derived_codes_stay_those_already_stored() -> None:
     raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(12))
     assert codes.derive("petitioner", "110105194912310020") == \
         f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    assert codes.mac("session", "Ab-1") == hmac.new(
+        KEY, b"mac\x00session\x00Ab-1", hashlib.sha256).hexdigest()
