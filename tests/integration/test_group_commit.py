@@ -49,8 +49,10 @@ def _group(app: PetitionApplication) -> GroupCommitRecorder:
 
 
 def _load_together(app: PetitionApplication, parties: int) -> None:
-    """Every command loads its case, then waits for the others to have loaded theirs."""
+    """Every command loads its case from the store (not from this process's cache, where a
+    command would not read it at all), then waits for the others to have loaded theirs."""
     barrier, real_get = threading.Barrier(parties), app.get_petition
+    app._cached_copy = lambda case_id: None  # type: ignore[method-assign]
 
     def get(case_id: Any, version: int | None = None) -> Any:
         petition = real_get(case_id, version)
