@@ -32,6 +32,7 @@ from adapters.org_file import load_org_chart
 from adapters.outbox import Outbox, build_notifier
 from adapters.persistence.group_commit import GroupCommitRecorder
 from adapters.persistence.id_ranges import records_in_range
+from adapters.persistence.locked_insert import LockedInsertRecorder
 from adapters.persistence.shared_counters import SharedCounters
 from adapters.persistence.views import ViewStore
 from adapters.policy_file import load_business_time, load_ladder, load_policy
@@ -331,7 +332,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
             business_time=load_business_time(settings.policy_file),
             query_codes=QueryCodes(base64.b64decode(code_key)),
             clock=clock,
-            wrap_writes=_group_commit(settings),
+            wrap_writes=_group_commit(settings) or _locked_insert(settings),
             records_in_range=records_in_range,
         )
         try:
@@ -356,6 +357,14 @@ def _group_commit(settings: Settings
         return None
     window = settings.group_commit_window_ms / 1000
     return lambda recorder: GroupCommitRecorder(recorder, window=window)  # type: ignore[return-value]
+
+
+def _locked_insert(settings: Settings
+                   ) -> Callable[[ApplicationRecorder], ApplicationRecorder] | None:
+    """On PostgreSQL each save is one statement (adapters/persistence/locked_insert.py)."""
+    if not settings.is_postgres:
+        return None
+    return LockedInsertRecorder  # type: ignore[return-value]
 
 
 def _prepare_sqlite_file(settings: Settings, *, check: bool) -> None:

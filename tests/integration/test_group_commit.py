@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from adapters.persistence.group_commit import GroupCommitRecorder
+from adapters.persistence.locked_insert import LockedInsertRecorder
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from tests.integration.helpers import register_sample
@@ -182,8 +183,14 @@ def test_a_bad_group_commit_window_names_the_variable(window):
 
 
 def test_without_group_commit_saves_use_the_plain_recorder(settings, clock):
+    """On SQLite the library's recorder itself; on PostgreSQL it too, behind the one-statement
+    insert (adapters/persistence/locked_insert.py)."""
     application = build_application(settings, clock=clock)
     try:
-        assert application.events.recorder is application.recorder
+        if settings.is_postgres:
+            assert isinstance(application.events.recorder, LockedInsertRecorder)
+            assert application.events.recorder.recorder is application.recorder
+        else:
+            assert application.events.recorder is application.recorder
     finally:
         application.close()
