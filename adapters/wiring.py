@@ -30,6 +30,7 @@ from adapters.key_check import prove_cipher_key, prove_query_code_key
 from adapters.keys import CIPHER_FILE, QUERY_CODE_FILE, key_from, read_keys, retired_keys
 from adapters.org_file import load_org_chart
 from adapters.outbox import Outbox, build_notifier
+from adapters.persistence.case_histories import events_after
 from adapters.persistence.group_commit import GroupCommitRecorder
 from adapters.persistence.id_ranges import records_in_range
 from adapters.persistence.locked_insert import LockedInsertRecorder
@@ -334,6 +335,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
             clock=clock,
             wrap_writes=_group_commit(settings) or _locked_insert(settings),
             records_in_range=records_in_range,
+            events_after=events_after,
         )
         try:
             prove_cipher_key(application, where(settings))

@@ -17,7 +17,7 @@ from domain.units import OrgChart
 from projections.case_view import CaseFilter, CaseView
 from projections.supervision_queue import SupervisionQueue, unit_path
 from workflows.access import Reach
-from workflows.ladder_status import LadderSource, ladder_status
+from workflows.ladder_status import LadderSource, ladder_of
 
 Page = tuple[list[dict[str, Any]], str | None]
 
@@ -27,10 +27,12 @@ def overdue_with_ladder(app: LadderSource, queue: SupervisionQueue, as_of: datet
                         limit: int = 100, cursor: str | None = None,
                         reach: Reach | None = None) -> Page:
     """Obligations past their deadline at ``as_of``, most late first, each with its
-    ``ladder``: the rung reached, and the next rung with its date."""
+    ``ladder``: the rung reached, and the next rung with its date (the page's cases are read
+    together: one statement, not one per case)."""
     rows, next_cursor = queue.overdue(as_of, unit=unit, path=_path(app.org, jurisdiction),
                                       limit=limit, cursor=cursor, reach=reach)
-    return [{**row, "ladder": ladder_status(app, row["case_id"], row["kind"])}
+    cases = app.get_petitions([UUID(str(row["case_id"])) for row in rows])  # one read
+    return [{**row, "ladder": ladder_of(app, cases[UUID(str(row["case_id"]))], row["kind"])}
             for row in rows], next_cursor
 
 

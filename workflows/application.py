@@ -42,6 +42,7 @@ from domain.supervision_ladder import LadderRules
 from domain.units import OrgChart
 from domain.values import Attachment, Location, Petitioner
 from workflows import commands as c
+from workflows.case_batch import CaseBatch, EventsAfter
 from workflows.clock import Clock, SystemClock
 from workflows.collected import CollectedEvents
 from workflows.command_table import COMMANDS
@@ -110,6 +111,7 @@ class PetitionApplication(Application[UUID]):
         clock: Clock | None = None,
         wrap_writes: Callable[[ApplicationRecorder], ApplicationRecorder] | None = None,
         records_in_range: Callable[[ApplicationRecorder], EventsInRanges | None] | None = None,
+        events_after: Callable[[ApplicationRecorder], EventsAfter | None] | None = None,
     ):
         self.wrap_writes = wrap_writes  # read while the library builds the event store
         super().__init__(env)
@@ -123,6 +125,9 @@ class PetitionApplication(Application[UUID]):
         keyed = records_in_range(self.recorder) if records_in_range is not None else None
         self.concluded_matters = ConcludedMatterIndex(  # a keyed range, else a scan
             self.repository, self.recorder, self.mapper, keyed or scan_for_records(self.recorder))
+        self.case_batch = CaseBatch(  # a page of cases in one read (else one by one)
+            self.repository, self.mapper,
+            events_after(self.recorder) if events_after is not None else None)
 
     def on_close(self, release: Callable[[], None]) -> None:
         """Run ``release`` when the application closes: resources opened beside it (the views'
@@ -385,6 +390,11 @@ class PetitionApplication(Application[UUID]):
         if not isinstance(petition, Petition):
             raise CaseNotFound(case_id)
         return petition
+
+    def get_petitions(self, case_ids: Sequence[UUID]) -> dict[UUID, Petition]:
+        """Each case now, as ``get_petition`` reads it, all in one read of the store where
+        the store has one (workflows/case_batch.py): a page of a queue's cases."""
+        return self.case_batch.get(case_ids, self.get_petition)
 
     def case_id_for_query_code(self, query_code: str) -> UUID:
         """The case a query code opens; the stored hash is compared in constant time."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -21,10 +22,16 @@ class LadderSource(Protocol):
 
     def get_petition(self, case_id: UUID, version: int | None = None) -> Petition: ...
 
+    def get_petitions(self, case_ids: Sequence[UUID]) -> dict[UUID, Petition]: ...
+
 
 def ladder_status(app: LadderSource, case_id: UUID | str, kind: str) -> dict[str, Any]:
     """For the obligation ``kind`` of a case; empty when it is not the case's running one."""
-    petition = app.get_petition(UUID(str(case_id)))
+    return ladder_of(app, app.get_petition(UUID(str(case_id))), kind)
+
+
+def ladder_of(app: LadderSource, petition: Petition, kind: str) -> dict[str, Any]:
+    """``ladder_status`` of a case already read (a page of them is read at once)."""
     deadline = app.policy.current(petition)
     if deadline is None or deadline.kind.value != kind:
         return {"rung": None, "next_rung": None, "next_at": None}
