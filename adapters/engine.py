@@ -14,6 +14,7 @@ from workflows.tokens import TokenService
 
 SETTLE_LAG = 1000  # events a read waits for the view to catch up on, at most
 POLL = (0.005, 0.05)  # first and longest wait between looks at a view another process follows
+STALL_AFTER = 0.1  # seconds a read waits on such a view before asking whether it is stalled
 
 
 @dataclass
@@ -54,18 +55,23 @@ class Engine:
     def _settle_elsewhere(self, view: Any, settle: float) -> None:
         """Read-your-writes when another process follows the view: look at its tracking
         position until it reaches the log's end as it was on arrival (bounded, and not when
-        far behind), so a write answered by one API process is seen by the next read on any."""
+        far behind), so a write answered by one API process is seen by the next read on any.
+
+        Whether the view is stalled (then waiting would not help) is asked once, and only
+        after ``STALL_AFTER``: the views worker usually catches up within a few looks, and the
+        question costs more than a look (is there a stalls table; its row when there is)."""
         end = self.app.recorder.max_notification_id() or 0
         position = view.max_tracking_id(self.app.name) or 0
         if end - position > SETTLE_LAG:
             return
-        deadline, pause = time.monotonic() + settle, POLL[0]
+        start = time.monotonic()
+        deadline, pause = start + settle, POLL[0]
         looked = False
         while position < end and time.monotonic() < deadline:
             time.sleep(pause)
             pause = min(pause * 2, POLL[1])
             position = view.max_tracking_id(self.app.name) or 0
-            if position < end and not looked:
+            if position < end and not looked and time.monotonic() - start >= STALL_AFTER:
                 looked = True
                 stall = view.stall()
                 if stall is not None and stall["position"] > position:
