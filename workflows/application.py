@@ -25,7 +25,6 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
     IntegrityError,
-    JSONTranscoder,
     Recording,
     Transcoder,
 )
@@ -67,7 +66,7 @@ from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
 from workflows.query_codes import QueryCodes
 from workflows.reception.release import released_slots
 from workflows.snapshot_lookup import SnapshotAwareRepository, may_have_snapshot
-from workflows.transcodings import TRANSCODINGS
+from workflows.transcodings import TRANSCODINGS, FastJSONTranscoder
 
 
 @dataclass(frozen=True)
@@ -140,8 +139,10 @@ class PetitionApplication(Application[UUID]):
         super().close()
 
     def construct_transcoder(self) -> Transcoder:
-        transcoder = super().construct_transcoder()
-        assert isinstance(transcoder, JSONTranscoder)  # the library's default; has register()
+        """The library's JSON format, read faster (``FastJSONTranscoder``), with the
+        library's transcodings and ours."""
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
         for transcoding in TRANSCODINGS:
             transcoder.register(transcoding)
         return transcoder
