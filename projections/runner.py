@@ -28,6 +28,7 @@ from projections.audit_trail import AuditTrail, AuditTrailProjection
 from projections.batching import BatchProjection, Item
 from projections.case_states import CaseStates
 from projections.case_view import CaseView, CaseViewProjection
+from projections.gc_pacing import fewer_full_collections
 from projections.source import EventSource, ViewStorage
 from projections.supervision_queue import SupervisionQueue, SupervisionQueueProjection
 from projections.view import View, ViewStalled
@@ -173,8 +174,15 @@ def catch_up(app: EventSource, storage: ViewStorage, name: str, *, batch_size: i
     more of a case's events a batch holds, the fewer rows a rebuild writes. Each batch is
     committed by a background thread while the next is prepared (``write_behind.py``). If
     another process advances the same view meanwhile, a commit fails on its tracking row and
-    the catch-up resumes from the view's new position with fresh case state.
+    the catch-up resumes from the view's new position with fresh case state. The garbage
+    collector's full collections are paced meanwhile (``gc_pacing.py``).
     """
+    with fewer_full_collections():
+        return _catch_up(app, storage, name, batch_size, progress, reset)
+
+
+def _catch_up(app: EventSource, storage: ViewStorage, name: str, batch_size: int,
+              progress: Progress | None, reset: bool) -> int:
     view = storage.open(name)
     if reset:
         view.reset()
