@@ -14,7 +14,15 @@ from uuid import UUID
 from domain.deadlines import Deadline, DeadlinePolicy
 from domain.group_petition import representatives
 from domain.petition import Petition
-from workflows.privacy import REDACTED, Audience, disclose, staff_audience
+from workflows.privacy import (
+    REDACTED,
+    Audience,
+    Treatment,
+    disclose,
+    has_nested_rules,
+    staff_audience,
+    treatment,
+)
 
 __all__ = ["REDACTED", "case_summary", "deadline_dict", "event_data", "event_record", "plain"]
 _EVENT_META = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
@@ -92,17 +100,52 @@ def case_summary(
     })
 
 
-def event_data(event: Any, audience: Audience) -> dict[str, Any]:
-    """An event's own fields (not its place in the log), as ``audience`` may see them."""
-    data = {k: plain(v) for k, v in vars(event).items() if k not in _EVENT_META}
-    return disclose(audience, data, type(event).__name__)
+def event_data(event: Any, audience: Audience, without: tuple[str, ...] = ()
+               ) -> dict[str, Any]:
+    """An event's own fields (not its place in the log, nor those ``without``), as
+    ``audience`` may see them: ``disclose(audience, {k: plain(v) …}, type)`` in one walk.
+
+    Each field is handled as a plan per audience and event type says (kept, redacted, left
+    out, or disclosed field by field within), so a field left out or redacted is never made
+    plain; the audit trail and the relay call this for every event."""
+    event_type = type(event).__name__
+    plan = _PLANS.get((audience, event_type))
+    if plan is None:
+        plan = _PLANS.setdefault((audience, event_type), {})
+    out: dict[str, Any] = {}
+    for key, value in vars(event).items():
+        how = plan.get(key)
+        if how is None:
+            how = plan[key] = _handling(audience, event_type, key)
+        if how is _SHOW:
+            out[key] = value if type(value) in _AS_IS else plain(value)
+        elif how is _REDACT:
+            out[key] = REDACTED
+        elif how is _WITHIN:
+            out[key] = disclose(audience, {key: plain(value)}, event_type)[key]
+    for key in without:
+        out.pop(key, None)
+    return out
+
+
+_SHOW, _REDACT, _WITHIN, _LEAVE_OUT = "show", "redact", "within", "leave out"
+_PLANS: dict[tuple[Audience, str], dict[str, str]] = {}
+
+
+def _handling(audience: Audience, event_type: str, key: str) -> str:
+    if key in _EVENT_META:
+        return _LEAVE_OUT
+    how = treatment(audience, key, event_type)
+    if how is Treatment.REMOVED:
+        return _LEAVE_OUT
+    if how is Treatment.REDACTED:
+        return _REDACT
+    return _WITHIN if has_nested_rules(key) else _SHOW
 
 
 def event_record(event: Any, *, pii: bool = False) -> dict[str, Any]:
     """One event as the history shows it: type, version, business and recorded time, data."""
-    data = event_data(event, staff_audience(pii))
-    data.pop("at", None)
-    data.pop("actor", None)
+    data = event_data(event, staff_audience(pii), without=("at", "actor"))
     return {
         "version": event.originator_version,
         "type": type(event).__name__,

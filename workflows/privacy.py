@@ -147,9 +147,9 @@ def _apply(audience: Audience, data: dict[str, Any], prefix: str, event_type: st
             continue
         if how is Treatment.REDACTED:
             out[key] = REDACTED
-        elif isinstance(value, dict) and _nested(path):
+        elif isinstance(value, dict) and has_nested_rules(path):
             out[key] = _apply(audience, value, path + ".", event_type)
-        elif isinstance(value, list) and _nested(path):
+        elif isinstance(value, list) and has_nested_rules(path):
             out[key] = [_apply(audience, item, path + ".", event_type)
                         if isinstance(item, dict) else item for item in value]
         else:
@@ -158,7 +158,8 @@ def _apply(audience: Audience, data: dict[str, Any], prefix: str, event_type: st
 
 
 @lru_cache(maxsize=8192)
-def _nested(path: str) -> bool:
+def has_nested_rules(path: str) -> bool:
+    """Whether a field inside the one at ``path`` has rules of its own (e.g. ``location``)."""
     return any(p.startswith(path + ".") for p in PERSONAL_DATA)
 
 
