@@ -149,8 +149,9 @@ class AnalysisView(View, ABC):
                 group[row["case_id"]] = row
         # a case registered before every fresh one cannot have changed, and its own earlier
         # case may lie outside the window read
+        first = min(times)
         changed = [(case_id, repeated) for case_id, repeated in repeats(group.values()).items()
-                   if group[case_id]["registered_at"] >= min(times)
+                   if group[case_id]["registered_at"] >= first
                    and group[case_id]["repeated"] != repeated]
         self.executemany(c, f"UPDATE {self.table('analysis_facts')} SET repeated = ? "
                             "WHERE case_id = ?", [(flag, case_id) for case_id, flag in changed])
