@@ -23,6 +23,8 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 
+from adapters.persistence.postgres_log import PostgresEventLog
+
 STORE_TIMEOUT = "STORE_TIMEOUT"  # seconds: connecting, and waiting for a pooled connection
 STATEMENT_TIMEOUT = "STORE_STATEMENT_TIMEOUT"  # seconds one statement may run on the server
 PROBE_EVERY = 1.0  # seconds between connection attempts while the store is down
@@ -129,7 +131,10 @@ def guard(datastore: PostgresDatastore, *, timeout: float, statement_timeout: fl
 
 
 class GuardedPostgresFactory(PostgresFactory):
-    """The library's PostgreSQL factory, with its datastore guarded."""
+    """The library's PostgreSQL factory, with its datastore guarded, reading the log in
+    binary format (``postgres_log.py``)."""
+
+    application_recorder_class = PostgresEventLog
 
     def __init__(self, env: Any):
         super().__init__(env)
