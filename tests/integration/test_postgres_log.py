@@ -39,8 +39,8 @@ def test_every_selection_equals_the_librarys(settings, clock):
                         for limit in (1, 5, 100):
                             args = {"start": start, "limit": limit, "stop": stop,
                                     "topics": topics, "inclusive_of_start": inclusive}
-                            ours = recorder.select_notifications(**args)  # type: ignore[arg-type]
-                            assert ours == library.select_notifications(**args), args  # type: ignore[arg-type]
+                            ours = recorder.select_notifications(**args)
+                            assert ours == library.select_notifications(**args), args
                             assert all(type(n.state) is bytes for n in ours)
         assert len(recorder.select_notifications(start=None, limit=100)) == 12
     finally:
