@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL
 
 from adapters.persistence.postgres_log import PostgresEventLog
 from adapters.wiring import build_application
@@ -43,5 +44,29 @@ def test_every_selection_equals_the_librarys(settings, clock):
                             assert ours == library.select_notifications(**args), args
                             assert all(type(n.state) is bytes for n in ours)
         assert len(recorder.select_notifications(start=None, limit=100)) == 12
+    finally:
+        app.close()
+
+
+def test_a_batch_is_read_by_walking_the_index_not_by_sorting_the_rest_of_the_log(settings,
+                                                                                clock):
+    """On an events table without statistics (just filled; autovacuum off or not yet run) a
+    query bounded on both sides was planned as a scan and sort of everything between the
+    bounds: each catch-up batch sorted the rest of the log. Ours reads the batch in order."""
+    app = build_application(settings, clock=clock)
+    try:
+        recorder = app.recorder
+        recorder.insert_events([StoredEvent(originator_id=uuid4(), originator_version=1,
+                                            topic="test:Event", state=b"x" * 500)
+                                for _ in range(3000)])
+        statement, params = recorder.notifications_query(100, 50, inclusive_of_start=False)
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("EXPLAIN ") + statement, params)
+            plan = " ".join(str(next(iter(dict(row).values()))) for row in curs.fetchall())
+        assert "Index Scan" in plan and "Sort" not in plan, plan
+        top = recorder.max_notification_id()
+        batch = recorder.select_notifications(start=100, limit=50, stop=top,
+                                              inclusive_of_start=False)
+        assert [n.id for n in batch] == list(range(101, 151))
     finally:
         app.close()
