@@ -206,13 +206,11 @@ class Deltas:
             self.counts[("received", grain, bucket, *_place(row), row["category"])][
                 "repeated"] += change
 
-    def rows(self) -> dict[str, list[tuple[tuple[Any, ...], list[int]]]]:
-        """Per cohort: (key, counters in ``COUNTERS`` order), leaving out keys that net zero."""
-        out: dict[str, list[tuple[tuple[Any, ...], list[int]]]] = defaultdict(list)
-        for key, counts in self.counts.items():
-            if any(counts.values()):
-                out[key[0]].append((key, [counts[c] for c in COUNTERS[key[0]]]))
-        return out
+    def rows(self) -> list[tuple[tuple[Any, ...], list[int]]]:
+        """(key, counters in ``ALL_COUNTERS`` order — 0 for another cohort's), leaving out keys
+        that net zero: every cohort's rows go to the table in one statement."""
+        return [(key, [counts.get(c, 0) for c in ALL_COUNTERS])
+                for key, counts in self.counts.items() if any(counts.values())]
 
 
 def aggregate(rows: Iterable[Row], deltas: Deltas | None = None) -> Deltas:

@@ -27,7 +27,6 @@ from domain.units import OrgChart
 from projections.analysis_facts import COLUMNS, TIME_COLUMNS, CaseFacts, fold
 from projections.analysis_rollups import (
     ALL_COUNTERS,
-    COUNTERS,
     DAY_KEY,
     KEY,
     Deltas,
@@ -161,11 +160,10 @@ class AnalysisView(View, ABC):
     def _add(self, c: Any, deltas: Deltas) -> None:
         """Adds the deltas to the roll-ups; a key whose count falls to zero is deleted, so the
         tables hold the same rows however the history was cut into batches."""
-        emptied: list[tuple[Any, ...]] = []
-        for cohort, rows in deltas.rows().items():
-            self.add_rows(c, "analysis_rollup", KEY, COUNTERS[cohort],
-                          [(*key, *counts) for key, counts in rows])
-            emptied += [key for key, counts in rows if counts[0] < 0]
+        rows = deltas.rows()  # a cohort's row adds 0 to the counters of the others
+        self.add_rows(c, "analysis_rollup", KEY, ALL_COUNTERS,
+                      [(*key, *counts) for key, counts in rows])
+        emptied = [key for key, counts in rows if counts[0] < 0]  # n, the first counter
         self.executemany(c, f"DELETE FROM {self.table('analysis_rollup')} WHERE n = 0 AND "
                             f"{' AND '.join(f'{k} = ?' for k in KEY)}", emptied)
         days = [(*key, n) for key, n in deltas.days.items() if n]
