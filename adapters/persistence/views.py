@@ -163,7 +163,8 @@ class PostgresView(View, PostgresTrackingRecorder):
     def upsert_rows(self, c: Any, table: str, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]]) -> None:
         """``COPY`` into a transaction-scoped staging table, then one set-based upsert: the
-        per-row statement overhead of an ``executemany`` upsert dominated catch-up. A small
+        per-row statement overhead of an ``executemany`` upsert dominated catch-up; three round
+        trips, as the committing thread of a catch-up waits for the GIL after each. A small
         batch (live following) is one multi-row ``INSERT … VALUES`` instead (``_values``)."""
         if not rows:
             return
@@ -176,9 +177,9 @@ class PostgresView(View, PostgresTrackingRecorder):
         c.execute(f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {cols} FROM "
                   f"{self.table(table)} WITH NO DATA")  # only the columns written
         self._copy(c, staging, columns, rows)
+        # one round trip: a second upsert in the same batch starts afresh
         c.execute(f"INSERT INTO {self.table(table)} ({cols}) SELECT {cols} FROM {staging} "
-                  f"{replace_on_key(columns)}")
-        c.execute(f"DROP TABLE {staging}")  # a second upsert in the same batch starts afresh
+                  f"{replace_on_key(columns)}; DROP TABLE {staging}", prepare=False)
 
     def add_rows(self, c: Any, table: str, key: Sequence[str], counters: Sequence[str],
                  rows: Sequence[Sequence[Any]]) -> None:
@@ -197,8 +198,8 @@ class PostgresView(View, PostgresTrackingRecorder):
                   "WITH NO DATA")
         self._copy(c, staging, columns, rows)
         c.execute(f"INSERT INTO {self.table(table)} AS r ({cols}) SELECT {cols} FROM {staging} "
-                  f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
-        c.execute(f"DROP TABLE {staging}")
+                  f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}; DROP TABLE {staging}",
+                  prepare=False)
 
     @staticmethod
     def _values(c: Any, insert: str, rows: Sequence[Sequence[Any]], conflict: str) -> None:
