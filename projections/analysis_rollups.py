@@ -27,6 +27,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from projections.indicators import (
@@ -78,6 +79,7 @@ def local_day(moment: datetime) -> date:
         return date.max  # Shanghai is ahead of UTC: only the end can overflow
 
 
+@lru_cache(maxsize=4096)  # a batch's cases fall on few days
 def buckets(day: date) -> tuple[tuple[str, str], ...]:
     """The (grain, bucket) of each grain a local day lies in."""
     return (("d", day.isoformat()), ("w", (day - timedelta(days=day.weekday())).isoformat()),
@@ -184,27 +186,30 @@ class Deltas:
     """Roll-up changes summed over a batch: each row's new contributions minus its old ones."""
 
     def __init__(self) -> None:
-        self.counts: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
-        self.days: Counter[tuple[Any, ...]] = Counter()
+        self.counts: dict[tuple[Any, ...], dict[str, int]] = {}
+        self.days: dict[tuple[Any, ...], int] = {}
 
     def add(self, row: Row | None, sign: int) -> None:
         if row is None:
             return
         counted, days = contributions(row)
+        all_counts, all_days = self.counts, self.days
         for key, counts in counted:
-            mine = self.counts[key]
+            mine = all_counts.get(key)
+            if mine is None:  # a key is written even when only its row moved away
+                mine = all_counts[key] = {"n": 0}
             for name, value in counts.items():
                 if value:
-                    mine[name] += sign * value
-            mine["n"] += 0  # a key is written even when only its row moved away
+                    mine[name] = mine.get(name, 0) + sign * value
         for key in days:
-            self.days[key] += sign
+            all_days[key] = all_days.get(key, 0) + sign
 
     def repeated(self, row: Row, change: int) -> None:
         """A case's repeat flag moved by ``change`` (its registration buckets' counter)."""
         for grain, bucket in buckets(local_day(row["registered_at"])):
-            self.counts[("received", grain, bucket, *_place(row), row["category"])][
-                "repeated"] += change
+            mine = self.counts.setdefault(
+                ("received", grain, bucket, *_place(row), row["category"]), {"n": 0})
+            mine["repeated"] = mine.get("repeated", 0) + change
 
     def rows(self) -> list[tuple[tuple[Any, ...], list[int]]]:
         """(key, counters in ``ALL_COUNTERS`` order — 0 for another cohort's), leaving out keys
