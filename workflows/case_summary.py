@@ -109,31 +109,29 @@ def event_data(event: Any, audience: Audience, without: tuple[str, ...] = ()
     out, or disclosed field by field within), so a field left out or redacted is never made
     plain; the audit trail and the relay call this for every event."""
     event_type = type(event).__name__
-    plan = _PLANS.get((audience, event_type))
+    plan = _PLANS.get((audience, event_type, without))
     if plan is None:
-        plan = _PLANS.setdefault((audience, event_type), {})
+        plan = _PLANS.setdefault((audience, event_type, without), {})
     out: dict[str, Any] = {}
     for key, value in vars(event).items():
         how = plan.get(key)
         if how is None:
-            how = plan[key] = _handling(audience, event_type, key)
+            how = plan[key] = _handling(audience, event_type, key, without)
         if how is _SHOW:
             out[key] = value if type(value) in _AS_IS else plain(value)
         elif how is _REDACT:
             out[key] = REDACTED
         elif how is _WITHIN:
             out[key] = disclose(audience, {key: plain(value)}, event_type)[key]
-    for key in without:
-        out.pop(key, None)
     return out
 
 
 _SHOW, _REDACT, _WITHIN, _LEAVE_OUT = "show", "redact", "within", "leave out"
-_PLANS: dict[tuple[Audience, str], dict[str, str]] = {}
+_PLANS: dict[tuple[Audience, str, tuple[str, ...]], dict[str, str]] = {}
 
 
-def _handling(audience: Audience, event_type: str, key: str) -> str:
-    if key in _EVENT_META:
+def _handling(audience: Audience, event_type: str, key: str, without: tuple[str, ...]) -> str:
+    if key in _EVENT_META or key in without:
         return _LEAVE_OUT
     how = treatment(audience, key, event_type)
     if how is Treatment.REMOVED:
