@@ -220,6 +220,17 @@ class PolicyRules:
         return min(days, self.group.get("acceptance_days", days)) if group else days
 
 
+_DAYS_SETTING = {
+    DeadlineKind.REVIEW_REQUEST: "review_request_days",
+    DeadlineKind.REVIEW_DECISION: "review_decision_days",
+    DeadlineKind.RE_REVIEW_REQUEST: "re_review_request_days",
+    DeadlineKind.RE_REVIEW_DECISION: "re_review_decision_days",
+    DeadlineKind.PROXY_CONTACT: "proxy_contact_days",
+    DeadlineKind.SUGGESTION_RESPONSE: "suggestion_response_days",
+}
+"""The ``PolicyRules`` setting of each kind whose days do not depend on the case."""
+
+
 class DeadlinePolicy:
     """Computes a deadline when its obligation starts; reads the recorded one afterwards."""
 
@@ -257,16 +268,13 @@ class DeadlinePolicy:
         """The policy's number of days for an obligation of ``kind`` (``group``: of a group
         petition, 集体访, whose acceptance and answer limits may be shorter: ``[group]``)."""
         r = self.rules
-        return {
-            DeadlineKind.ACCEPTANCE: r.acceptance_days_for(group),
-            DeadlineKind.ANSWER: r.answer_days_for(speed_track, group),
-            DeadlineKind.REVIEW_REQUEST: r.review_request_days,
-            DeadlineKind.REVIEW_DECISION: r.review_decision_days,
-            DeadlineKind.RE_REVIEW_REQUEST: r.re_review_request_days,
-            DeadlineKind.RE_REVIEW_DECISION: r.re_review_decision_days,
-            DeadlineKind.PROXY_CONTACT: r.proxy_contact_days,
-            DeadlineKind.SUGGESTION_RESPONSE: r.suggestion_response_days,
-        }[kind]
+        if kind == DeadlineKind.ACCEPTANCE:
+            return r.acceptance_days_for(group)
+        if kind == DeadlineKind.ANSWER:
+            return r.answer_days_for(speed_track, group)
+        # the others are plain settings: looked up, not all computed on every call (figure 1)
+        days: int = getattr(r, _DAYS_SETTING[kind])
+        return days
 
     def starting(self, kind: DeadlineKind, start: datetime, days: int | None = None, *,
                  speed_track: SpeedTrack | None = None, group: bool = False) -> Deadline:
@@ -337,10 +345,10 @@ class DeadlinePolicy:
         today: for events written before deadlines were recorded, and to compare with the
         recorded one when revising (``DeadlineRevised``)."""
         r = self.rules
-        if kind is DeadlineKind.ACCEPTANCE:
+        if kind == DeadlineKind.ACCEPTANCE:
             return self.deadline(kind, case.received_at,
                                  r.acceptance_days_for(case.group_petition))
-        if kind is DeadlineKind.ANSWER:
+        if kind == DeadlineKind.ANSWER:
             if case.handling_started_at is None:
                 return None
             days = r.answer_days_for(case.speed_track, case.group_petition) \

@@ -312,3 +312,27 @@ def test_policy_values_of_the_wrong_type_are_refused_at_load(data, message) -> N
     """A typo in the operator's TOML fails at start with its name, not later in a deadline."""
     with pytest.raises(InvalidCommand, match=message):
         PolicyRules.from_mapping(data)
+
+
+@pytest.mark.parametrize("group", [False, True])
+@pytest.mark.parametrize("speed", [None, *SpeedTrack])
+def test_days_for_each_kind_is_its_policy_setting(group: bool, speed: SpeedTrack | None) -> None:
+    """``days_for`` looks the plain settings up instead of computing all eight each call: every
+    kind still gets its own setting (distinct numbers here, so a mix-up shows)."""
+    rules = PolicyRules(acceptance_days=11, answer_days=55, review_request_days=21,
+                        review_decision_days=22, re_review_request_days=23,
+                        re_review_decision_days=24, proxy_contact_days=6,
+                        suggestion_response_days=26, group={"acceptance_days": 9,
+                                                            "answer_days": 33})
+    policy = DeadlinePolicy(rules)
+    expected = {
+        DeadlineKind.ACCEPTANCE: rules.acceptance_days_for(group),
+        DeadlineKind.ANSWER: rules.answer_days_for(speed, group),
+        DeadlineKind.REVIEW_REQUEST: 21, DeadlineKind.REVIEW_DECISION: 22,
+        DeadlineKind.RE_REVIEW_REQUEST: 23, DeadlineKind.RE_REVIEW_DECISION: 24,
+        DeadlineKind.PROXY_CONTACT: 6, DeadlineKind.SUGGESTION_RESPONSE: 26,
+    }
+    assert set(expected) == set(DeadlineKind)
+    for kind, days in expected.items():
+        assert policy.days_for(kind, speed, group) == days
+        assert policy.days_for(DeadlineKind(kind.value), speed, group) == days
