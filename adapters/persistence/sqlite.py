@@ -9,8 +9,7 @@ import it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing import sqlite as library
@@ -19,14 +18,12 @@ from adapters.persistence.sqlite_transaction import immediate_transaction
 
 
 class SQLiteDatastore(library.SQLiteDatastore):
-    @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[Any]:
+    def transaction(self, *, commit: bool) -> AbstractContextManager[Any]:  # type: ignore[override]
+        """The library's for reads; ``immediate_transaction`` itself for writes (no context
+        manager around it: every save enters this one)."""
         if not commit:
-            with super().transaction(commit=False) as cursor:
-                yield cursor
-            return
-        with immediate_transaction(self) as cursor:
-            yield cursor
+            return super().transaction(commit=False)
+        return immediate_transaction(self)
 
 
 class SQLiteFactory(library.SQLiteFactory):

@@ -36,7 +36,11 @@ def immediate_transaction(datastore: SQLiteDatastore) -> Iterator[Any]:
     """Commits the block's writes, rolls back on error; sqlite3's errors are raised as the
     library's (a lock timeout as ``OperationalError``, which the projection runner retries;
     a broken constraint as ``IntegrityError``, which a catch-up treats as a lost race)."""
-    with datastore.get_connection(commit=True) as conn:
+    # The pool's writer connection as ``datastore.get_connection(commit=True)`` hands it out,
+    # without that context manager's layer: every save passes here (figure 1).
+    pool = datastore.pool
+    conn = pool.get_connection(is_writer=True)
+    try:
         cursor = conn.cursor()
         try:
             with cursor:
@@ -49,6 +53,8 @@ def immediate_transaction(datastore: SQLiteDatastore) -> Iterator[Any]:
                 conn.commit()
         except sqlite3.Error as error:
             raise _as_library_error(error) from error
+    finally:
+        pool.put_connection(conn)
 
 
 def _as_library_error(error: sqlite3.Error) -> Exception:
