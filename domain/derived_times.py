@@ -33,7 +33,8 @@ def derived_times(case: CaseTimes, policy: DeadlinePolicy, ladder: LadderRules
                   ) -> list[datetime]:
     """The deadlines' expiries and every rung's trigger of the chased ones, in UTC."""
     deadlines = [policy.current(case), policy.answer_deadline(case), policy.review_window(case),
-                 policy.re_review_window(case), policy.proxy_contact(case)]
+                 policy.re_review_window(case), policy.proxy_contact(case),
+                 policy.suggestion_response(case)]
     out: list[datetime] = []
     for deadline in (d for d in deadlines if d is not None):
         out.extend(_times_of(deadline, ladder.for_case(case)))
@@ -68,6 +69,7 @@ _OTHERS = (
     (DeadlineKind.REVIEW_REQUEST, "review_window"),
     (DeadlineKind.RE_REVIEW_REQUEST, "re_review_window"),
     (DeadlineKind.PROXY_CONTACT, "proxy_contact"),
+    (DeadlineKind.SUGGESTION_RESPONSE, "suggestion_response"),
 )
 """Each kind is computed by exactly one method: when the current deadline has that kind it
 *is* that method's result, so it is not computed twice."""

@@ -186,3 +186,4 @@ class Case:
     # nothing recorded: every deadline is derived, as for a case written before version 2
     recorded_deadlines: dict[str, Any] = field(default_factory=dict)
     group_petition: bool = False
+    open_suggestions: dict[int, tuple[str, datetime]] = field(default_factory=dict)

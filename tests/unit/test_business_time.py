@@ -79,14 +79,16 @@ def test_naive_time_is_refused() -> None:
 
 
 @given(start=st.datetimes(timezones=st.sampled_from([UTC, PLUS14, MINUS14])),
-       status=st.sampled_from(list(Status)), extension=st.integers(0, 30))
+       status=st.sampled_from(list(Status)), extension=st.integers(0, 30),
+       suggested=st.booleans())
 def test_derivable_is_an_answer_or_a_refusal(start: datetime, status: Status,
-                                               extension: int) -> None:
+                                               extension: int, suggested: bool) -> None:
     """Whatever the times, the check either passes — and then every reader can compute every
     derived time — or refuses; it never lets an OverflowError through."""
     case = Case(status=status, received_at=start, speed_track=SpeedTrack.COMPLEX,
                 handling_started_at=start, extension_days=extension, answered_at=start,
-                review_decided_at=start, proxy_agent="a", proxy_contact_due_from=start)
+                review_decided_at=start, proxy_agent="a", proxy_contact_due_from=start,
+                open_suggestions={1: ("QH", start)} if suggested else {})
     policy, ladder = plain_policy(), LadderRules()
     try:
         check_derivable(case, policy, ladder)
@@ -119,10 +121,11 @@ LADDERS = st.builds(LadderRules, reminder=st.sampled_from([None, -3, -3650]),
 
 @given(start=EDGES, zone=st.sampled_from([UTC, PLUS14, MINUS14]),
        status=st.sampled_from(list(Status)), extension=st.integers(0, 30), ladder=LADDERS,
-       requested=st.booleans())
+       requested=st.booleans(), suggested=st.none() | EDGES)
 def test_check_reaches_the_reference_verdict(start: datetime, zone: timezone, status: Status,
                                               extension: int, ladder: LadderRules,
-                                              requested: bool) -> None:
+                                              requested: bool, suggested: datetime | None
+                                              ) -> None:
     """The per-command check (each deadline once, a ladder by its two ends) refuses exactly
     when computing every derived time one by one fails, near both ends of the calendar."""
     start = start.replace(tzinfo=zone)
@@ -130,10 +133,13 @@ def test_check_reaches_the_reference_verdict(start: datetime, zone: timezone, st
                 handling_started_at=start, extension_days=extension, answered_at=start,
                 review_decided_at=start, review_requested_at=start if requested else None,
                 re_review_requested_at=start if requested else None, proxy_agent="a",
-                proxy_contact_due_from=start)
+                proxy_contact_due_from=start,
+                open_suggestions={} if suggested is None else {
+                    1: ("QH", suggested.replace(tzinfo=zone))})
     policy = plain_policy()
     try:
         derived_times(case, policy, ladder)
+        policy.open_deadlines(case)  # what the views compute: the reference includes it
         reference_ok = True
     except (OverflowError, ValueError):
         reference_ok = False
