@@ -202,38 +202,73 @@ def test_wrong_role_is_403_and_appends_nothing(
     refused(api, client, "/petitions", register_body(), auditor, 403)
 
 
+def _race_the_other_worker(api: FastAPI, settings: Settings, clock: ManualClock,
+                           case_id: str, wins: int) -> tuple[Any, dict[str, int]]:
+    """Another worker on the same store appends to the case just before each of this
+    process's next ``wins`` saves (a reminder each time); returns it and what it saw."""
+    other = build_application(settings, clock=clock)
+    engine_app = api.state.engine.app
+    real_save = engine_app.save
+    seen = {"other_wrote": 0}
+
+    def save_after_the_other_worker(*objects: Any, **kwargs: Any) -> Any:
+        if seen["other_wrote"] < wins:
+            other.execute(c.IssueSupervision(case_id=UUID(case_id), actor="other-worker",
+                                               level="reminder", reason="催办"))
+            seen["other_wrote"] += 1
+            seen["after_other"] = appended(api)
+        return real_save(*objects, **kwargs)
+
+    engine_app.save = save_after_the_other_worker
+    return other, seen
+
+
+def test_a_race_lost_once_is_decided_again_on_the_stored_case(
+    api: FastAPI, client: TestClient, admin: dict[str, str], settings: Settings,
+    clock: ManualClock
+) -> None:
+    """The command decided on this process's cached case loses to the other worker's write;
+    it is decided once more on the stored case (as a fresh read would have) and succeeds."""
+    case_id = register(client, admin)
+    clock.advance(timedelta(hours=1))
+    other, seen = _race_the_other_worker(api, settings, clock, case_id, wins=1)
+    try:
+        response = client.post(f"/petitions/{case_id}/accept", json=VALID_BODIES["accept"],
+                               headers=admin)
+        assert response.status_code == 200, response.text
+        assert seen["other_wrote"] == 1
+        stored = [type(e).__name__ for e in api.state.engine.app.events.get(UUID(case_id))]
+        assert stored == ["Registered", "SupervisionIssued", "Accepted"], stored
+        assert response.json()["version"] == 3
+    finally:
+        del api.state.engine.app.save
+        other.close()
+
+
 def test_a_lost_race_is_409_appends_nothing_and_the_retry_succeeds(
     api: FastAPI, client: TestClient, admin: dict[str, str], settings: Settings,
     clock: ManualClock
 ) -> None:
+    """Lost twice (on the cached case, then on the stored one): 409, nothing appended by this
+    request; the client's retry succeeds."""
     case_id = register(client, admin)
-    other = build_application(settings, clock=clock)  # another worker on the same store
-    engine_app = api.state.engine.app
-    real_save = engine_app.save
-    seen: dict[str, int] = {}
-
-    def save_after_the_other_worker(*objects: Any, **kwargs: Any) -> Any:
-        other.execute(c.IssueSupervision(case_id=UUID(case_id), actor="other-worker",
-                                           level="reminder", reason="催办"))
-        seen["after_other"] = appended(api)
-        return real_save(*objects, **kwargs)
-
+    clock.advance(timedelta(hours=1))
+    other, seen = _race_the_other_worker(api, settings, clock, case_id, wins=2)
     try:
-        clock.advance(timedelta(hours=1))
-        engine_app.save = save_after_the_other_worker
         response = client.post(f"/petitions/{case_id}/accept", json=VALID_BODIES["accept"],
                                headers=admin)
-        del engine_app.save
         assert response.status_code == 409, response.text
         assert response.json()["error"] == "concurrent_modification"
         assert response.json()["retry"] is True
-        assert appended(api) == seen["after_other"]  # only the other worker's event
+        assert seen["other_wrote"] == 2
+        assert appended(api) == seen["after_other"]  # only the other worker's events
         retried = client.post(f"/petitions/{case_id}/accept", json=VALID_BODIES["accept"],
                               headers=admin)
         assert retried.status_code == 200, retried.text
-        assert retried.json()["version"] == 3
+        assert retried.json()["version"] == 4  # registered, two reminders, accepted
         assert retried.json()["case"]["status"] == "accepted"
     finally:
+        del api.state.engine.app.save
         other.close()
 
 
