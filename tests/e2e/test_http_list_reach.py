@@ -41,12 +41,15 @@ def _all(client: TestClient, path: str, headers: dict[str, str], **params: Any
 
 
 @pytest.fixture
-def demo(api: FastAPI, clock: ManualClock) -> list[Any]:
-    """About 200 demo cases, plus one received at QH-D01 about a place in QH-D03."""
+def demo(api: FastAPI, client: TestClient, clock: ManualClock) -> list[Any]:
+    """About 200 demo cases, plus one received at QH-D01 about a place in QH-D03, with the
+    read models caught up: they are written straight to the application, ~1,400 events, more
+    than a read waits for (``SETTLE_LAG``), so a list read under load could see a part."""
     app = api.state.engine.app
     DemoDistrict(app, seed=7, now=clock.now(), days=60).run(200)
     app.register(c.RegisterPetition(actor="prep", **register_body(
         location={"district": "QH-D03", "street": "QH-D03-S01"})))
+    api.state.engine.runner.wait_all(app.recorder.max_notification_id(), timeout=120)
     ids = [n.originator_id for n in app.recorder.select_notifications(
         start=None, limit=1_000_000, topics=["domain.events:Registered"])]
     return [app.get_petition(i) for i in ids]
