@@ -43,7 +43,7 @@ def _all(client: TestClient, path: str, headers: dict[str, str], **params: Any
 @pytest.fixture
 def demo(api: FastAPI, client: TestClient, clock: ManualClock) -> list[Any]:
     """About 200 demo cases, plus one received at QH-D01 about a place in QH-D03, with the
-    read models caught up: they are written straight to the application, ~1,400 events, more
+    read models caught up: they are written straight to the application, ~1,300 events, more
     than a read waits for (``SETTLE_LAG``), so a list read under load could see a part."""
     app = api.state.engine.app
     DemoDistrict(app, seed=7, now=clock.now(), days=60).run(200)
