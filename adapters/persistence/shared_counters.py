@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapters.persistence.shared_tables import creating
+
 TABLE = "query_code_throttle"
 SWEEP_EVERY = 60.0  # seconds between one process's deletions of expired rows
 
@@ -37,10 +39,7 @@ class SharedCounters:
 
     def _create(self) -> None:
         unlogged = "UNLOGGED " if self.postgres else ""
-        with self.datastore.transaction(commit=True) as c:
-            if self.postgres:  # processes starting together would race on the catalogue
-                c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                          (f"petition {self.table}",))
+        with creating(self.datastore, self.table, postgres=self.postgres) as c:
             c.execute(f"CREATE {unlogged}TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY "
                       "KEY, window_start DOUBLE PRECISION NOT NULL, hits INTEGER NOT NULL)")
             if self.postgres:  # a table made before it was unlogged: make it so (small)

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from adapters.persistence.shared_tables import creating
+
 TABLE = "citizen_drafts"
 SWEEP_EVERY = 60.0  # seconds between one process's deletions of expired rows
 
@@ -30,10 +32,7 @@ class SharedDrafts:
         self.table = f'"{datastore.schema}".{TABLE}' if postgres else TABLE
         self.p = "%s" if postgres else "?"
         self._swept = clock()
-        with self.datastore.transaction(commit=True) as c:
-            if postgres:  # processes starting together would race on the catalogue
-                c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                          (f"petition {self.table}",))
+        with creating(self.datastore, self.table, postgres=postgres) as c:
             c.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY KEY, "
                       "expires DOUBLE PRECISION NOT NULL, tries INTEGER NOT NULL, "
                       "body TEXT NOT NULL)")

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.persistence.shared_tables import creating
+
 SESSIONS, TOKENS = "citizen_sessions", "citizen_form_tokens"
 SWEEP_EVERY = 60.0  # seconds between one process's deletions of expired rows
 
@@ -43,10 +45,7 @@ class SharedSessions:
         self._create()
 
     def _create(self) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            if self.postgres:  # processes starting together would race on the catalogue
-                c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                          (f"petition {self.sessions}",))
+        with creating(self.datastore, self.sessions, postgres=self.postgres) as c:
             c.execute(f"CREATE TABLE IF NOT EXISTS {self.sessions} (key TEXT PRIMARY KEY, "
                       "started DOUBLE PRECISION NOT NULL, touched DOUBLE PRECISION NOT NULL, "
                       "body TEXT NOT NULL)")
