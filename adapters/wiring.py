@@ -134,16 +134,13 @@ class Root:
         from adapters.pages.sessions import LIMITS, MemorySessions, StoredSessions
         from adapters.persistence.shared_sessions import SharedSessions
 
-        app = self.app
-        datastore = getattr(app.factory, "datastore", None)
-        if datastore is None or app.query_codes is None:
+        shared = self._shared_store("the citizen sessions")
+        if shared is None:
             return MemorySessions()
-        cipher, codes = app.mapper.cipher, app.query_codes
-        if cipher is None:  # never so: build_application always encrypts
-            raise RuntimeError("the citizen sessions are sealed with the store's cipher")
+        datastore, cipher, mac = shared
         return StoredSessions(
             SharedSessions(datastore, postgres=self.settings.is_postgres, limits=LIMITS),
-            codes.mac, cipher.encrypt, cipher.decrypt)
+            mac, cipher.encrypt, cipher.decrypt)
 
     def citizen_filing(self) -> FilingStore:
         """The online filing's drafts and abuse limits, kept in the store for every process on
@@ -151,17 +148,25 @@ class Root:
         from adapters.pages.drafts import CAPACITY, CODE_TTL, memory_filing, stored_filing
         from adapters.persistence.shared_drafts import SharedDrafts
 
+        shared = self._shared_store("the filing's drafts")
+        if shared is None:
+            return memory_filing()
+        datastore, cipher, mac = shared
+        postgres = self.settings.is_postgres
+        return stored_filing(
+            SharedDrafts(datastore, postgres=postgres, ttl=CODE_TTL, capacity=CAPACITY),
+            SharedCounters(datastore, postgres=postgres), mac, cipher.encrypt, cipher.decrypt)
+
+    def _shared_store(self, what: str) -> tuple[Any, Any, Any] | None:
+        """(datastore, cipher, keyed hash) for state every process on the store shares, sealed
+        with the store's cipher; None for an in-memory store, which only one process can use."""
         app = self.app
         datastore = getattr(app.factory, "datastore", None)
         if datastore is None or app.query_codes is None:
-            return memory_filing()
-        cipher, postgres = app.mapper.cipher, self.settings.is_postgres
-        if cipher is None:  # never so: build_application always encrypts
-            raise RuntimeError("the filing's drafts are sealed with the store's cipher")
-        return stored_filing(
-            SharedDrafts(datastore, postgres=postgres, ttl=CODE_TTL, capacity=CAPACITY),
-            SharedCounters(datastore, postgres=postgres), app.query_codes.mac,
-            cipher.encrypt, cipher.decrypt)
+            return None
+        if app.mapper.cipher is None:  # never so: build_application always encrypts
+            raise RuntimeError(f"{what} are sealed with the store's cipher")
+        return datastore, app.mapper.cipher, app.query_codes.mac
 
     def outbox(self) -> Outbox:
         """The embedded notifier's outbox (its texts encrypted with the store's cipher)."""
