@@ -71,12 +71,24 @@ class Pages:
         self.click(f"{form_css} button[type=submit]")
 
     def click(self, css: str) -> None:
-        """Clicks and waits until the next page has replaced this one (no fixed sleeps)."""
+        """Clicks and waits until the next page has replaced this one (no fixed sleeps).
+
+        chromedriver now and then fails to resolve a node it has just found ("Node with given
+        id does not belong to the document", seen on both stores in CI and on unchanged code):
+        the click was never dispatched, so the element is found again and clicked once more
+        (at most three tries; any other error propagates at once)."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait
 
-        old = self.by_css("html")
-        self.by_css(css).click()
+        for attempt in range(3):
+            old = self.by_css("html")
+            try:
+                self.by_css(css).click()
+                break
+            except WebDriverException as error:
+                if attempt == 2 or "does not belong to the document" not in str(error):
+                    raise
         wait = WebDriverWait(self.driver, 20)
         wait.until(ec.staleness_of(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
