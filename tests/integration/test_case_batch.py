@@ -141,3 +141,33 @@ def run_steps_from(app: PetitionApplication, clock: Any, case_id: UUID, name: st
     """The lifecycle step ``name`` alone (the ones before it are already done)."""
     clock.advance(timedelta(days=1))
     app.execute(dict(LIFECYCLE)[name](case_id))
+
+
+def test_a_long_case_read_together_equals_the_one_loaded_from_its_snapshot(app, settings, clock):
+    """A case of more than 50 events has snapshots (``snapshotting_intervals``): the repository
+    loads it from the latest one and the events after it, the batch read from all its events.
+    Both must give the same case, from a cold cache and from a cached older version."""
+    from workflows import commands as c
+
+    long_case, short_case = register_sample(app).case_id, register_sample(app).case_id
+    app.get_petition(long_case)  # cached here at version 1
+    other = build_application(settings, clock=clock)  # the rest is written by another process
+    try:
+        for _ in range(120):
+            clock.advance(timedelta(hours=1))
+            other.execute(c.IssueSupervision(case_id=long_case, actor="s", level="reminder",
+                                             reason="催办"))
+    finally:
+        other.close()
+    assert app.snapshots is not None and list(app.snapshots.get(long_case))  # snapshotted
+    fresh = build_application(settings, clock=clock)
+    try:
+        alone = fresh.get_petition(long_case)  # from the latest snapshot
+        assert alone.version == 121
+        for reader in (app, fresh):  # app: cached at version 1; fresh: evicted, cold
+            if reader is fresh and reader.repository.cache is not None:
+                reader.repository.cache.get(long_case, evict=True)
+            together = reader.get_petitions([long_case, short_case])
+            assert together[long_case] == alone and together[long_case].version == 121
+    finally:
+        fresh.close()
