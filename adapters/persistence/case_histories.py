@@ -20,16 +20,16 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from adapters.persistence.event_rows import chunked, from_postgres, from_sqlite
+
 After = Sequence[tuple[UUID, int]]
 EventsAfter = Callable[[After], Sequence[StoredEvent]]  # workflows.case_batch's
-CHUNK = 200  # ids per statement on SQLite (two parameters each: far below its limit)
 
 
 def events_after(recorder: ApplicationRecorder) -> EventsAfter | None:
     """The batch reader for ``recorder``'s store (None: none for this store)."""
     if isinstance(recorder, SQLiteApplicationRecorder):
-        return lambda after: [event for start in range(0, len(after), CHUNK)
-                              for event in _sqlite(recorder, after[start:start + CHUNK])]
+        return lambda after: chunked(after, lambda part: _sqlite(recorder, part))
     if isinstance(recorder, PostgresApplicationRecorder):
         return lambda after: _postgres(recorder, after) if after else []
     return None
@@ -43,9 +43,7 @@ def _sqlite(recorder: SQLiteApplicationRecorder, after: After) -> Sequence[Store
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(statement, [value for aggregate_id, version in after
                                    for value in (aggregate_id.hex, version)])
-        return [StoredEvent(originator_id=recorder.convert_originator_id(row["originator_id"]),
-                            originator_version=row["originator_version"], topic=row["topic"],
-                            state=row["state"]) for row in cursor.fetchall()]
+        return from_sqlite(recorder, cursor.fetchall())
 
 
 def _postgres(recorder: PostgresApplicationRecorder, after: After) -> Sequence[StoredEvent]:
@@ -61,6 +59,4 @@ def _postgres(recorder: PostgresApplicationRecorder, after: After) -> Sequence[S
     with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
         cursor.execute(statement, ([aggregate_id for aggregate_id, _ in after],
                                    [version for _, version in after]))
-        return [StoredEvent(originator_id=row["originator_id"],
-                            originator_version=row["originator_version"], topic=row["topic"],
-                            state=bytes(row["state"])) for row in cursor.fetchall()]
+        return from_postgres(cursor.fetchall())

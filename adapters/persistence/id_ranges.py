@@ -22,25 +22,19 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from adapters.persistence.event_rows import chunked, from_postgres, from_sqlite
+
 Ranges = Sequence[tuple[UUID, UUID]]
 EventsInRanges = Callable[[Ranges], Sequence[StoredEvent]]  # workflows.concluded_matters'
-CHUNK = 200  # ranges per statement (two parameters each: far below SQLite's limit)
 
 
 def records_in_range(recorder: ApplicationRecorder) -> EventsInRanges | None:
     """The keyed ranges reader for ``recorder``'s store (None: none for this store)."""
     if isinstance(recorder, SQLiteApplicationRecorder):
-        return lambda ranges: _chunked(ranges, lambda part: _sqlite(recorder, part))
+        return lambda ranges: chunked(ranges, lambda part: _sqlite(recorder, part))
     if isinstance(recorder, PostgresApplicationRecorder):
-        return lambda ranges: _chunked(ranges, lambda part: _postgres(recorder, part))
+        return lambda ranges: chunked(ranges, lambda part: _postgres(recorder, part))
     return None
-
-
-def _chunked(ranges: Ranges, read: Callable[[Ranges], Sequence[StoredEvent]]
-             ) -> list[StoredEvent]:
-    """In the order written within each chunk; an aggregate's events are in one chunk."""
-    return [event for start in range(0, len(ranges), CHUNK)
-            for event in read(ranges[start:start + CHUNK])]
 
 
 def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[StoredEvent]:
@@ -51,9 +45,7 @@ def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[Sto
     # reads one consistent snapshot by itself.
     with recorder.datastore.get_connection(commit=False) as conn, conn.cursor() as cursor:
         cursor.execute(statement, [bound.hex for pair in ranges for bound in pair])
-        return [StoredEvent(originator_id=recorder.convert_originator_id(row["originator_id"]),
-                            originator_version=row["originator_version"], topic=row["topic"],
-                            state=row["state"]) for row in cursor.fetchall()]
+        return from_sqlite(recorder, cursor.fetchall())
 
 
 @lru_cache(maxsize=64)
@@ -72,6 +64,4 @@ def _postgres(recorder: PostgresApplicationRecorder, ranges: Ranges) -> Sequence
                                     len(ranges))
     with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
         cursor.execute(statement, [bound for pair in ranges for bound in pair])
-        return [StoredEvent(originator_id=row["originator_id"],
-                            originator_version=row["originator_version"], topic=row["topic"],
-                            state=bytes(row["state"])) for row in cursor.fetchall()]
+        return from_postgres(cursor.fetchall())
