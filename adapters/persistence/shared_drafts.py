@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from adapters.persistence.shared_tables import creating
+from adapters.persistence.shared_tables import creating, trim
 
 TABLE = "citizen_drafts"
 SWEEP_EVERY = 60.0  # seconds between one process's deletions of expired rows
@@ -83,7 +83,4 @@ class SharedDrafts:
             if now - self._swept >= SWEEP_EVERY:
                 self._swept = now
                 c.execute(f"DELETE FROM {self.table} WHERE expires <= {self.p}", (now,))
-                every = "" if self.postgres else "LIMIT -1 "  # SQLite: OFFSET after a LIMIT
-                c.execute(f"DELETE FROM {self.table} WHERE key IN (SELECT key FROM "
-                          f"{self.table} ORDER BY expires DESC {every}OFFSET {self.p})",
-                          (self.capacity,))
+                trim(c, self.table, "expires", self.capacity, postgres=self.postgres)

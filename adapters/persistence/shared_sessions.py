@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.persistence.shared_tables import creating
+from adapters.persistence.shared_tables import creating, trim
 
 SESSIONS, TOKENS = "citizen_sessions", "citizen_form_tokens"
 SWEEP_EVERY = 60.0  # seconds between one process's deletions of expired rows
@@ -120,11 +120,8 @@ class SharedSessions:
         c.execute(f"DELETE FROM {self.sessions} WHERE touched <= {p} OR started <= {p}",
                   (now - limits.idle, now - limits.absolute))
         c.execute(f"DELETE FROM {self.tokens} WHERE expires <= {p}", (now,))
-        every = "" if self.postgres else "LIMIT -1 "  # SQLite takes OFFSET only after a LIMIT
-        for table, order, cap in ((self.sessions, "touched", limits.capacity),
-                                  (self.tokens, "expires", 2 * limits.capacity)):
-            c.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM {table} "
-                      f"ORDER BY {order} DESC {every}OFFSET {p})", (cap,))
+        trim(c, self.sessions, "touched", limits.capacity, postgres=self.postgres)
+        trim(c, self.tokens, "expires", 2 * limits.capacity, postgres=self.postgres)
 
     def count(self) -> tuple[int, int]:
         """Rows kept: (sessions, tokens), expired ones not yet swept included."""

@@ -20,3 +20,12 @@ def creating(datastore: Any, table: str, *, postgres: bool) -> Iterator[Any]:
         if postgres:
             c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"petition {table}",))
         yield c
+
+
+def trim(c: Any, table: str, order: str, capacity: int, *, postgres: bool) -> None:
+    """Keeps the ``capacity`` rows of ``table`` latest by ``order`` and deletes the rest, so a
+    shared table stays bounded however many keys are tried."""
+    every = "" if postgres else "LIMIT -1 "  # SQLite takes OFFSET only after a LIMIT
+    p = "%s" if postgres else "?"
+    c.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM {table} "
+              f"ORDER BY {order} DESC {every}OFFSET {p})", (capacity,))
