@@ -9,7 +9,6 @@ the case's version surfaces as ``ConcurrentModification``, never as a lost updat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +40,7 @@ from domain.supervision_ladder import LadderRules
 from domain.units import OrgChart
 from domain.values import Attachment, Location, Petitioner
 from workflows import commands as c
-from workflows.case_batch import CaseBatch, EventsAfter
+from workflows.case_batch import CaseBatch, EventsAfter, cached_copy
 from workflows.clock import Clock, SystemClock
 from workflows.collected import CollectedEvents
 from workflows.command_table import COMMANDS
@@ -335,17 +334,10 @@ class PetitionApplication(Application[UUID]):
         return self._decide(fresh, cmd, guard, idempotency)
 
     def _cached_copy(self, case_id: UUID) -> Petition | None:
-        """A copy of the case as this process last saved or read it, without reading the store
-        (None: not cached). It may be behind another process's writes: a decision on it that
-        fails is checked by ``_written_elsewhere``."""
-        cache = self.repository.cache
-        if cache is None:
-            return None
-        try:
-            petition = cache.get(case_id)
-        except KeyError:
-            return None
-        return deepcopy(petition) if isinstance(petition, Petition) else None
+        """The case as this process last saved or read it (``case_batch.cached_copy``). It may be
+        behind another process's writes: a decision on it that fails is checked by
+        ``_written_elsewhere``."""
+        return cached_copy(self.repository, case_id)
 
     def _written_elsewhere(self, case_id: UUID, version: int) -> Petition | None:
         """The case as stored, if events from elsewhere followed ``version`` (the cached copy a

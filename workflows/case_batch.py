@@ -31,6 +31,19 @@ EventsAfter = Callable[[Sequence[tuple[UUID, int]]], Sequence[StoredEvent]]
 """The stored events of each id after the paired version, ordered by id, then version."""
 
 
+def cached_copy(repository: Repository[UUID], case_id: UUID) -> Petition | None:
+    """A copy of the case as this process's aggregate cache holds it, without reading the
+    store (None: not cached, or not a case); the cached one is never changed by its reader."""
+    cache = repository.cache
+    if cache is None:
+        return None
+    try:
+        held = cache.get(case_id)
+    except KeyError:
+        return None
+    return deepcopy(held) if isinstance(held, Petition) else None
+
+
 @dataclass(frozen=True)
 class CaseBatch:
     repository: Repository[UUID]
@@ -43,22 +56,13 @@ class CaseBatch:
         wanted = list(dict.fromkeys(case_ids))
         if self.events_after is None or not wanted:
             return {case_id: one(case_id) for case_id in wanted}
-        held = {case_id: self._cached(case_id) for case_id in wanted}
-        stored = self.events_after([(case_id, held[case_id].version if held[case_id] else 0)
-                                    for case_id in wanted])
+        held = {case_id: cached_copy(self.repository, case_id) for case_id in wanted}
+        stored = self.events_after([(case_id, 0 if copy is None else copy.version)
+                                    for case_id, copy in held.items()])
         news = {UUID(str(aggregate_id)): list(group)
                 for aggregate_id, group in groupby(stored, key=lambda e: e.originator_id)}
         return {case_id: self._bring_up(case_id, held[case_id], news.get(case_id, []))
                 for case_id in wanted}
-
-    def _cached(self, case_id: UUID) -> Any:
-        cache = self.repository.cache
-        if cache is None:
-            return None
-        try:
-            return deepcopy(cache.get(case_id))  # a copy: the cached one is never changed here
-        except KeyError:
-            return None
 
     def _bring_up(self, case_id: UUID, held: Any, stored: list[StoredEvent]) -> Petition:
         aggregate = project_aggregate(held, (self.mapper.to_domain_event(e) for e in stored))
