@@ -71,27 +71,35 @@ class Pages:
         self.click(f"{form_css} button[type=submit]")
 
     def click(self, css: str) -> None:
-        """Clicks and waits until the next page has replaced this one (no fixed sleeps).
+        """Clicks and waits until a new document has replaced this one (no fixed sleeps).
 
-        chromedriver now and then fails to resolve a node it has just found ("Node with given
-        id does not belong to the document", seen on both stores in CI and on unchanged code):
-        the click was never dispatched, so the element is found again and clicked once more
-        (at most three tries; any other error propagates at once)."""
-        from selenium.common.exceptions import WebDriverException
-        from selenium.webdriver.support import expected_conditions as ec
+        While Chromium swaps documents, chromedriver may answer a question about a node of the
+        old one with "Node with given id does not belong to the document" instead of a stale
+        element error (seen in CI on both stores, on unchanged code). So the wait asks for the
+        current root element until it is another element than before and its document has
+        loaded, and treats both answers as "not yet"; any other error propagates at once."""
         from selenium.webdriver.support.ui import WebDriverWait
 
-        for attempt in range(3):
-            old = self.by_css("html")
-            try:
-                self.by_css(css).click()
-                break
-            except WebDriverException as error:
-                if attempt == 2 or "does not belong to the document" not in str(error):
-                    raise
-        wait = WebDriverWait(self.driver, 20)
-        wait.until(ec.staleness_of(old))
-        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        old = self.by_css("html").id
+        self.by_css(css).click()
+        WebDriverWait(self.driver, 20).until(lambda driver: self._replaced(old))
+
+    def _replaced(self, old: str) -> bool:
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+            WebDriverException,
+        )
+
+        try:
+            return bool(self.by_css("html").id != old and self.driver.execute_script(
+                "return document.readyState") == "complete")
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return False
+            raise
 
     def check(self, name: str) -> None:
         """Screenshot of the whole page and an accessibility scan of it."""
