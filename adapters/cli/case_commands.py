@@ -120,7 +120,7 @@ def history(
         f"history of {case_id}",
         ("v", "event", "business time (at)", "recorded at (UTC)", "actor", "data"),
         ((r["version"], r["type"], _minute(r["at"]), _second(r["recorded_at"]), r["actor"],
-          _brief(r["data"])) for r in records),
+          brief(r["data"])) for r in records),
     )
 
 
@@ -133,14 +133,26 @@ def _second(iso: str) -> str:
     return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M:%S}"
 
 
-def _brief(data: dict[str, object], width: int = 48) -> str:
+def brief(data: dict[str, object], width: int = 48) -> str:
+    """An event's data in one table cell: each value cut to ``width``, except a recorded
+    deadline, which shows its dates (the JSON would be cut before the due date)."""
     parts = []
     for key, value in data.items():
         if value in (None, "", []):
             continue
+        if isinstance(value, dict) and {"kind", "due_on"} <= value.keys():
+            parts.append(f"{key}={_deadline(value)}")
+            continue
         text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
         parts.append(f"{key}={text if len(text) <= width else text[: width - 1] + '…'}")
     return "; ".join(parts)
+
+
+def _deadline(deadline: dict[str, object]) -> str:
+    notes = [f"{deadline['days']} days"] if deadline.get("days") is not None else []
+    notes += ["provisional"] if deadline.get("provisional") else []
+    return f"{deadline['kind']} due {deadline['due_on']}" + (
+        f" ({', '.join(notes)})" if notes else "")
 
 
 def info(as_json: JsonFlag = False) -> None:
