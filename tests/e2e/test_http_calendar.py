@@ -3,6 +3,7 @@ deadline is shown, and /readyz names the years not covered."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from adapters.holidays.holiday_file import parse_holidays
 from adapters.holidays.stored_arrangement import import_arrangement
 from tests.e2e.conftest import DISTRICT, Staff, register_body
+from tests.e2e.pages_client import Citizen
 from workflows.clock import ManualClock
 from workflows.deadline_revision import revise_deadlines
 
@@ -74,3 +76,25 @@ def test_deadlines_in_published_years_are_not_provisional(
     soon = ok(client.get("/supervision/due-soon", params={"within_days": 30},
                          headers=staff.headers("supervisor", DISTRICT)))["items"]
     assert [row["provisional"] for row in soon] == [False]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_petitioners_pages_say_a_deadline_is_provisional_until_revised(
+        api: FastAPI, client: TestClient, clock: ManualClock) -> None:
+    """The receipt and the case page mark the provisional date (暂定), keep it after an import,
+    and show the revised, settled date once the operator revises it."""
+    clock.set(datetime(2026, 12, 20, 10, tzinfo=CST))  # acceptance due 4 Jan 2027 (1 Jan rests)
+    citizen = Citizen(client, api)
+    receipt = citizen.verify(citizen.start())
+    assert receipt.status_code == 200
+    assert "2027-01-04 （暂定：节假日安排尚未公布）" in receipt.text
+    code = re.search(r'id="query-code">([^<]+)<', receipt.text).group(1)  # type: ignore[union-attr]
+    assert "2027-01-04 （暂定：节假日安排尚未公布）" in citizen.follow(code).text
+
+    app = api.state.engine.app
+    import_arrangement(app, parse_holidays("date,kind,name\n2027-01-04,holiday,元旦\n"),
+                       source="2027.csv")
+    assert "2027-01-04 （暂定" in citizen.follow(code).text  # recorded: what they were told
+    revise_deadlines(app, [app.case_id_for_query_code(code)], reason="2027 arrangement")
+    page = citizen.follow(code).text
+    assert "2027-01-05" in page and "暂定" not in page
