@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from adapters.settings import Settings
 from adapters.wiring import build_application
 from domain import events as ev
 from domain.deadlines import DERIVED, Deadline, DeadlineKind
 from projections.runner import audit_trail, case_view, catch_up
+from tests.conftest import PG_URL
 from tests.integration.helpers import STREET
 from tests.views import views_of
 from workflows import commands as c
@@ -47,21 +52,35 @@ def shown(deadline: Deadline | None) -> dict[str, Any] | None:
             "provisional": deadline.provisional}
 
 
-@pytest.fixture
-def old_store(tmp_path: Path) -> Settings:
-    """A copy of the old store (the file in git is never written) with its keys and policy."""
+def _rows(store: Path, table: str, order: str) -> list[StoredEvent]:
+    """A table of the old SQLite store as the library's stored events, in ``order``."""
+    with closing(sqlite3.connect(store)) as conn:
+        rows = conn.execute("SELECT originator_id, originator_version, topic, state"
+                            f" FROM {table} ORDER BY {order}").fetchall()
+    return [StoredEvent(originator_id=UUID(o), originator_version=v, topic=t, state=b)
+            for o, v, t, b in rows]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PetitionApplication]:
+    """This release on a copy of the old store (the file in git is never written), with its
+    keys and policy. On PostgreSQL: a fresh schema holding the old store's rows, byte for byte
+    as the old release wrote them (events in their order, and the snapshot)."""
     for name in ("petitions.db", "policy.toml"):
         shutil.copy(FIXTURE / name, tmp_path / name)
-    keys = json.loads((FIXTURE / "keys.json").read_text(encoding="utf-8"))
-    return Settings.from_env({"PETITION_STORE": str(tmp_path / "petitions.db"),
-                              "PETITION_DATA_DIR": str(tmp_path / "data"),
-                              "PETITION_POLICY_FILE": str(tmp_path / "policy.toml"), **keys})
-
-
-@pytest.fixture
-def reader(old_store: Settings) -> Any:
+    env = {"PETITION_STORE": str(tmp_path / "petitions.db"),
+           "PETITION_DATA_DIR": str(tmp_path / "data"),
+           "PETITION_POLICY_FILE": str(tmp_path / "policy.toml"),
+           **json.loads((FIXTURE / "keys.json").read_text(encoding="utf-8"))}
+    if request.param == "postgres":
+        env |= {"PETITION_STORE": PG_URL,
+                "PETITION_POSTGRES_SCHEMA": request.getfixturevalue("pg_schema")}
     clock = ManualClock(datetime.fromisoformat(EXPECTED["clock_at_end"]))
-    app = build_application(old_store, clock=clock)
+    app = build_application(Settings.from_env(env), clock=clock)
+    if request.param == "postgres":
+        app.recorder.insert_events(_rows(tmp_path / "petitions.db", "stored_events", "rowid"))
+        app.snapshots.recorder.insert_events(  # type: ignore[union-attr]
+            _rows(tmp_path / "petitions.db", "stored_snapshots", "originator_id"))
     yield app
     app.close()
 
