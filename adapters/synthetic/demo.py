@@ -214,7 +214,7 @@ class DemoDistrict:
 
     def _handle(self, s: Story, track: SpeedTrack) -> None:
         rng, p = self.rng, s.petition
-        limit = self.app.policy.rules.answer_days_for(track)
+        limit = self.app.policy.rules.answer_days_for(track, p.group_petition)  # 集体访: shorter
         late = rng.random() < 0.12
         took = limit * rng.uniform(0.2, 0.9) + (rng.uniform(3, 25) if late else 0)
         if track is SpeedTrack.COMPLEX and rng.random() < 0.15 and not s.step(

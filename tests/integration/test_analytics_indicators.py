@@ -25,7 +25,14 @@ from projections import analysis_queries as aq
 from projections import runner as r
 from projections.periods import parse_period
 from projections.sentiment import comment_sentiment
-from tests.integration.helpers import DISTRICT, LIFECYCLE, STREET, id_number, register_command
+from tests.integration.helpers import (
+    DISTRICT,
+    LIFECYCLE,
+    STEP_NAMES,
+    STREET,
+    id_number,
+    register_command,
+)
 from tests.views import views_of
 from workflows import commands as c
 from workflows.clock import ManualClock
@@ -123,7 +130,8 @@ def _expected(app: Any, period: Any, units: set[str] | None, as_of: datetime) ->
         answer = _first(events, ev.Answered)
         before = events[:events.index(answer)]
         accepted = _first(before, ev.Accepted)
-        days = policy.rules.answer_days_for(accepted.speed_track) + sum(
+        group = events[0].co_petitioners > 0  # 集体访: the shorter group limit applies
+        days = policy.rules.answer_days_for(accepted.speed_track, group) + sum(
             e.days for e in before if isinstance(e, ev.DeadlineExtended))
         return answer.at < policy.deadline(DeadlineKind.ANSWER, accepted.at, days).expires_at
 
@@ -299,3 +307,23 @@ def test_facts_hold_no_personal_data(app, clock):
     assert PERSONS[0] not in dumped and "13800138000" not in dumped and "甲" not in dumped
     key = r.analysis_facts(views_of(app)).all_facts()[0]["petitioner_key"]
     assert key and PERSONS[0] not in key
+
+
+def test_a_group_case_answered_after_its_group_limit_is_late(app, clock):
+    """集体访: a group petition has the policy's shorter answer limit (30 working days, not 60),
+    so one answered after 30 working days is late, and the recomputation must say so too (its
+    first version forgot the group limit: the property failed only when examples carried the
+    clock into May)."""
+    clock.advance(EVE - clock.now())
+    waiting = (("step", 0, STEP_NAMES.index("re-review-decision")), 24 * 6)  # refused: time only
+    _play(app, clock, [(("register", "letter", "城建", 0, 1, 0, 0), 0),
+                       (("next", 0, "rate-ok"), 1), (("next", 0, "rate-ok"), 1),
+                       *[waiting] * 9, (("next", 0, "rate-ok"), 1)])
+    answered = _first(next(iter(_histories(app).values())), ev.Answered)
+    assert answered is not None and answered.at.astimezone(CST).month == 5
+    r.catch_up(app, views_of(app), "analysis_facts")
+    view = r.analysis_facts(views_of(app))
+    on_time = {f["name"]: f for f in aq.indicators(app.org, view, parse_period("2026-05"), None,
+                                                   clock.now())["indicators"]}["answer_on_time"]
+    assert (on_time["numerator"], on_time["denominator"]) == (0, 1)
+    _check(app, view, "2026-05", None)
