@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from domain.deadlines import MAX_POLICY_DAYS, reject_unknown_keys
@@ -43,13 +44,26 @@ class BusinessTimeRules:
 
     def bounds(self, now: datetime) -> tuple[datetime, datetime]:
         """(earliest, latest) business time allowed at ``now``, clamped to the calendar."""
-        return (shifted(now, -timedelta(days=self.max_backdate_days)),
-                shifted(now, timedelta(minutes=self.clock_skew_minutes)))
+        return shifted(now, -self._backdate), shifted(now, self._skew)
+
+    @cached_property
+    def _backdate(self) -> timedelta:
+        return timedelta(days=self.max_backdate_days)
+
+    @cached_property
+    def _skew(self) -> timedelta:
+        return timedelta(minutes=self.clock_skew_minutes)
 
     def check(self, at: datetime, now: datetime) -> datetime:
         """``at`` if it lies within the bounds at ``now``; a refusal naming them otherwise."""
         if at.tzinfo is None or at.utcoffset() is None:
             raise InvalidCommand("business time 'at' must carry a timezone")
+        if now.tzinfo is UTC:  # the system clock's: the bounds need no conversion (every command)
+            try:
+                if now - self._backdate <= at <= now + self._skew:
+                    return at  # between two instants of the calendar, so in it in UTC too
+            except OverflowError:
+                pass  # a bound beyond the calendar: clamped below
         earliest, latest = self.bounds(now)
         try:
             at.astimezone(UTC)

@@ -149,3 +149,13 @@ def test_check_reaches_the_reference_verdict(start: datetime, zone: timezone, st
         assert not reference_ok
     else:
         assert reference_ok and current == policy.current(case)
+
+
+@pytest.mark.parametrize("now", [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)])
+def test_a_utc_now_at_the_calendars_ends_clamps_its_bounds(now: datetime) -> None:
+    """The UTC quick path falls back to the clamped bounds where a bound leaves the calendar."""
+    rules = BusinessTimeRules()
+    assert rules.check(now, now) == now
+    earliest, latest = rules.bounds(now)
+    assert (earliest, latest) == ((now - timedelta(days=90), now) if now.year == 9999
+                                  else (now, now + timedelta(minutes=5)))
