@@ -12,7 +12,14 @@ import secrets
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# An ASCII code (every code typed from what we print) normalised by one C call: the ASCII
+# characters that are not letters or digits dropped, the look-alikes read as digits.
+_ASCII_NORMAL = str.maketrans(
+    {"O": "0", "I": "1", "L": "1",
+     **dict.fromkeys((chr(i) for i in range(128) if not chr(i).isalnum()), None)})
 LENGTH = 12
+_PAIRS = [ALPHABET[bits & 31] + ALPHABET[bits >> 5] for bits in range(1024)]
+"""Two letters for each ten bits, the lower five bits first."""
 
 
 class QueryCodes:
@@ -41,6 +48,8 @@ class QueryCodes:
     @staticmethod
     def normalise(code: str) -> str:
         """Upper case, separators dropped, look-alike letters read as digits."""
+        if code.isascii():
+            return code.upper().translate(_ASCII_NORMAL)
         return "".join(ch for ch in code.upper() if ch.isalnum()).translate(_READ_AS)
 
     def hash(self, code: str) -> str:
@@ -53,6 +62,8 @@ class QueryCodes:
 
 
 def _spelled(number: int) -> str:
-    """The low 60 bits of ``number`` as ``XXXX-XXXX-XXXX``."""
-    raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
+    """The low 60 bits of ``number`` as ``XXXX-XXXX-XXXX``: the i-th letter spells bits
+    5i…5i+4, lowest first; looked up ten bits (two letters) at a time."""
+    p = _PAIRS
+    return (f"{p[number & 1023]}{p[number >> 10 & 1023]}-{p[number >> 20 & 1023]}"
+            f"{p[number >> 30 & 1023]}-{p[number >> 40 & 1023]}{p[number >> 50 & 1023]}")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import string
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from workflows.query_codes import ALPHABET, QueryCodes
+from workflows.query_codes import ALPHABET, QueryCodes, _spelled
 
 KEY = b"k" * 32
 
@@ -70,3 +73,22 @@ def test_hashes_and_derived_codes_stay_those_already_stored() -> None:
         f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
     assert codes.mac("session", "Ab-1") == hmac.new(
         KEY, b"mac\x00session\x00Ab-1", hashlib.sha256).hexdigest()
+
+
+def _spelled_by_letter(number: int) -> str:
+    """The spelling as first written: letter i is bits 5i…5i+4, lowest first."""
+    raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_a_number_is_spelled_as_letter_by_letter(number: int) -> None:
+    """Derived codes (shown again on a retry, never stored) must keep their spelling."""
+    assert _spelled(number) == _spelled_by_letter(number)
+
+
+@given(st.text(max_size=30) | st.text(alphabet=string.printable, max_size=30))
+def test_normalise_is_the_letter_by_letter_rule(typed: str) -> None:
+    expected = "".join(ch for ch in typed.upper() if ch.isalnum()).translate(
+        str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    assert QueryCodes.normalise(typed) == expected
