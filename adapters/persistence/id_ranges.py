@@ -37,15 +37,29 @@ def records_in_range(recorder: ApplicationRecorder) -> EventsInRanges | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _sqlite_statement(table: str, ranges: int) -> str:
+    """The statement for ``ranges`` ranges, composed once (sqlite3 reuses its prepared form
+    for the same text)."""
+    between = " OR ".join(["originator_id BETWEEN ? AND ?"] * ranges)
+    return (f"SELECT originator_id, originator_version, topic, state "
+            f"FROM {table} WHERE {between} ORDER BY rowid")
+
+
 def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[StoredEvent]:
-    between = " OR ".join(["originator_id BETWEEN ? AND ?"] * len(ranges))
-    statement = (f"SELECT originator_id, originator_version, topic, state "
-                 f"FROM {recorder.events_table_name} WHERE {between} ORDER BY rowid")
+    statement = _sqlite_statement(recorder.events_table_name, len(ranges))
     # One statement, so no BEGIN … ROLLBACK around it: in autocommit mode a lone SELECT
-    # reads one consistent snapshot by itself.
-    with recorder.datastore.get_connection(commit=False) as conn, conn.cursor() as cursor:
-        cursor.execute(statement, [bound.hex for pair in ranges for bound in pair])
-        return from_sqlite(recorder, cursor.fetchall())
+    # reads one consistent snapshot by itself. The pool's connection is taken and given back
+    # directly, without the datastore's context manager and cursor wrapper: every
+    # registration passes here, and on a petitioner's first case the range is empty.
+    pool = recorder.datastore.pool
+    conn = pool.get_connection(is_writer=False)  # as ``get_connection(commit=False)`` does
+    try:
+        rows = conn._sqlite_conn.execute(  # the library's own sqlite3 connection
+            statement, [bound.hex for pair in ranges for bound in pair]).fetchall()
+    finally:
+        pool.put_connection(conn)
+    return from_sqlite(recorder, rows) if rows else []
 
 
 @lru_cache(maxsize=64)
