@@ -1,4 +1,5 @@
-"""The supervision reads that both the CLI and the HTTP API serve, each defined once.
+"""The list reads that both the CLI and the HTTP API serve, each defined once: the cases,
+and the supervision queues (overdue with the ladder, due soon, unsatisfied).
 
 Each returns plain rows (and the next page's cursor); the adapters only choose columns and
 format. Who may ask (roles) is the adapters' check; ``reach`` (workflows.access.Reach) keeps
@@ -17,9 +18,38 @@ from domain.units import OrgChart
 from projections.case_view import CaseFilter, CaseView
 from projections.supervision_queue import SupervisionQueue, unit_path
 from workflows.access import Reach
+from workflows.case_summary import plain
 from workflows.ladder_status import LadderSource, ladder_of
+from workflows.privacy import disclose, staff_audience
 
 Page = tuple[list[dict[str, Any]], str | None]
+
+CASE_ROW_FIELDS = (
+    "case_id", "version", "status", "received_by", "holder", "responsible_unit", "unit_level",
+    "district", "street", "channel", "category", "handling_track", "speed_track",
+    "co_petitioners", "registered_at", "accepted_at", "answered_at", "closed_at",
+    "deadline_kind", "deadline_due_on", "deadline_expires_at", "deadline_provisional",
+    "supervision_level",
+    "supervision_count", "rating_attitude", "rating_efficiency", "rating_quality",
+    "proxy_agent", "unsatisfied_pending", "answered_on_time",
+)
+"""What a listed case shows: no more than reading the case shows its reader (never the
+query-code hash)."""
+
+
+def cases(view: CaseView, where: CaseFilter, *, pii: bool = False, limit: int = 50,
+          cursor: str | None = None) -> Page:
+    """A page of cases by registration time, each as a listed case shows it to staff (with or
+    without the pii scope)."""
+    rows, next_cursor = view.list_cases(where, limit=limit, cursor=cursor)
+    return case_rows(rows, pii=pii), next_cursor
+
+
+def case_rows(rows: list[dict[str, Any]], *, pii: bool = False) -> list[dict[str, Any]]:
+    """Case-view rows cut to ``CASE_ROW_FIELDS``, JSON-ready, through the privacy table (the
+    view holds no personal data; the rule holds all the same)."""
+    audience = staff_audience(pii)
+    return [disclose(audience, {f: plain(row.get(f)) for f in CASE_ROW_FIELDS}) for row in rows]
 
 
 def overdue_with_ladder(app: LadderSource, queue: SupervisionQueue, as_of: datetime, *,

@@ -4,6 +4,7 @@ rebuild equality, tampering detection and the state of a case as of an instant."
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from domain.values import Status
+from projections import queries
 from projections import runner as r
 from projections.case_view import CaseFilter
 from projections.supervision_queue import unit_path
@@ -76,6 +78,13 @@ def test_case_list_filters_and_keyset_pages(app, clock, running):
     assert view.list_cases(CaseFilter(jurisdiction=app.org.subtree("QH-D02")))[0] == []
     window = CaseFilter(registered_from=clock.now() - timedelta(minutes=90))
     assert len(view.list_cases(window)[0]) == 2
+    # the read the HTTP list serves: the same pages, each row cut to the listed fields, plain
+    listed, next_cursor = queries.cases(view, CaseFilter(), limit=2)
+    assert next_cursor == cursor and [x["case_id"] for x in listed] == [x["case_id"] for x in page1]
+    assert all(tuple(x) == queries.CASE_ROW_FIELDS for x in listed)
+    assert json.loads(json.dumps(listed)) == listed  # JSON-ready: times are ISO strings
+    assert listed[0]["registered_at"] == page1[0]["registered_at"].isoformat()
+    assert "query_code_hash" not in listed[0] and "query_code_hash" in page1[0]
 
 
 def test_supervision_queue_overdue_due_soon_unit_and_subtree(app, clock, running):

@@ -2,8 +2,8 @@
 
 Every list applies the access rule of reading one case (workflows.access.reach): a listed case
 is readable, a readable case is listed. ``jurisdiction`` narrows that reach to a unit within
-it. Rows carry only the fields named below, never the query-code hash. Cursors are opaque; a
-damaged one is a 422, not a 500.
+it. Rows carry only the fields the reads name (``projections/queries.py``), never the
+query-code hash. Cursors are opaque; a damaged one is a 422, not a 500.
 """
 
 from __future__ import annotations
@@ -22,20 +22,9 @@ from workflows.access import Principal, Reach, Role, reach
 from workflows.case_summary import plain
 from workflows.errors import AccessDenied
 from workflows.event_envelope import envelope
-from workflows.privacy import disclose, staff_audience
 
 router = APIRouter(tags=["read"])
 
-CASE_FIELDS = (
-    "case_id", "version", "status", "received_by", "holder", "responsible_unit", "unit_level",
-    "district", "street", "channel", "category", "handling_track", "speed_track",
-    "co_petitioners", "registered_at", "accepted_at", "answered_at", "closed_at",
-    "deadline_kind", "deadline_due_on", "deadline_expires_at", "deadline_provisional",
-    "supervision_level",
-    "supervision_count", "rating_attitude", "rating_efficiency", "rating_quality",
-    "proxy_agent", "unsatisfied_pending", "answered_on_time",
-)
-"""What a list row shows: no more than reading the case shows its reader."""
 OBLIGATION_FIELDS = ("case_id", "kind", "unit", "starts_at", "due_on", "expires_at",
                      "provisional", "status", "overdue_by")
 
@@ -71,10 +60,9 @@ def list_cases(
     where = CaseFilter(status=status.value if status else None, unit=unit,
                        reach=reach_of(eng, principal, jurisdiction),
                        registered_from=registered_from, registered_to=registered_to)
-    rows, next_cursor = eng.view("case_view").list_cases(where, limit=limit, cursor=cursor)
-    audience = staff_audience(principal.pii)  # the view holds no personal data; the rule holds
-    return {"items": [disclose(audience, row) for row in rows_of(rows, CASE_FIELDS)],
-            "next_cursor": next_cursor}
+    items, next_cursor = queries.cases(eng.view("case_view"), where, pii=principal.pii,
+                                       limit=limit, cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 def _supervisor(principal: Principal) -> None:

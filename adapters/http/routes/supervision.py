@@ -8,13 +8,7 @@ from fastapi import APIRouter
 
 from adapters.http.auth import Eng, Staff
 from adapters.http.params import Cursor, Limit
-from adapters.http.routes.reads import (
-    CASE_FIELDS,
-    Jurisdiction,
-    _supervisor,
-    reach_of,
-    rows_of,
-)
+from adapters.http.routes.reads import Jurisdiction, _supervisor, reach_of
 from projections import queries
 from projections.unit_stats import unit_stats
 
@@ -40,4 +34,4 @@ def unsatisfied(principal: Staff, eng: Eng, jurisdiction: Jurisdiction = None,
     rows, next_cursor = queries.unsatisfied(
         eng.app.org, eng.view("case_view"), reach=reach_of(eng, principal, jurisdiction),
         limit=limit, cursor=cursor)
-    return {"items": rows_of(rows, CASE_FIELDS), "next_cursor": next_cursor}
+    return {"items": queries.case_rows(rows, pii=principal.pii), "next_cursor": next_cursor}
