@@ -14,6 +14,7 @@ import pytest
 from domain.values import Status
 from projections import queries
 from projections import runner as r
+from projections.case_trail import case_trail
 from projections.case_view import CaseFilter
 from projections.supervision_queue import unit_path
 from tests.integration.helpers import (
@@ -247,6 +248,19 @@ def test_verify_names_the_tampered_case_version_and_position(app, clock, setting
         (str(reg.case_id), 3, results[1].position, "altered")]
     assert trail.verify(other.case_id, application_name=app.name) == []
     assert len(trail.verify(reg.case_id, application_name=app.name)) == 1
+    # the read /petitions/{id}/history serves: plain entries, the chain's verdict, the findings
+    read = case_trail(app, trail, reg.case_id)
+    assert read["chain_valid"] is False and read["case_id"] == str(reg.case_id)
+    assert [(f["version"], f["problem"]) for f in read["findings"]] == [(3, "altered")]
+    assert json.loads(json.dumps(read)) == read
+    assert [e["version"] for e in read["entries"]] == [e["version"] for e in entries]
+    assert read["entries"][0]["payload"]["petitioner"] == "<redacted>"
+    shown = case_trail(app, trail, reg.case_id, pii=True)["entries"][0]["payload"]["petitioner"]
+    assert shown["name"] == app.get_petition(reg.case_id).petitioner.name
+    cut = entries[1]["recorded_at"]
+    assert [e["version"] for e in case_trail(app, trail, reg.case_id, as_of=cut)["entries"]] \
+        == [1, 2]
+    assert case_trail(app, trail, other.case_id)["chain_valid"] is True
 
 
 def test_state_as_of_an_instant(app, clock):
