@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.unit.builders import T0, plain_policy, small_chart
-from tests.unit.test_application_in_memory import ID_NUMBER, registration
+from tests.unit.test_application_in_memory import ID_NUMBER, in_handling, registration
 from workflows import case_reads
 from workflows import commands as c
 from workflows.application import PetitionApplication
 from workflows.clock import ManualClock
 from workflows.errors import AccessDenied
-from workflows.privacy import REDACTED
+from workflows.privacy import PETITIONER_CASE_FIELDS, REDACTED
 from workflows.query_codes import QueryCodes
 
 
@@ -54,3 +55,15 @@ def test_history_and_the_state_as_of_an_instant(app: PetitionApplication) -> Non
     state = case_reads.state_as_of(app, case_id, now)
     assert state["as_of"] == now.isoformat() and state["case"]["status"] == "accepted"
     assert case_reads.case(app, case_id, version=1)["status"] == "registered"
+
+
+def test_the_petitioner_sees_the_public_steps_and_no_one_s_data(app: PetitionApplication) -> None:
+    case_id = in_handling(app)
+    shown = case_reads.petitioner_case(app, app.get_petition(case_id))
+    assert json.loads(json.dumps(shown)) == shown
+    assert shown["case_id"] == str(case_id) and shown["status"] == "in_handling"
+    assert [s["type"] for s in shown["steps"]] == ["Registered", "Accepted", "Delegated"]
+    assert shown["steps"][2]["fields"] == {"unit": "S11"}  # not the actor, not a note
+    assert shown["unit"]["id"] == "S11" and shown["extension"] is None
+    assert set(shown) <= PETITIONER_CASE_FIELDS and "petitioner" not in shown
+    assert ID_NUMBER not in json.dumps(shown) and "intake" not in json.dumps(shown)

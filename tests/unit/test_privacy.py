@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.http.routes.petitioner import petitioner_view
 from adapters.pages.timeline import steps
 from domain.petition import Petition
 from domain.values import Channel, Location, Petitioner, Status
 from projections.audit_trail import redacted_payload
 from tests.unit.builders import T0, plain_policy, small_chart, step
+from workflows import case_reads
 from workflows.case_summary import case_summary, event_record, plain
 from workflows.event_envelope import envelope
 from workflows.privacy import (
@@ -84,7 +84,7 @@ def outputs(petition: Petition, events: list[Any]) -> dict[Audience, list[dict[s
         A.AUDITOR: [*stored, *(reveal(A.AUDITOR, s, {}) for s in stored)],
         A.AUDITOR_PII: [reveal(A.AUDITOR_PII, s, originals) for s in stored],
         A.SUBSCRIBER: [envelope(e, position)["data"] for position, e in enumerate(events, 1)],
-        A.PETITIONER: [petitioner_view(SimpleNamespace(app=app), petition),
+        A.PETITIONER: [case_reads.petitioner_case(app, petition),
                        *(s.fields for s in steps(app, events))],  # type: ignore[arg-type]
     }
 

@@ -15,15 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.auth import Eng
 from domain.errors import DomainError
-from domain.petition import Petition
 from domain.values import DeliveryChannel, Satisfaction
+from workflows import case_reads
 from workflows.application import Idempotency
-from workflows.case_summary import deadline_dict, plain
 from workflows.commands import DeliverDecision, RatePetition, RequestReReview, RequestReview
 from workflows.errors import ConcurrentModification, QueryCodeNotFound
 from workflows.online_delivery import opens_undelivered
-from workflows.privacy import Audience, disclose
-from workflows.public_steps import public_steps
 
 router = APIRouter(tags=["petitioner"])
 PETITIONER = "petitioner"
@@ -57,40 +54,6 @@ def _case_for(eng: Eng, request: Request, code: str) -> UUID:
         raise
 
 
-def petitioner_view(eng: Eng, petition: Petition) -> dict[str, Any]:
-    org = eng.app.org
-    unit = petition.responsible_unit or petition.holder
-    return disclose(Audience.PETITIONER, {
-        "case_id": str(petition.id),
-        "status": petition.status.value,
-        "subject": petition.subject,
-        "registered_at": plain(petition.received_at),
-        "unit": {"id": unit, "name": org.get(unit).name if unit in org else unit},
-        "deadline": deadline_dict(eng.app.policy.current(petition), eng.app.clock.now()),
-        "answer": petition.answer,
-        "answered_at": plain(petition.answered_at),
-        "answer_delivered_at": plain(petition.answer_delivered_at),
-        "ratings": plain(petition.ratings),
-        "review_window": deadline_dict(eng.app.policy.review_window(petition)),
-        "re_review_window": deadline_dict(eng.app.policy.re_review_window(petition)),
-        "extension": _extension(petition),
-        "decline_reason": petition.decline_reason,
-        "redirect_to": plain(petition.redirect_to),
-        "steps": [{"type": step.kind, "at": plain(step.at),
-                   "fields": {name: plain(value) for name, value in step.fields.items()}}
-                  for step in public_steps(eng.app.events_of(petition.id))],
-    })
-
-
-def _extension(petition: Petition) -> dict[str, Any] | None:
-    """The matter's one extension with its reason: 信访工作条例 Art. 32 requires telling the
-    petitioner why (告知信访人延期理由)."""
-    if not petition.extension_used:
-        return None
-    return {"days": petition.extension_granted_days, "reason": petition.extension_reason,
-            "extended_at": plain(petition.extended_at)}
-
-
 def _scope(eng: Eng, code: str) -> str:
     return "petitioner:" + (eng.app.query_codes.hash(code) if eng.app.query_codes else code)
 
@@ -108,7 +71,7 @@ def status(body: CodeBody, request: Request, eng: Eng) -> dict[str, Any]:
             petition = eng.app.get_petition(case_id)
         except (DomainError, ConcurrentModification):
             pass  # delivered meanwhile by a twin request or by staff: show what is stored
-    return petitioner_view(eng, petition)
+    return case_reads.petitioner_case(eng.app, petition)
 
 
 @router.post("/status/rate", summary="Rate the answer (网上评)")
@@ -118,7 +81,7 @@ def rate(body: PetitionerRateBody, request: Request, eng: Eng, key: IdempotencyK
     command = RatePetition(case_id=case_id, actor=PETITIONER, attitude=body.attitude,
                            efficiency=body.efficiency, quality=body.quality, comment=body.comment)
     eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
-    return petitioner_view(eng, eng.app.get_petition(case_id))
+    return case_reads.petitioner_case(eng.app, eng.app.get_petition(case_id))
 
 
 @router.post("/status/review", summary="Ask for review (复查) or re-review (复核)")
@@ -130,7 +93,7 @@ def review(body: PetitionerReviewBody, request: Request, eng: Eng, key: Idempote
     kind = RequestReReview if petition.review_decided_at is not None else RequestReview
     command = kind(case_id=case_id, actor=PETITIONER, reason=body.reason)
     eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
-    return petitioner_view(eng, eng.app.get_petition(case_id))
+    return case_reads.petitioner_case(eng.app, eng.app.get_petition(case_id))
 
 
 def _idem(eng: Eng, code: str, key: str | None) -> Idempotency | None:
