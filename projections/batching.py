@@ -53,7 +53,7 @@ class BatchProjection(Projection[Any]):
         view: View = self.view
         with view.batch() as c:
             self.write(prepared)
-            view._insert_tracking(c, Tracking(application_name, position))
+            view.record_position(c, Tracking(application_name, position))
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's per-event entry point: a batch of one."""

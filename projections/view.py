@@ -183,7 +183,13 @@ class View(TrackingRecorder, ABC):
     def track(self, tracking: Tracking) -> None:
         """Records the position of an event this view has nothing to write for."""
         with self.batch() as c:
-            self._insert_tracking(c, tracking)
+            self.record_position(c, tracking)
+
+    @abstractmethod
+    def record_position(self, c: Any, tracking: Tracking) -> None:
+        """Records ``tracking`` inside the caller's batch, so rows and position commit together
+        (the backend class does it: no public method of the library's recorders takes a
+        caller's cursor)."""
 
     def reset(self) -> None:
         """Empties the view and forgets its position, in one transaction (for a rebuild)."""

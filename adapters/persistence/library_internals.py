@@ -2,7 +2,8 @@
 
 Group commit writes many saves in one transaction as the recorders do (so the rows,
 notification ids and PostgreSQL's NOTIFY are exactly the library's); no public method takes a
-caller's cursor or a batch of saves. On SQLite it calls the recorder's private insert; on
+caller's cursor or a batch of saves. Likewise a view records its tracking position in the
+transaction that writes its rows (``insert_tracking``). On SQLite it calls the recorder's private insert; on
 PostgreSQL a function in the events' schema repeats the recorder's lock, NOTIFY and insert
 (its table, composite type and channel names), so a batch is one statement. The library is
 pinned exactly (pyproject.toml) and ``tests/integration/test_library_internals.py`` pins what
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import StoredEvent, Tracking
 
 PINNED_VERSION = "9.5.6"
 
@@ -64,6 +65,14 @@ def insert_postgres_locked(recorder: Any, call: Any, events: Sequence[StoredEven
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(call, (rows,), prepare=True)
         return [next(iter(row.values())) for row in curs.fetchall()]
+
+
+def insert_tracking(recorder: Any, curs: Any, tracking: Tracking) -> None:
+    """Records a tracking position inside the caller's transaction, as the recorder's public
+    ``insert_tracking`` does in a transaction of its own: a view writes its rows and its
+    position together (``View.record_position``); ``IntegrityError`` for a position not
+    beyond the recorded one."""
+    recorder._insert_tracking(curs, tracking)
 
 
 def insert_sqlite(recorder: Any, curs: Any, events: Sequence[StoredEvent]) -> Sequence[int]:

@@ -19,11 +19,12 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from adapters.persistence.library_internals import insert_tracking
 from adapters.persistence.subscriptions import subscribe
 from projections.runner import READ_MODELS
 from projections.view import (
@@ -102,6 +103,9 @@ class SQLiteView(View, SQLiteTrackingRecorder):
     def table(self, name: str) -> str:
         return name
 
+    def record_position(self, c: Any, tracking: Tracking) -> None:
+        insert_tracking(self, c, tracking)
+
     def _has_table(self, name: str) -> bool:
         return bool(self.query("SELECT 1 AS present FROM sqlite_master WHERE type = 'table' "
                                "AND name = ?", (name,)))
@@ -139,6 +143,9 @@ class PostgresView(View, PostgresTrackingRecorder):
 
     def _cursor(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
+
+    def record_position(self, c: Any, tracking: Tracking) -> None:
+        insert_tracking(self, c, tracking)
 
     @contextmanager
     def _one_creator_at_a_time(self) -> Iterator[None]:
