@@ -1,4 +1,4 @@
-"""CLI for the read side: projections status/rebuild/run, overdue, due-soon and verify.
+"""CLI for the read side: projections status/rebuild/run, overdue, due-soon, trail and verify.
 
 Register with ``projection_commands.register(app)``; ``python -m adapters.cli.projection_commands``
 runs the same commands without the rest of the CLI (used by the crash test).
@@ -19,12 +19,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from adapters.cli.case_commands import open_app
 from adapters.cli.errors import run_guarded
 from adapters.cli.instants import aware_instant
-from adapters.cli.output import print_table
+from adapters.cli.output import print_json, print_table
 from adapters.cli.root import root
 from adapters.settings import Settings
 from adapters.sqlite_file import damaged, find_damage
 from projections import queries
 from projections import runner as r
+from projections.case_trail import case_trail
 from projections.view import ViewStalled
 
 VERIFY_INTEGRITY_SECONDS = 600.0
@@ -203,6 +204,42 @@ def verify_command(
         raise typer.Exit(8)
 
 
+def trail_command(
+    case_id: Annotated[UUID, typer.Argument(help="The case id (UUID).")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Only what was recorded by this instant, e.g. 2026-03-20T09:00+08:00.")
+    ] = None,
+    as_json: JsonOpt = False,
+    pii: Annotated[bool, typer.Option("--pii", help="Show personal data (operators only).")
+                   ] = False,
+) -> None:
+    """A case's audit trail, hash-chained, as GET /petitions/{id}/history serves it; exit 8 if
+    its chain does not recompute from the stored events."""
+    app = open_app()
+    try:
+        instant = aware_instant(as_of) if as_of else None
+        app.get_petition(case_id)  # an unknown case is exit 4, as `show`
+        try:
+            r.catch_up(app, root().views, "audit_trail")
+        except ViewStalled:
+            pass  # as `verify`: the event it stopped before is an `unchained` finding
+        read = case_trail(app, r.audit_trail(root().views), case_id, as_of=instant, pii=pii)
+    finally:
+        app.close()
+    if as_json:
+        print_json(read)
+    else:
+        verdict = "valid" if read["chain_valid"] else "BROKEN"
+        print_table(f"trail of {case_id}: chain {verdict}",
+                    ("v", "event", "recorded at (UTC)", "actor", "entry hash"),
+                    ((e["version"], e["type"], e["recorded_at"], e["actor"],
+                      e["entry_hash"][:16]) for e in read["entries"]))
+        if read["findings"]:
+            _print(read["findings"], False, "Audit findings")
+    if not read["chain_valid"]:
+        raise typer.Exit(8)
+
+
 def _store_damage(settings: Settings) -> dict[str, Any] | None:
     """The SQLite integrity check as a finding (bounded, but longer than at start-up)."""
     if settings.is_postgres:
@@ -222,6 +259,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(projections, name="projections")
     app.command("overdue")(overdue_command)
     app.command("due-soon")(due_soon_command)
+    app.command("trail")(trail_command)
     app.command("verify")(verify_command)
 
 

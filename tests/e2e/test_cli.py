@@ -122,6 +122,33 @@ def test_overdue_and_unsatisfied_print_the_shared_reads(settings: Settings, demo
     assert [u["case_id"] for u in unhappy] == [str(x["case_id"]) for x in pending]
 
 
+def test_trail_prints_the_read_that_history_serves(settings: Settings, demo: dict) -> None:
+    """`petition trail` prints what projections/case_trail.py returns (GET …/history serves
+    the same)."""
+    from uuid import UUID
+
+    from adapters.wiring import build_application
+    from projections import runner as r
+    from projections.case_trail import case_trail
+
+    closed = demo["samples"]["closed"]
+    printed = json.loads(run(settings, "trail", closed, "--json").stdout)
+    app = build_application(settings)
+    try:
+        read = case_trail(app, r.audit_trail(views_of(app)), UUID(closed))
+    finally:
+        app.close()
+    assert printed == read and printed["chain_valid"] is True and printed["findings"] == []
+    entries = printed["entries"]
+    assert entries[0]["type"] == "Registered" and entries[-1]["type"] == "Closed"
+    assert entries[0]["payload"]["petitioner"] == "<redacted>"
+    first = entries[0]["recorded_at"]
+    cut = json.loads(run(settings, "trail", closed, "--as-of", first, "--json").stdout)
+    assert cut["entries"] == [e for e in entries if e["recorded_at"] <= first]
+    assert "chain valid" in run(settings, "trail", closed).stdout
+    run(settings, "trail", "00000000-0000-0000-0000-000000000000", expect=4)
+
+
 @pytest.mark.parametrize("command", ["overdue", "history"])
 def test_a_bad_as_of_is_a_usage_error(settings: Settings, demo: dict, command: str) -> None:
     case = [demo["samples"]["closed"]] if command == "history" else []
