@@ -80,6 +80,7 @@ class CommandResult:
 @dataclass(frozen=True)
 class Registration(CommandResult):
     query_code: str
+    concluded_in: str | None = None  # 不再受理: the earlier case the registration was flagged with
 
 
 @dataclass(frozen=True)
@@ -186,13 +187,16 @@ class PetitionApplication(Application[UUID]):
         ``attachments`` whose bytes the caller has already stored (by their SHA-256) are
         recorded with it: they are not part of the command's JSON shape."""
         replayed = self._replay(cmd, idempotency)
-        if replayed is not None:
-            return Registration(**replayed, query_code=self._query_code(idempotency))
+        if replayed is not None:  # the flag as registered, though intake may have decided it
+            registered = self.get_petition(replayed["case_id"], version=replayed["version"])
+            return Registration(**replayed, query_code=self._query_code(idempotency),
+                                concluded_in=registered.concluded_flag)
         petition, companions, query_code, deadline = self._new_case(cmd, idempotency, origin,
                                                                     attachments)
         result = self._store(petition, *companions, cmd=cmd, idempotency=idempotency,
                              deadline=deadline)
-        return Registration(**vars(result), query_code=query_code)
+        return Registration(**vars(result), query_code=query_code,
+                            concluded_in=petition.concluded_flag)
 
     def register_all(self, orders: Sequence[IdempotentRegistration]
                      ) -> list[Registration | DomainError]:
@@ -234,7 +238,8 @@ class PetitionApplication(Application[UUID]):
             for i, petition, _, code, deadline in fresh:
                 self._remember(petition)
                 results[i] = Registration(petition.id, petition.version, position,
-                                          petition.status.value, deadline, code)
+                                          petition.status.value, deadline, code,
+                                          petition.concluded_flag)
             break
         for i in sorted(later):
             cmd, idempotency, origin = orders[i]

@@ -48,7 +48,8 @@ def register_petition(
     result = application.register(command)
     out = {"case_id": str(result.case_id), "query_code": result.query_code,
            "status": result.status, "position": result.position,
-           "deadline": deadline_dict(result.deadline)}
+           "deadline": deadline_dict(result.deadline),
+           "concluded_flag": result.concluded_in}  # 不再受理: intake decides (concluded-matter)
     print_json(out) if as_json else print_mapping("registered", out)
 
 

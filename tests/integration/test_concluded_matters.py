@@ -64,6 +64,27 @@ def test_the_same_matter_after_the_review_window_is_flagged_and_intake_declines_
     assert app.get_petition(again).status is Status.DECLINED
 
 
+def test_the_registration_says_the_matter_was_concluded_and_where(app, clock):
+    """Never silently registered as new: the registration's own answer names the earlier case
+    (the clerk registering sees it at once), also when the request is replayed after the
+    flag was decided; an ordinary registration says nothing was found."""
+    earlier = _answered_and_left(app, clock)
+    assert register_sample(app, subject="噪音扰民", category="environment",
+                           content="夜间施工噪音。").concluded_in is None
+    key = Idempotency("token:t", "again-1")
+    again = app.register(helpers.register_command(petitioner=dict(SAMPLE_PETITIONER), **AGAIN),
+                         idempotency=key)
+    assert again.concluded_in == str(earlier)
+    app.execute(c.DecideConcludedMatter(case_id=again.case_id, actor="intake-01",
+                                        decision="accept_anyway", reason="有新的事实"))
+    replayed = app.register(helpers.register_command(petitioner=dict(SAMPLE_PETITIONER),
+                                                     **AGAIN), idempotency=key)
+    assert (replayed.case_id, replayed.concluded_in) == (again.case_id, str(earlier))
+    batch = app.register_all([(helpers.register_command(petitioner=dict(SAMPLE_PETITIONER),
+                                                        **AGAIN), Idempotency("b", "1"), None)])
+    assert [r.concluded_in for r in batch] == [str(earlier)]  # type: ignore[union-attr]
+
+
 def test_intake_may_accept_anyway(app, clock):
     _answered_and_left(app, clock)
     again = register_sample(app, **AGAIN).case_id

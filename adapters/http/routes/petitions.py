@@ -56,6 +56,7 @@ def register(body: RegisterBody, principal: Staff, eng: Eng,  # type: ignore[val
         "status": result.status,
         "deadline": deadline_dict(deadline),
         "position": result.position,
+        "concluded_flag": result.concluded_in,  # 不再受理: the earlier case; intake decides
     }
 
 
