@@ -84,6 +84,7 @@ class CommandTable:
 
     def __init__(self, specs: Iterable[CommandSpec] = ()) -> None:
         self._specs: dict[str, CommandSpec] = {}
+        self._by_command: dict[type[Any], CommandSpec] = {}  # ``of``: every command asks
         for spec in specs:
             self.add(spec)
 
@@ -92,9 +93,10 @@ class CommandTable:
         if spec.action in self._specs or any(s.command is spec.command for s in self):
             raise ValueError(f"'{spec.action}' ({spec.command.__name__}) is declared twice")
         self._specs[spec.action] = spec
+        self._by_command[spec.command] = spec
 
     def remove(self, action: str) -> None:
-        del self._specs[action]
+        del self._by_command[self._specs.pop(action).command]
 
     def declare(self, action: str, method: Callable[..., None], *, roles: Iterable[Role],
                 unit_from_caller: Iterable[str] = (), approver: str | None = None,
@@ -119,9 +121,9 @@ class CommandTable:
         return self._specs[action]
 
     def of(self, command_type: type[Any]) -> CommandSpec:
-        for spec in self._specs.values():
-            if spec.command is command_type:
-                return spec
+        spec = self._by_command.get(command_type)
+        if spec is not None:
+            return spec
         raise TypeError(f"not a declared command: {command_type.__name__}")
 
 

@@ -9,6 +9,7 @@ aggregate's (409/422 from domain errors). Each case command is declared where it
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import mul
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -48,8 +49,11 @@ _ID_CHECK = "10X98765432"
 
 
 def id_number_check_char(first17: str) -> str:
-    """GB 11643 check character of a resident identity number."""
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+    """GB 11643 check character of a resident identity number (every registration: the
+    weighted sum in C, not a generator)."""
+    if len(first17) != len(_ID_WEIGHTS):
+        raise ValueError("the check character is computed from 17 digits")
+    return _ID_CHECK[sum(map(mul, map(int, first17), _ID_WEIGHTS)) % 11]
 
 
 class Plain(BaseModel):

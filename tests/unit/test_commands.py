@@ -7,6 +7,8 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tests.unit.builders import T0
@@ -121,3 +123,13 @@ def test_commands_are_frozen() -> None:
     cmd = c.ReopenPetition(case_id=uuid4(), actor="a", reason="r")
     with pytest.raises(ValidationError):
         cmd.reason = "other"
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_the_check_character_is_gb_11643s_weighted_sum(first17: str) -> None:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    expected = "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+    assert c.id_number_check_char(first17) == expected
+    for wrong in (first17[:16], first17 + "0"):
+        with pytest.raises(ValueError):
+            c.id_number_check_char(wrong)
