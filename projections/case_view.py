@@ -30,7 +30,7 @@ COLUMNS = (
     "deadline_expires_at", "supervision_level", "supervision_count", "rating_attitude",
     "rating_efficiency", "rating_quality", "proxy_agent", "query_code_hash", "version",
     "position", "unsatisfied_pending", "answered_by", "answered_on_time", "deadline_provisional",
-    "received_by", "assigned_unit",
+    "received_by", "assigned_unit", "concluded_flag",
 )
 REACH_COLUMNS = {"received_by": "received_by", "holder": "holder",
                  "responsible_unit": "assigned_unit"}
@@ -47,6 +47,7 @@ class CaseFilter:
     registered_from: datetime | None = None
     registered_to: datetime | None = None
     unsatisfied_pending: bool | None = None  # the supervisor's "unsatisfied" queue
+    concluded_flag: bool | None = None  # intake's queue: flagged concluded matters (不再受理)
 
 
 _DDL = (
@@ -59,7 +60,7 @@ _DDL = (
     "rating_efficiency TEXT, rating_quality TEXT, proxy_agent TEXT, query_code_hash TEXT, "
     "version INTEGER NOT NULL, position BIGINT NOT NULL, unsatisfied_pending INTEGER NOT NULL, "
     "answered_by TEXT, answered_on_time INTEGER, deadline_provisional INTEGER, received_by TEXT, "
-    "assigned_unit TEXT)",
+    "assigned_unit TEXT, concluded_flag TEXT)",
     "CREATE INDEX IF NOT EXISTS case_view_unsatisfied ON {t[case_view]} "
     "(unsatisfied_pending, registered_at, case_id)",
     "CREATE INDEX IF NOT EXISTS case_view_registered ON {t[case_view]} (registered_at, case_id)",
@@ -82,8 +83,8 @@ class CaseView(View, ABC):
     DDL = _DDL
     name = "case_view"
     tables = ("case_view",)
-    schema_version = 5  # 3: deadline_provisional; 4: received_by, assigned_unit (the reach);
-    adds_indexes_to = frozenset({4})  # 5: the per-unit figures' indexes
+    schema_version = 6  # 3: deadline_provisional; 4: received_by, assigned_unit (the reach);
+    adds_indexes_to = frozenset({4})  # 5: the per-unit figures' indexes; 6: concluded_flag
 
     # ------------------------------------------------------------------ writes
     def save(self, rows: list[Row]) -> None:
@@ -179,6 +180,8 @@ class CaseView(View, ABC):
         if where.unsatisfied_pending is not None:
             clauses.append("unsatisfied_pending = ?")
             params.append(int(where.unsatisfied_pending))
+        if where.concluded_flag is not None:
+            clauses.append(f"concluded_flag IS {'NOT ' if where.concluded_flag else ''}NULL")
         if where.registered_from:
             clauses.append("registered_at >= ?")
             params.append(self.encode_time(where.registered_from))
@@ -238,6 +241,7 @@ class CaseViewProjection(BatchProjection):
             "answered_on_time": self._on_time(s),
             "deadline_provisional": int(deadline.provisional) if deadline else None,
             "received_by": s.received_by, "assigned_unit": s.responsible_unit,
+            "concluded_flag": s.concluded_flag,
         }
 
     def _on_time(self, s: Petition) -> int | None:

@@ -31,7 +31,7 @@ CASE_ROW_FIELDS = (
     "deadline_kind", "deadline_due_on", "deadline_expires_at", "deadline_provisional",
     "supervision_level",
     "supervision_count", "rating_attitude", "rating_efficiency", "rating_quality",
-    "proxy_agent", "unsatisfied_pending", "answered_on_time",
+    "proxy_agent", "unsatisfied_pending", "answered_on_time", "concluded_flag",
 )
 """What a listed case shows: no more than reading the case shows its reader (never the
 query-code hash)."""

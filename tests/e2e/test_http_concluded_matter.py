@@ -39,6 +39,9 @@ def test_the_registration_names_the_concluded_matter_and_intake_declines_it(
     shown = ok(client.get(f"/petitions/{case_id}", headers=intake))
     assert shown["concluded_flag"] == str(earlier)
     assert "concluded-matter" in shown["allowed_commands"]
+    waiting = ok(client.get("/petitions", params={"concluded_flag": "true"}, headers=intake))
+    assert [(row["case_id"], row["concluded_flag"]) for row in waiting["items"]] == [
+        (case_id, str(earlier))]  # intake's queue of flags to decide
 
     refused = client.post(f"/petitions/{case_id}/accept", headers=intake,
                           json={"handling_track": "claim", "speed_track": "general"})
@@ -47,6 +50,8 @@ def test_the_registration_names_the_concluded_matter_and_intake_declines_it(
                               json={"decision": "decline_concluded",
                                     "reason": "复核终结，不再受理"}))
     assert declined["case"]["status"] == "declined"
+    waiting = ok(client.get("/petitions", params={"concluded_flag": "true"}, headers=intake))
+    assert waiting["items"] == []
     history = ok(client.get(f"/petitions/{case_id}/history", headers=intake))["entries"]
     assert [h["type"] for h in history] == ["Registered", "ConcludedMatterFlagged",
                                             "ConcludedMatterDecided"]

@@ -12,8 +12,12 @@ from domain import events as ev
 from domain.concluded_matters import PetitionerCase, PetitionerCases
 from domain.errors import IllegalTransition
 from domain.values import Status
+from projections import queries
+from projections.case_view import CaseFilter
+from projections.runner import case_view, catch_up
 from tests.integration import helpers
 from tests.integration.helpers import SAMPLE_PETITIONER, id_number, run_steps
+from tests.views import views_of
 from workflows import commands as c
 from workflows.application import Idempotency
 from workflows.concluded_matters import ConcludedMatterIndex, petitioner_key
@@ -236,3 +240,31 @@ def test_an_answer_after_a_reopening_looks_and_keeps_one_record(app, clock, monk
     assert asked == [PetitionerCase.create_id(key, case_id)]
     assert app.concluded_matters.case_ids(key) == [case_id]
     assert _types(app, case_id).count("Answered") == 2
+
+
+def test_intake_finds_the_flagged_cases_in_the_case_list(app, clock):
+    """The case view carries the flag until intake decides it, and the list filters by it:
+    intake's queue of concluded matters awaiting a decision (不再受理)."""
+    earlier = _answered_and_left(app, clock)
+    ordinary = register_sample(app, subject="噪音扰民", category="environment",
+                               content="夜间施工噪音。").case_id
+    flagged = register_sample(app, **AGAIN).case_id
+    decided = register_sample(app, **AGAIN).case_id
+    app.execute(c.DecideConcludedMatter(case_id=decided, actor="intake-01",
+                                        decision="accept_anyway", reason="有新的事实"))
+    views = views_of(app)
+    catch_up(app, views, "case_view")
+    rows = case_view(views)
+
+    def listed(**where) -> list[str]:
+        return [row["case_id"] for row in rows.list_cases(CaseFilter(**where))[0]]
+
+    assert rows.get(flagged)["concluded_flag"] == str(earlier)
+    assert rows.get(ordinary)["concluded_flag"] is None
+    assert rows.get(decided)["concluded_flag"] is None  # decided: no longer waiting
+    assert listed(concluded_flag=True) == [str(flagged)]
+    assert sorted(listed(concluded_flag=False)) == sorted(str(c_) for c_ in (
+        earlier, ordinary, decided))
+    registered = queries.cases(rows, CaseFilter(status="registered"))[0]  # what a list shows
+    assert {row["case_id"]: row["concluded_flag"] for row in registered} == {
+        str(ordinary): None, str(flagged): str(earlier), str(decided): None}

@@ -55,11 +55,15 @@ def list_cases(
     jurisdiction: Jurisdiction = None,
     registered_from: RegisteredFrom = None,
     registered_to: RegisteredTo = None,
+    concluded_flag: Annotated[bool | None, Query(description=(
+        "true: only cases flagged at registration as a concluded matter (不再受理) that wait "
+        "for intake's concluded-matter decision; false: only the others."))] = None,
     cursor: str | None = Cursor, limit: int = Limit,
 ) -> dict[str, Any]:
     where = CaseFilter(status=status.value if status else None, unit=unit,
                        reach=reach_of(eng, principal, jurisdiction),
-                       registered_from=registered_from, registered_to=registered_to)
+                       registered_from=registered_from, registered_to=registered_to,
+                       concluded_flag=concluded_flag)
     items, next_cursor = queries.cases(eng.view("case_view"), where, pii=principal.pii,
                                        limit=limit, cursor=cursor)
     return {"items": items, "next_cursor": next_cursor}
