@@ -16,6 +16,8 @@ from domain.deadlines import Deadline
 from domain.petition import Petition
 from domain.reception_slot import ReceptionSlot
 from workflows.application import PetitionApplication
+from workflows.case_summary import plain
+from workflows.privacy import Audience, disclose
 from workflows.public_steps import public_steps
 from workflows.reception import slots as reception
 
@@ -70,7 +72,13 @@ def china_day(moment: datetime) -> date:
 
 
 def case_view(app: PetitionApplication, petition: Petition) -> CaseView:
+    """The page's case. What it shows of the case's recorded data passes through the
+    PETITIONER audience's table, as ``/status`` does; the rest is derived (unit names,
+    deadlines, the actions open now) and names no one."""
     now = app.clock.now()
+    shown = disclose(Audience.PETITIONER, {
+        "status": petition.status.value, "subject": petition.subject,
+        "answer": petition.answer, "attachments": plain(petition.attachments)})
     allowed = petition.allowed_commands
     review_kind, window = None, None
     if "re-review" in allowed and (w := app.policy.re_review_window(petition)):
@@ -81,15 +89,16 @@ def case_view(app: PetitionApplication, petition: Petition) -> CaseView:
         review_kind, window = None, None
     unit = petition.responsible_unit or petition.holder
     return CaseView(
-        status=petition.status.value, subject=petition.subject,
+        status=shown["status"], subject=shown.get("subject", ""),
         registered_on=china_day(petition.received_at), unit=unit_name(app, unit),
-        deadline=app.policy.current(petition), answer=petition.answer,
+        deadline=app.policy.current(petition), answer=shown.get("answer"),
         steps=steps(app, app.events_of(petition.id)),
         can_rate="rate" in allowed and petition.ratings is None,
         review_kind=review_kind,
         review_days_left=(window.due_on - china_day(now)).days if window else None,
         can_withdraw="withdraw" in allowed,
-        attachments=[(a.file_name, a.media_type, a.size) for a in petition.attachments],
+        attachments=[(a["file_name"], a["media_type"], a["size"])
+                     for a in shown.get("attachments", [])],
         booking=booking_view(app, petition),
         can_cancel_booking=(petition.reception_booking is not None
                             and "cancel-reception" in allowed

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.pages.timeline import steps
+from adapters.pages.timeline import case_view, steps
 from domain.petition import Petition
 from domain.values import Channel, Location, Petitioner, Status
 from projections.audit_trail import redacted_payload
@@ -85,8 +85,16 @@ def outputs(petition: Petition, events: list[Any]) -> dict[Audience, list[dict[s
         A.AUDITOR_PII: [reveal(A.AUDITOR_PII, s, originals) for s in stored],
         A.SUBSCRIBER: [envelope(e, position)["data"] for position, e in enumerate(events, 1)],
         A.PETITIONER: [case_reads.petitioner_case(app, petition),
-                       *(s.fields for s in steps(app, events))],  # type: ignore[arg-type]
+                       *(s.fields for s in steps(app, events)),  # type: ignore[arg-type]
+                       page_case(app, petition)],
     }
+
+
+def page_case(app: Any, petition: Petition) -> dict[str, Any]:
+    """The citizens' page's case (its steps are checked above), as plain data."""
+    view = case_view(app, petition)
+    return {**{k: v for k, v in vars(view).items() if k not in ("steps", "deadline")},
+            "attachments": [list(a) for a in view.attachments]}
 
 
 def lookup(data: dict[str, Any], path: str) -> Any:
