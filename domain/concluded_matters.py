@@ -34,6 +34,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.deadlines import Deadline
 from domain.values import Location
+from domain.written_once import created_event
 
 NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/petitioner-cases")
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/petitioner-case")
@@ -125,6 +126,13 @@ class PetitionerCase(Aggregate):
     def create_id(petitioner_key: str, case_id: UUID) -> UUID:
         pair = uuid5(CASE_NAMESPACE, f"{petitioner_key}/{case_id}")
         return UUID(bytes=_petitioner_prefix(petitioner_key) + pair.bytes[8:])
+
+    @classmethod
+    def indexed(cls, petitioner_key: str, case_id: UUID) -> PetitionerCase.Indexed:
+        """The event ``PetitionerCase(petitioner_key, case_id)`` records, to save without the
+        aggregate (domain/written_once.py)."""
+        return created_event(cls, cls.Indexed, cls.create_id(petitioner_key, case_id),
+                             petitioner_key=petitioner_key, case_id=case_id)
 
     @event(Indexed)
     def __init__(self, petitioner_key: str, case_id: UUID):

@@ -292,7 +292,7 @@ class PetitionApplication(Application[UUID]):
             petition.add_co_petitioner(at=petition.received_at, actor=cmd.actor,
                                        **member.model_dump())
         deadline = check_derivable(petition, self.policy, self.ladder)
-        companions: list[Any] = [QueryCodeIndex(query_code_hash=code_hash, case_id=petition.id)]
+        companions: list[Any] = [QueryCodeIndex.indexed(code_hash, petition.id)]  # its event
         if origin is not None:
             companions.append(InboundOrigin(case_id=petition.id, source=origin.source,
                                             external_id=origin.external_id))

@@ -142,8 +142,8 @@ class ConcludedMatterIndex:
         return None
 
     def record_of(self, policy: DeadlinePolicy, codes: QueryCodes, petition: Petition, *,
-                  first_answer: bool = False) -> PetitionerCase | None:
-        """This case's index record, to save with its answer (None: nothing to add — the track
+                  first_answer: bool = False) -> PetitionerCase.Indexed | None:
+        """This case's index record (its one event), to save with its answer (None: nothing to add — the track
         owes no review, or the case has its record already). ``first_answer``: the case had
         never been answered before this answer, so it has no record yet (only an answer, or
         the backfill of an answered case, writes one) and the store is not asked."""
@@ -153,5 +153,5 @@ class ConcludedMatterIndex:
         if not first_answer and self.recorder.select_events(
                 PetitionerCase.create_id(key, petition.id), limit=1):
             return None
-        return PetitionerCase(petitioner_key=key, case_id=petition.id)
+        return PetitionerCase.indexed(key, petition.id)
 

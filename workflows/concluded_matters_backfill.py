@@ -41,7 +41,7 @@ def backfill_index(app: PetitionApplication, *, dry_run: bool = False, batch: in
     if app.query_codes is None:
         raise RuntimeError("backfilling the index needs the query-code key")
     seen: set[UUID] = set()
-    pending: list[PetitionerCase] = []
+    pending: list[PetitionerCase.Indexed] = []
     indexed = 0
     for stored in notifications(app.recorder, ANSWERED_TOPIC):
         case_id = UUID(str(stored.originator_id))
@@ -64,7 +64,8 @@ def backfill_index(app: PetitionApplication, *, dry_run: bool = False, batch: in
     return done
 
 
-def _save(app: PetitionApplication, records: list[PetitionerCase], dry_run: bool) -> int:
+def _save(app: PetitionApplication, records: list[PetitionerCase.Indexed], dry_run: bool
+          ) -> int:
     """Saves the batch in one write; if an answer wrote one of its records meanwhile, each on
     its own, skipping the ones that exist now."""
     if dry_run or not records:
@@ -78,7 +79,7 @@ def _save(app: PetitionApplication, records: list[PetitionerCase], dry_run: bool
 
 def _save_one(app: PetitionApplication, key: str, case_id: UUID) -> int:
     try:
-        app.save(PetitionerCase(petitioner_key=key, case_id=case_id))
+        app.save(PetitionerCase.indexed(key, case_id))
     except IntegrityError:
         return 0  # written by the case's own answer meanwhile
     return 1
