@@ -13,32 +13,25 @@ this release's classes; this test reads the bytes the old code wrote.
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
-from adapters.settings import Settings
-from adapters.wiring import build_application
 from domain import events as ev
 from domain.deadlines import DERIVED, Deadline, DeadlineKind
 from projections.runner import audit_trail, case_view, catch_up
-from tests.conftest import PG_URL
 from tests.integration.helpers import STREET
+from tests.integration.kept_stores import KEPT, open_kept_store
 from tests.views import views_of
 from workflows import commands as c
 from workflows.application import PetitionApplication
-from workflows.clock import ManualClock
 from workflows.deadline_revision import revise_deadlines
 
-FIXTURE = Path(__file__).parents[1] / "stores" / "before_recorded_deadlines"
+FIXTURE = KEPT / "before_recorded_deadlines"
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
 CASES: dict[str, dict[str, Any]] = EXPECTED["cases"]
 
@@ -52,35 +45,11 @@ def shown(deadline: Deadline | None) -> dict[str, Any] | None:
             "provisional": deadline.provisional}
 
 
-def _rows(store: Path, table: str, order: str) -> list[StoredEvent]:
-    """A table of the old SQLite store as the library's stored events, in ``order``."""
-    with closing(sqlite3.connect(store)) as conn:
-        rows = conn.execute("SELECT originator_id, originator_version, topic, state"
-                            f" FROM {table} ORDER BY {order}").fetchall()
-    return [StoredEvent(originator_id=UUID(o), originator_version=v, topic=t, state=b)
-            for o, v, t, b in rows]
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PetitionApplication]:
-    """This release on a copy of the old store (the file in git is never written), with its
-    keys and policy. On PostgreSQL: a fresh schema holding the old store's rows, byte for byte
-    as the old release wrote them (events in their order, and the snapshot)."""
-    for name in ("petitions.db", "policy.toml"):
-        shutil.copy(FIXTURE / name, tmp_path / name)
-    env = {"PETITION_STORE": str(tmp_path / "petitions.db"),
-           "PETITION_DATA_DIR": str(tmp_path / "data"),
-           "PETITION_POLICY_FILE": str(tmp_path / "policy.toml"),
-           **json.loads((FIXTURE / "keys.json").read_text(encoding="utf-8"))}
-    if request.param == "postgres":
-        env |= {"PETITION_STORE": PG_URL,
-                "PETITION_POSTGRES_SCHEMA": request.getfixturevalue("pg_schema")}
-    clock = ManualClock(datetime.fromisoformat(EXPECTED["clock_at_end"]))
-    app = build_application(Settings.from_env(env), clock=clock)
-    if request.param == "postgres":
-        app.recorder.insert_events(_rows(tmp_path / "petitions.db", "stored_events", "rowid"))
-        app.snapshots.recorder.insert_events(  # type: ignore[union-attr]
-            _rows(tmp_path / "petitions.db", "stored_snapshots", "originator_id"))
+    """This release on a copy of the old store with its keys and policy (both stores)."""
+    app = open_kept_store(FIXTURE, FIXTURE / "policy.toml", request.param, tmp_path, request,
+                          datetime.fromisoformat(EXPECTED["clock_at_end"]))
     yield app
     app.close()
 
