@@ -85,6 +85,9 @@ PUBLIC_STEPS: dict[str, tuple[str, ...]] = {
     "Delegated": ("unit",),
     "Escalated": ("to_unit",),
     "DeadlineExtended": ("days", "reason"),
+    # the operator's explicit revision of a deadline the petitioner was told: the new and the
+    # earlier deadline, not the operator's reason (an internal note of why the policy changed)
+    "DeadlineRevised": ("deadline", "previous"),
     "Answered": ("unit", "answer"),
     "Delivered": ("document",),
     "Rated": ("attitude", "efficiency", "quality"),

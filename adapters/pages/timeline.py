@@ -145,6 +145,8 @@ def steps(app: PetitionApplication, events: list[Any]) -> list[Step]:
 def _value(app: PetitionApplication, name: str, value: Any) -> Any:
     if isinstance(value, datetime):  # a reception's start: day and time where it is held
         return _when(value)
+    if isinstance(value, Deadline):  # a revised deadline: its last day
+        return value.due_on.isoformat()
     return unit_name(app, value) if name in UNIT_FIELDS else value
 
 

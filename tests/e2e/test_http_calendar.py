@@ -61,6 +61,10 @@ def test_deadlines_in_an_uncovered_year_are_provisional_everywhere(
     revise_deadlines(api.state.engine.app, [UUID(case_id)], reason="2027 arrangement imported")
     mine = ok(client.post("/status", json={"query_code": code}))
     assert mine["deadline"]["provisional"] is False and mine["deadline"]["due_on"] == "2027-01-05"
+    (step,) = [s for s in mine["steps"] if s["type"] == "DeadlineRevised"]  # told, not silent
+    assert set(step["fields"]) == {"deadline", "previous"}  # the operator's reason stays inside
+    assert (step["fields"]["previous"]["due_on"], step["fields"]["deadline"]["due_on"]) == (
+        "2027-01-04", "2027-01-05")
     history = ok(client.get(f"/petitions/{case_id}/history", headers=intake))["entries"]
     assert history[-1]["type"] == "DeadlineRevised"
 
@@ -98,3 +102,6 @@ def test_the_petitioners_pages_say_a_deadline_is_provisional_until_revised(
     revise_deadlines(app, [app.case_id_for_query_code(code)], reason="2027 arrangement")
     page = citizen.follow(code).text
     assert "2027-01-05" in page and "暂定" not in page
+    timeline = page[page.index('id="timeline"'):]
+    assert "期限调整" in timeline and "2027-01-04" in timeline and "2027-01-05" in timeline
+    assert "2027 arrangement" not in page  # the operator's reason is not shown
