@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
@@ -40,10 +41,12 @@ def records_in_range(recorder: ApplicationRecorder) -> EventsInRanges | None:
 @lru_cache(maxsize=64)
 def _sqlite_statement(table: str, ranges: int) -> str:
     """The statement for ``ranges`` ranges, composed once (sqlite3 reuses its prepared form
-    for the same text)."""
+    for the same text). No ORDER BY: sorting even no rows costs SQLite a temporary B-tree
+    (~12 µs of a registration's CPU right after a commit); the rows come with their rowid
+    and are put in the order written here (a registration's read finds a few at most)."""
     between = " OR ".join(["originator_id BETWEEN ? AND ?"] * ranges)
-    return (f"SELECT originator_id, originator_version, topic, state "
-            f"FROM {table} WHERE {between} ORDER BY rowid")
+    return (f"SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {table} WHERE {between}")
 
 
 def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[StoredEvent]:
@@ -59,7 +62,10 @@ def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[Sto
             statement, [bound.hex for pair in ranges for bound in pair]).fetchall()
     finally:
         pool.put_connection(conn)
-    return from_sqlite(recorder, rows) if rows else []
+    if not rows:
+        return []
+    rows.sort(key=itemgetter(0))  # in the order written (rowid is the notification id)
+    return from_sqlite(recorder, rows)
 
 
 @lru_cache(maxsize=64)

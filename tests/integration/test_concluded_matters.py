@@ -4,6 +4,7 @@ decision is an event. On both stores."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -268,3 +269,21 @@ def test_intake_finds_the_flagged_cases_in_the_case_list(app, clock):
     registered = queries.cases(rows, CaseFilter(status="registered"))[0]  # what a list shows
     assert {row["case_id"]: row["concluded_flag"] for row in registered} == {
         str(ordinary): None, str(flagged): str(earlier), str(decided): None}
+
+
+def test_a_petitioners_records_are_read_in_the_order_written_not_by_id(app):
+    """The reader's order is the order the records were written (the latest concluded case
+    is looked at first), whatever their ids' order in the store's key: written here in
+    descending id order, behind the former index's cases."""
+    key = petitioner_key(app.query_codes, SAMPLE_PETITIONER["id_number"])
+    cases = sorted((uuid.uuid4() for _ in range(6)),
+                   key=lambda case_id: PetitionerCase.create_id(key, case_id), reverse=True)
+    former = uuid.uuid4()
+    app.save(PetitionerCases(petitioner_key=key, case_id=former))
+    for case_id in cases:
+        app.save(PetitionerCase.indexed(key, case_id))
+    other = petitioner_key(app.query_codes, helpers.another_petitioner()["id_number"])
+    app.save(PetitionerCase.indexed(other, cases[0]))
+    assert app.concluded_matters.case_ids(key) == [former, *cases]
+    assert app.concluded_matters.case_ids_of([other, key]) == {other: [cases[0]],
+                                                              key: [former, *cases]}
