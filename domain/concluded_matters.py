@@ -33,11 +33,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.deadlines import Deadline
+from domain.name_ids import NameIds
 from domain.values import Location
 from domain.written_once import created_event
 
 NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/petitioner-cases")
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/petitioner-case")
+_FORMER_IDS, _CASE_IDS = NameIds(NAMESPACE), NameIds(CASE_NAMESPACE)  # uuid5 of each
 SIMILAR_TEXT = 0.5
 """Dice coefficient of character bigrams from which two texts are the same matter: the same
 complaint retold shares most of its two-character words (欠薪, 电梯, 油烟); a different matter
@@ -89,7 +91,7 @@ class PetitionerCases(Aggregate):
 
     @staticmethod
     def create_id(petitioner_key: str) -> UUID:
-        return uuid5(NAMESPACE, petitioner_key)
+        return _FORMER_IDS.id(petitioner_key)  # uuid5(NAMESPACE, petitioner_key)
 
     @event("Started")
     def __init__(self, petitioner_key: str, case_id: UUID):
@@ -102,13 +104,13 @@ class PetitionerCases(Aggregate):
 
 
 def _petitioner_prefix(petitioner_key: str) -> bytes:
-    return uuid5(CASE_NAMESPACE, petitioner_key).bytes[:8]
+    return _CASE_IDS.high(petitioner_key)  # uuid5(CASE_NAMESPACE, petitioner_key).bytes[:8]
 
 
 def petitioner_range(petitioner_key: str) -> tuple[UUID, UUID]:
     """The lowest and highest id a ``PetitionerCase`` of this petitioner can have."""
-    prefix = _petitioner_prefix(petitioner_key)
-    return UUID(bytes=prefix + bytes(8)), UUID(bytes=prefix + b"\xff" * 8)
+    low = int.from_bytes(_petitioner_prefix(petitioner_key), "big") << 64
+    return UUID(int=low), UUID(int=low | (1 << 64) - 1)
 
 
 class PetitionerCase(Aggregate):
@@ -124,8 +126,8 @@ class PetitionerCase(Aggregate):
 
     @staticmethod
     def create_id(petitioner_key: str, case_id: UUID) -> UUID:
-        pair = uuid5(CASE_NAMESPACE, f"{petitioner_key}/{case_id}")
-        return UUID(bytes=_petitioner_prefix(petitioner_key) + pair.bytes[8:])
+        pair = _CASE_IDS.low(f"{petitioner_key}/{case_id}")  # uuid5(…).bytes[8:]
+        return UUID(bytes=_petitioner_prefix(petitioner_key) + pair)
 
     @classmethod
     def indexed(cls, petitioner_key: str, case_id: UUID) -> PetitionerCase.Indexed:

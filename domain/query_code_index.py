@@ -11,9 +11,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.name_ids import NameIds
 from domain.written_once import created_event
 
 NAMESPACE = uuid5(NAMESPACE_URL, "petition-engine/query-code")
+_IDS = NameIds(NAMESPACE)
 
 
 class QueryCodeIndex(Aggregate):
@@ -23,7 +25,7 @@ class QueryCodeIndex(Aggregate):
 
     @staticmethod
     def create_id(query_code_hash: str) -> UUID:
-        return uuid5(NAMESPACE, query_code_hash)
+        return _IDS.id(query_code_hash)  # uuid5(NAMESPACE, query_code_hash)
 
     @classmethod
     def indexed(cls, query_code_hash: str, case_id: UUID) -> QueryCodeIndex.Indexed:
