@@ -24,10 +24,6 @@ from domain.deadlines import CaseTimes, Deadline, DeadlineKind, DeadlinePolicy
 from domain.errors import InvalidCommand
 from domain.supervision_ladder import CHASED_KINDS, RUNGS, LadderRules
 
-_SAFE_LOW, _SAFE_HIGH = datetime(1, 1, 2), datetime(9999, 12, 30)
-"""Naive wall times at least a day from the calendar's ends: any UTC offset (less than 24 h
-by Python's rule) converts them without overflow."""
-
 
 def derived_times(case: CaseTimes, policy: DeadlinePolicy, ladder: LadderRules
                   ) -> list[datetime]:
@@ -95,8 +91,10 @@ def _check(deadline: Deadline, ladder: LadderRules) -> None:
     if span is None:
         return
     first, last = expires + span[0], expires + span[1]  # raises as the rungs' own sums would
-    if first.replace(tzinfo=None) >= _SAFE_LOW and last.replace(tzinfo=None) <= _SAFE_HIGH:
-        return  # every rung lies between the two, a day or more inside the calendar
+    # Wall times in the years 2…9998 are a day or more inside the calendar: any UTC offset
+    # (less than 24 h by Python's rule) converts them, and every rung lies between the two.
+    if first.year > 1 and last.year < 9999:
+        return
     for rung in RUNGS:
         trigger = ladder.trigger(rung, deadline)
         if trigger is not None:
