@@ -92,3 +92,17 @@ def test_normalise_is_the_letter_by_letter_rule(typed: str) -> None:
     expected = "".join(ch for ch in typed.upper() if ch.isalnum()).translate(
         str.maketrans({"O": "0", "I": "1", "L": "1"}))
     assert QueryCodes.normalise(typed) == expected
+
+
+@given(st.binary(min_size=16, max_size=200), st.binary(max_size=300))
+def test_the_keyed_hash_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    """Codes' hashes, derived codes and MACs must stay those already stored or handed out:
+    the keyed hash is RFC 2104's HMAC-SHA256 for keys of any length (above the block size
+    too) and any message."""
+    codes = QueryCodes(key)
+    assert codes._hmac(message) == hmac.new(key, message, hashlib.sha256).digest()
+    text = message.decode("latin-1")
+    assert codes.mac("s", text) == hmac.new(key, f"mac\x00s\x00{text}".encode(),
+                                            hashlib.sha256).hexdigest()
+    assert codes.hash(text) == hmac.new(key, QueryCodes.normalise(text).encode(),
+                                        hashlib.sha256).hexdigest()
