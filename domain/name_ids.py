@@ -16,10 +16,12 @@ class NameIds:
     """``uuid.uuid5(namespace, name)`` for one namespace, whole or by halves."""
 
     def __init__(self, namespace: UUID):
-        self._namespace = namespace.bytes
+        self._namespace = sha1(namespace.bytes)  # copied per name: no new OpenSSL context
 
     def _sha1(self, name: str) -> bytes:
-        return sha1(self._namespace + name.encode()).digest()
+        digest = self._namespace.copy()
+        digest.update(name.encode())
+        return digest.digest()
 
     def id(self, name: str) -> UUID:
         return UUID(int=int.from_bytes(self._sha1(name)[:16], "big") & _CLEAR | _SET)
