@@ -47,6 +47,7 @@ class KeyringCipher(Cipher):
             raise OSError("'CIPHER_KEY' not in env")
         self._current = base64.b64decode(current)
         self._current_id = bytes.fromhex(key_id(self._current))
+        self._header = MARKER + self._current_id  # every ciphertext's first bytes (one copy)
         self._keys: dict[bytes, AESGCM] = {}
         self._lock = threading.Lock()
         key_dir = environment.get("CIPHER_KEY_DIR")
@@ -66,7 +67,7 @@ class KeyringCipher(Cipher):
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._keys[self._current_id].encrypt(nonce, plaintext, None)
         # nonce, tag, data after the header: the library's own layout, so legacy rows match
-        return MARKER + self._current_id + nonce + sealed[-TAG_BYTES:] + sealed[:-TAG_BYTES]
+        return b"".join((self._header, nonce, sealed[-TAG_BYTES:], sealed[:-TAG_BYTES]))
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         ciphertext = bytes(ciphertext)

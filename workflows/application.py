@@ -263,7 +263,9 @@ class PetitionApplication(Application[UUID]):
             if cmd.entrustment is not None:
                 check_entrusted_agent(self, cmd.proxy_agent, cmd.entrustment.grid)
         at = self._business_time(cmd, self.clock.now())
-        location = Location(**cmd.location.model_dump())
+        # the validated models' own fields (``vars``: what ``model_dump`` copies, without
+        # pydantic's serializer; both are flat models of plain values)
+        location = Location(**vars(cmd.location))
         earlier = self.concluded_matters.concluded_earlier(
             self.policy, petitioner_key(codes, cmd.petitioner.id_number),
             category=cmd.category, location=location, subject=cmd.subject,
@@ -277,7 +279,7 @@ class PetitionApplication(Application[UUID]):
             content=cmd.content,
             category=cmd.category,
             location=location,
-            petitioner=Petitioner(**cmd.petitioner.model_dump()),
+            petitioner=Petitioner(**vars(cmd.petitioner)),
             co_petitioners=max(cmd.co_petitioners, len(cmd.group)),
             received_by=cmd.received_by,
             proxy_agent=cmd.proxy_agent,
