@@ -23,6 +23,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from adapters.persistence import library_internals as internals
 from adapters.persistence.event_rows import chunked, from_postgres, from_sqlite
 
 Ranges = Sequence[tuple[UUID, UUID]]
@@ -58,7 +59,7 @@ def _sqlite(recorder: SQLiteApplicationRecorder, ranges: Ranges) -> Sequence[Sto
     pool = recorder.datastore.pool
     conn = pool.get_connection(is_writer=False)  # as ``get_connection(commit=False)`` does
     try:
-        rows = conn._sqlite_conn.execute(  # the library's own sqlite3 connection
+        rows = internals.sqlite_connection(conn).execute(
             statement, [bound.hex for pair in ranges for bound in pair]).fetchall()
     finally:
         pool.put_connection(conn)

@@ -3,9 +3,11 @@
 Group commit writes many saves in one transaction as the recorders do (so the rows,
 notification ids and PostgreSQL's NOTIFY are exactly the library's); no public method takes a
 caller's cursor or a batch of saves. Likewise a view records its tracking position in the
-transaction that writes its rows (``insert_tracking``). On SQLite it calls the recorder's private insert; on
-PostgreSQL a function in the events' schema repeats the recorder's lock, NOTIFY and insert
-(its table, composite type and channel names), so a batch is one statement. The library is
+transaction that writes its rows (``insert_tracking``), and a lone SQLite read runs on the
+pool connection's own ``sqlite3`` connection (``sqlite_connection``). On SQLite it calls the
+recorder's private insert; on PostgreSQL a function in the events' schema repeats the
+recorder's lock, NOTIFY and insert (its table, composite type and channel names), so a batch
+is one statement. The library is
 pinned exactly (pyproject.toml) and ``tests/integration/test_library_internals.py`` pins what
 these rely on in that version (including that the function's statements are the recorder's),
 so an upgrade that moves them fails there, by name, instead of inside a save.
@@ -78,3 +80,10 @@ def insert_tracking(recorder: Any, curs: Any, tracking: Tracking) -> None:
 def insert_sqlite(recorder: Any, curs: Any, events: Sequence[StoredEvent]) -> Sequence[int]:
     """SQLite: inserts with the recorder's statement; returns the new notification ids."""
     return recorder._insert_events(curs, events)
+
+
+def sqlite_connection(conn: Any) -> Any:
+    """SQLite: the ``sqlite3.Connection`` inside the pool's connection, for a lone read that
+    skips the library's cursor wrapper (the registration's concluded-matter range read,
+    ``id_ranges.py``: every registration passes there)."""
+    return conn._sqlite_conn

@@ -7,6 +7,7 @@ that renames or changes them fails here, by name.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from importlib.metadata import version
@@ -129,5 +130,24 @@ def test_a_view_records_its_position_in_the_transaction_of_its_rows(settings, cl
             view.track(Tracking(app.name, 5))
         view.track(Tracking(app.name, 7))
         assert view.max_tracking_id(app.name) == 7
+    finally:
+        app.close()
+
+
+def test_a_sqlite_pool_connection_holds_its_sqlite3_connection(settings, clock):
+    """The concluded-matter range read (``id_ranges.py``) runs its lone SELECT on it."""
+    if settings.is_postgres:
+        pytest.skip("a SQLite pool's connection")
+    app = build_application(settings, clock=clock)
+    try:
+        pool = app.recorder.datastore.pool
+        conn = pool.get_connection(is_writer=False)
+        try:
+            raw = internals.sqlite_connection(conn)
+            assert isinstance(raw, sqlite3.Connection)
+            table = app.recorder.events_table_name
+            assert tuple(raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone()) == (0,)
+        finally:
+            pool.put_connection(conn)
     finally:
         app.close()
