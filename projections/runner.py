@@ -26,9 +26,10 @@ from eventsourcing.projection import Projection
 from projections.analysis_view import AnalysisProjection, AnalysisView
 from projections.audit_trail import AuditTrail, AuditTrailProjection
 from projections.batching import BatchProjection, Item
-from projections.case_states import CaseStates
+from projections.case_states import CaseStates, Loader
 from projections.case_view import CaseView, CaseViewProjection
 from projections.gc_pacing import fewer_full_collections
+from projections.shared_loads import SharedLoads
 from projections.source import EventSource, ViewStorage
 from projections.supervision_queue import SupervisionQueue, SupervisionQueueProjection
 from projections.view import View, ViewStalled
@@ -72,8 +73,13 @@ def analysis_facts(storage: ViewStorage) -> AnalysisView:
     return storage.open("analysis_facts")
 
 
-def projection_for(app: EventSource, name: str, view: View) -> Projection[Any]:
-    states = CaseStates(lambda case_id, version: app.get_petition(case_id, version=version))
+def projection_for(app: EventSource, name: str, view: View, *,
+                   load: Loader | None = None) -> Projection[Any]:
+    """The named read model's projection; ``load`` reads a case at a version for its case
+    states (default: the application's, case by case; the live runner shares one between
+    its views, ``shared_loads.py``)."""
+    states = CaseStates(load or (lambda case_id, version: app.get_petition(case_id,
+                                                                          version=version)))
     model = READ_MODELS[name]
     extra = {"app": app} if model.needs_app else {}
     return model.projection(  # type: ignore[call-arg]
@@ -278,6 +284,10 @@ class ProjectionRunner:
                  names: Iterable[str] = READ_MODELS, *, batch_size: int = 500):
         self.app, self.storage, self.batch_size = app, storage, batch_size
         self.views: dict[str, View] = {name: storage.open(name) for name in names}
+        # a case the views miss together is read once for all of them (after a failure,
+        # ``locate_failure`` reads the store afresh, as before)
+        self.loads: Loader = SharedLoads(lambda case_id, version: app.get_petition(case_id,
+                                                                           version=version))
         self.health: dict[str, LoopHealth] = {name: LoopHealth(f"view {name}")
                                               for name in self.views}
         self.errors: list[BaseException] = []
@@ -316,7 +326,7 @@ class ProjectionRunner:
     def _follow_once(self, name: str, view: View, health: LoopHealth, retry: Backoff,
                      stall: Backoff) -> None:
         """Follows the log from the view's position until stopped or until a failure."""
-        projection = projection_for(self.app, name, view)
+        projection = projection_for(self.app, name, view, load=self.loads)
         subscription = self.storage.subscribe(self.app.recorder,
                                               view.max_tracking_id(self.app.name))
         with subscription:  # type: ignore[attr-defined]
