@@ -1,4 +1,4 @@
-"""CLI for the read side: projections status/rebuild/run, overdue, due-soon, trail and verify.
+"""CLI for the read side: projections status/rebuild/run, cases, overdue, due-soon, trail and verify.
 
 Register with ``projection_commands.register(app)``; ``python -m adapters.cli.projection_commands``
 runs the same commands without the rest of the CLI (used by the crash test).
@@ -23,9 +23,12 @@ from adapters.cli.output import print_json, print_table
 from adapters.cli.root import root
 from adapters.settings import Settings
 from adapters.sqlite_file import damaged, find_damage
+from domain.values import Status
 from projections import queries
 from projections import runner as r
 from projections.case_trail import case_trail
+from projections.case_view import CaseFilter
+from projections.cursor import InvalidCursor
 from projections.view import ViewStalled
 
 VERIFY_INTEGRITY_SECONDS = 600.0
@@ -155,6 +158,60 @@ def overdue_command(
         app.close()
 
 
+CASE_COLUMNS = ("case_id", "status", "responsible_unit", "category", "registered_at",
+                "deadline_kind", "deadline_due_on", "concluded_flag")
+"""The table's columns; ``--json`` prints every field a listed case shows (as over HTTP)."""
+
+
+def cases_command(
+    status: Annotated[Status | None, typer.Option(help="Only cases in this status.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only cases this unit is responsible for.")
+                    ] = None,
+    jurisdiction: Annotated[str | None, typer.Option(
+        help="Only cases located in this unit or below it.")] = None,
+    registered_from: Annotated[str | None, typer.Option(
+        "--registered-from", help="Registered at or after this ISO instant.")] = None,
+    registered_to: Annotated[str | None, typer.Option(
+        "--registered-to", help="Registered before this ISO instant.")] = None,
+    concluded_flag: Annotated[bool | None, typer.Option(
+        "--concluded-flag/--not-concluded-flag",
+        help="Only cases flagged as a concluded matter (不再受理) that wait for intake's "
+             "decision, or only the others.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    cursor: Annotated[str | None, typer.Option(help="The next_cursor of a previous page.")
+                      ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cases by registration time, as GET /petitions lists them (the same read, no personal
+    data); --concluded-flag is intake's queue of 不再受理 flags to decide."""
+    app = open_app()
+    try:
+        where = CaseFilter(
+            status=status.value if status else None,
+            unit=app.org.get(unit).id if unit else None,
+            jurisdiction=app.org.subtree(jurisdiction) if jurisdiction else None,
+            registered_from=aware_instant(registered_from, "--registered-from")
+            if registered_from else None,
+            registered_to=aware_instant(registered_to, "--registered-to")
+            if registered_to else None,
+            concluded_flag=concluded_flag)
+        r.catch_up(app, root().views, "case_view")
+        try:
+            items, next_cursor = queries.cases(r.case_view(root().views), where, limit=limit,
+                                               cursor=cursor)
+        except InvalidCursor:
+            raise typer.BadParameter("--cursor: not a cursor this list gave") from None
+        if as_json:
+            typer.echo(json.dumps({"items": items, "next_cursor": next_cursor},
+                                  ensure_ascii=False, indent=2))
+            return
+        _print([{k: row.get(k) for k in CASE_COLUMNS} for row in items], False, "Cases")
+        if next_cursor:
+            typer.echo(f"more: --cursor {next_cursor}")
+    finally:
+        app.close()
+
+
 def due_soon_command(
     days: Annotated[int, typer.Option("--days", min=0)] = 3,
     unit: Annotated[str | None, typer.Option()] = None,
@@ -257,6 +314,7 @@ def _interrupt(*_: object) -> None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(projections, name="projections")
+    app.command("cases")(cases_command)
     app.command("overdue")(overdue_command)
     app.command("due-soon")(due_soon_command)
     app.command("trail")(trail_command)

@@ -149,6 +149,50 @@ def test_trail_prints_the_read_that_history_serves(settings: Settings, demo: dic
     run(settings, "trail", "00000000-0000-0000-0000-000000000000", expect=4)
 
 
+def test_cases_prints_the_list_get_petitions_serves(settings: Settings, demo: dict) -> None:
+    """`petition cases` prints what projections/queries.cases returns (GET /petitions serves
+    the same): every filter, the pages, intake's queue of concluded-matter flags (不再受理)."""
+    from adapters.wiring import build_application
+    from projections import queries
+    from projections import runner as r
+    from projections.case_view import CaseFilter
+
+    listed = json.loads(run(settings, "cases", "--limit", "500", "--json").stdout)
+    app = build_application(settings)
+    try:
+        read, _ = queries.cases(r.case_view(views_of(app)), CaseFilter(), limit=500)
+    finally:
+        app.close()
+    assert listed == {"items": read, "next_cursor": None} and len(read) == 80
+    assert {k for c in read for k in c} == set(queries.CASE_ROW_FIELDS)  # no personal data
+    closed = json.loads(run(settings, "cases", "--status", "closed", "--limit", "500",
+                            "--json").stdout)["items"]
+    assert {c["status"] for c in closed} == {"closed"}
+    assert demo["samples"]["closed"] in {c["case_id"] for c in closed}
+    assert [c for c in read if c["status"] == "closed"] == closed
+    first = json.loads(run(settings, "cases", "--limit", "30", "--json").stdout)
+    rest = json.loads(run(settings, "cases", "--limit", "500", "--cursor",
+                          first["next_cursor"], "--json").stdout)
+    assert first["items"] + rest["items"] == read and rest["next_cursor"] is None
+    flagged = json.loads(run(settings, "cases", "--concluded-flag", "--limit", "500",
+                             "--json").stdout)["items"]
+    others = json.loads(run(settings, "cases", "--not-concluded-flag", "--limit", "500",
+                            "--json").stdout)["items"]
+    assert all(c["concluded_flag"] for c in flagged)
+    assert not any(c["concluded_flag"] for c in others)
+    assert sorted(c["case_id"] for c in flagged + others) == sorted(c["case_id"] for c in read)
+    since = read[40]["registered_at"]
+    later = json.loads(run(settings, "cases", "--registered-from", since, "--limit", "500",
+                           "--json").stdout)["items"]
+    assert later == [c for c in read if c["registered_at"] >= since]
+    table = run(settings, "cases", "--status", "closed").stdout
+    assert demo["samples"]["closed"][:8] in table
+    assert run(settings, "cases", "--cursor", "nonsense", expect=2).stdout == ""
+    run(settings, "cases", "--registered-from", "next tuesday", expect=2)
+    unknown = run(settings, "cases", "--jurisdiction", "NOWHERE", expect=3)
+    assert unknown.stdout == "" and len(unknown.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("command", ["overdue", "history"])
 def test_a_bad_as_of_is_a_usage_error(settings: Settings, demo: dict, command: str) -> None:
     case = [demo["samples"]["closed"]] if command == "history" else []
