@@ -156,14 +156,26 @@ def test_cases_prints_the_list_get_petitions_serves(settings: Settings, demo: di
     from projections import queries
     from projections import runner as r
     from projections.case_view import CaseFilter
+    from tests.integration.helpers import register_command, run_steps
+    from workflows.clock import ManualClock
 
+    app = build_application(settings, clock=ManualClock(datetime.now().astimezone()))
+    try:  # the same matter again after its re-review (复核): registered with the flag
+        first = register_command()
+        earlier = app.register(first).case_id
+        run_steps(app, app.clock, earlier, until="re-review-decision")  # type: ignore[arg-type]
+        again = app.register(register_command(petitioner=first.petitioner.model_dump(),
+                                              subject="路灯还是不亮"))
+    finally:
+        app.close()
+    assert again.concluded_in == str(earlier)
     listed = json.loads(run(settings, "cases", "--limit", "500", "--json").stdout)
     app = build_application(settings)
     try:
         read, _ = queries.cases(r.case_view(views_of(app)), CaseFilter(), limit=500)
     finally:
         app.close()
-    assert listed == {"items": read, "next_cursor": None} and len(read) == 80
+    assert listed == {"items": read, "next_cursor": None} and len(read) == 82
     assert {k for c in read for k in c} == set(queries.CASE_ROW_FIELDS)  # no personal data
     closed = json.loads(run(settings, "cases", "--status", "closed", "--limit", "500",
                             "--json").stdout)["items"]
@@ -178,7 +190,8 @@ def test_cases_prints_the_list_get_petitions_serves(settings: Settings, demo: di
                              "--json").stdout)["items"]
     others = json.loads(run(settings, "cases", "--not-concluded-flag", "--limit", "500",
                             "--json").stdout)["items"]
-    assert all(c["concluded_flag"] for c in flagged)
+    assert [(c["case_id"], c["concluded_flag"]) for c in flagged] == [
+        (str(again.case_id), str(earlier))]
     assert not any(c["concluded_flag"] for c in others)
     assert sorted(c["case_id"] for c in flagged + others) == sorted(c["case_id"] for c in read)
     since = read[40]["registered_at"]
