@@ -49,7 +49,10 @@ def case(app, clock) -> tuple[UUID, int]:
     return reg.case_id, results[-1].version
 
 
-def _in_threads(loads: SharedLoads, case_id: UUID, version: int, n: int) -> list[Any]:
+def _in_threads(loads: SharedLoads, loader: Counted, case_id: UUID, version: int, n: int
+                ) -> list[Any]:
+    """``n`` views ask for the case at once; the held first load is released once it has
+    started, and each view's state (or error) is returned when all are done."""
     out: list[Any] = [None] * n
 
     def view(k: int) -> None:
@@ -61,7 +64,11 @@ def _in_threads(loads: SharedLoads, case_id: UUID, version: int, n: int) -> list
     threads = [threading.Thread(target=view, args=(k,)) for k in range(n)]
     for thread in threads:
         thread.start()
-    return [threads, out]
+    assert loader.started.wait(10)
+    loader.release.set()
+    for thread in threads:
+        thread.join(10)
+    return out
 
 
 def test_views_missing_a_case_together_read_it_once_and_get_equal_independent_states(app, case):
@@ -69,11 +76,7 @@ def test_views_missing_a_case_together_read_it_once_and_get_equal_independent_st
     version = last - 1
     loader = Counted(app, hold=True)
     loads = SharedLoads(loader)
-    threads, out = _in_threads(loads, case_id, version, 3)
-    assert loader.started.wait(10)
-    loader.release.set()
-    for thread in threads:
-        thread.join(10)
+    out = _in_threads(loads, loader, case_id, version, 3)
     assert loader.calls == 1 and loads.shared == 2
     direct = app.get_petition(case_id, version=version)
     assert all(p.version == version and state(p) == state(direct) for p in out)
@@ -89,11 +92,7 @@ def test_a_failed_load_is_not_shared_each_view_reads_on_its_own(app, case):
     case_id, last = case
     loader = Counted(app, hold=True, fail_first=True)
     loads = SharedLoads(loader)
-    threads, out = _in_threads(loads, case_id, last, 2)
-    assert loader.started.wait(10)
-    loader.release.set()
-    for thread in threads:
-        thread.join(10)
+    out = _in_threads(loads, loader, case_id, last, 2)
     failed = [o for o in out if isinstance(o, ConnectionError)]
     loaded = [o for o in out if isinstance(o, Petition)]
     assert len(failed) == 1 and len(loaded) == 1 and loaded[0].version == last
