@@ -30,6 +30,7 @@ from projections.case_trail import case_trail
 from projections.case_view import CaseFilter
 from projections.cursor import InvalidCursor
 from projections.view import ViewStalled
+from workflows.access import Principal, Role, reach
 
 VERIFY_INTEGRITY_SECONDS = 600.0
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -158,6 +159,9 @@ def overdue_command(
         app.close()
 
 
+OPERATOR = Principal(token_id="cli", role=Role.ADMIN, unit="")
+"""Who reads at the command line: the operator of the store, reaching every case as an
+administrator does over HTTP (``--jurisdiction`` narrows that reach the same way)."""
 CASE_COLUMNS = ("case_id", "status", "responsible_unit", "category", "registered_at",
                 "deadline_kind", "deadline_due_on", "concluded_flag")
 """The table's columns; ``--json`` prints every field a listed case shows (as over HTTP)."""
@@ -168,7 +172,8 @@ def cases_command(
     unit: Annotated[str | None, typer.Option(help="Only cases this unit is responsible for.")
                     ] = None,
     jurisdiction: Annotated[str | None, typer.Option(
-        help="Only cases located in this unit or below it.")] = None,
+        help="Only cases reached through this unit (received, held or handled there or "
+             "below), as GET /petitions?jurisdiction= gives an administrator.")] = None,
     registered_from: Annotated[str | None, typer.Option(
         "--registered-from", help="Registered at or after this ISO instant.")] = None,
     registered_to: Annotated[str | None, typer.Option(
@@ -189,7 +194,7 @@ def cases_command(
         where = CaseFilter(
             status=status.value if status else None,
             unit=app.org.get(unit).id if unit else None,
-            jurisdiction=app.org.subtree(jurisdiction) if jurisdiction else None,
+            reach=reach(OPERATOR, app.org, narrowed_to=jurisdiction),
             registered_from=aware_instant(registered_from, "--registered-from")
             if registered_from else None,
             registered_to=aware_instant(registered_to, "--registered-to")

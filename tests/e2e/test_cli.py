@@ -157,6 +157,7 @@ def test_cases_prints_the_list_get_petitions_serves(settings: Settings, demo: di
     from projections import runner as r
     from projections.case_view import CaseFilter
     from tests.integration.helpers import register_command, run_steps
+    from workflows.access import Principal, Role, reach
     from workflows.clock import ManualClock
 
     app = build_application(settings, clock=ManualClock(datetime.now().astimezone()))
@@ -198,6 +199,16 @@ def test_cases_prints_the_list_get_petitions_serves(settings: Settings, demo: di
     later = json.loads(run(settings, "cases", "--registered-from", since, "--limit", "500",
                            "--json").stdout)["items"]
     assert later == [c for c in read if c["registered_at"] >= since]
+    district = json.loads(run(settings, "cases", "--jurisdiction", "QH-D01", "--limit", "500",
+                              "--json").stdout)["items"]
+    app = build_application(settings)
+    try:  # as GET /petitions?jurisdiction=QH-D01 gives an administrator
+        admin = Principal(token_id="t", role=Role.ADMIN, unit="QH")
+        narrowed, _ = queries.cases(r.case_view(views_of(app)), CaseFilter(
+            reach=reach(admin, app.org, narrowed_to="QH-D01")), limit=500)
+    finally:
+        app.close()
+    assert district == narrowed and 0 < len(district) < len(read)
     table = run(settings, "cases", "--status", "closed").stdout
     assert demo["samples"]["closed"][:8] in table
     assert run(settings, "cases", "--cursor", "nonsense", expect=2).stdout == ""
