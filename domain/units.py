@@ -75,6 +75,12 @@ class OrgChart:
         except KeyError:
             raise UnknownUnit(unit_id) from None
 
+    def name_of(self, unit_id: str) -> str:
+        """The unit's name for display; the id itself for a unit not on the chart (a case or
+        a figure may name a unit that a later chart dropped)."""
+        unit = self._units.get(unit_id)
+        return unit.name if unit is not None else unit_id
+
     def ancestors(self, unit_id: str) -> list[str]:
         """Ids from the parent up to the root (levels strictly decrease, so no cycles)."""
         chain: list[str] = []

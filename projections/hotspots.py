@@ -98,7 +98,7 @@ def hotspots(org: OrgChart, view: AnalysisView, period: Period,
         mean = sum(c[(place, category)] for c in trailing) / TRAILING
         p = poisson_tail(count, max(mean, FLOOR))
         item = {
-            "place": place, "place_name": org.get(place).name if place in org else place,
+            "place": place, "place_name": org.name_of(place),
             "category": category, "count": count,
             "previous": trailing[0][(place, category)], "trailing_mean": round(mean, 3),
             "same_period_last_year": last_year[(place, category)],

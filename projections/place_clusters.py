@@ -141,7 +141,7 @@ def _item(org: OrgChart, category: str, basis: str, rows: list[Row]) -> dict[str
         extent = round(max(haversine_m((lat, lon), (r["lat"], r["lon"])) for r in rows), -1)
     when = sorted(r["registered_at"] for r in rows)
     return {"basis": basis, "category": category, "count": len(rows), "place": place,
-            "place_name": org.get(place).name if place in org else place,
+            "place_name": org.name_of(place),
             "centre": centre, "extent_m": extent, "first": when[0].isoformat(),
             "last": when[-1].isoformat(), "cases": sorted(str(r["case_id"]) for r in rows)}
 

@@ -57,7 +57,7 @@ def petitioner_case(app: PetitionApplication, petition: Petition) -> dict[str, A
         "status": petition.status.value,
         "subject": petition.subject,
         "registered_at": plain(petition.received_at),
-        "unit": {"id": unit, "name": app.org.get(unit).name if unit in app.org else unit},
+        "unit": {"id": unit, "name": app.org.name_of(unit)},
         "deadline": deadline_dict(app.policy.current(petition), app.clock.now()),
         "answer": petition.answer,
         "answered_at": plain(petition.answered_at),

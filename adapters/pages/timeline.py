@@ -153,4 +153,4 @@ def _value(app: PetitionApplication, name: str, value: Any) -> Any:
 def unit_name(app: PetitionApplication, unit_id: str | None) -> str:
     if not unit_id:
         return ""
-    return app.org.get(unit_id).name if unit_id in app.org else unit_id
+    return app.org.name_of(unit_id)

@@ -46,6 +46,11 @@ def test_ancestors_from_parent_to_root(org) -> None:
     assert org.ancestors("C") == []
 
 
+def test_a_unit_is_named_by_its_name_and_an_unknown_one_by_its_id(org) -> None:
+    assert org.name_of("D1") == org.get("D1").name != "D1"
+    assert org.name_of("NOPE") == "NOPE"
+
+
 def test_unknown_unit(org) -> None:
     with pytest.raises(UnknownUnit) as caught:
         org.get("NOPE")
