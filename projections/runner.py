@@ -327,14 +327,16 @@ class ProjectionRunner:
                      stall: Backoff) -> None:
         """Follows the log from the view's position until stopped or until a failure."""
         projection = projection_for(self.app, name, view, load=self.loads)
-        subscription = self.storage.subscribe(self.app.recorder,
-                                              view.max_tracking_id(self.app.name))
+        position = view.max_tracking_id(self.app.name)
+        subscription = self.storage.subscribe(self.app.recorder, position)
         with subscription:  # type: ignore[attr-defined]
             self._subscriptions[name] = subscription
             if self.stopped.is_set():
                 return
             if health.state != STALLED and health.recovered(view=name):
                 retry.reset()
+            if health.state == STALLED and self._caught_up(position):
+                self._recover(name, view, health, stall)  # its event was removed by hand
             while not self.stopped.is_set():
                 try:
                     batch = subscription.next_batch()
@@ -344,9 +346,19 @@ class ProjectionRunner:
                     chunk = batch[start:start + self.batch_size]
                     projection = self._apply(name, projection, view, chunk)
                 if health.state == STALLED:
-                    view.clear_stall()
-                    health.recovered(view=name)
-                    stall.reset()
+                    self._recover(name, view, health, stall)
+
+    def _caught_up(self, position: int | None) -> bool:
+        """Whether the log holds nothing after ``position``: a stalled view whose event is gone
+        has nothing left to apply, so it is caught up, not stalled — without waiting for a write
+        that may not come."""
+        return (self.app.recorder.max_notification_id() or 0) <= (position or 0)
+
+    @staticmethod
+    def _recover(name: str, view: View, health: LoopHealth, stall: Backoff) -> None:
+        view.clear_stall()
+        health.recovered(view=name)
+        stall.reset()
 
     def _apply(self, name: str, projection: BatchProjection, view: View,
                notifications: Sequence[Notification]) -> Projection[Any]:

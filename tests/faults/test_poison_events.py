@@ -114,6 +114,42 @@ def test_an_unknown_case_event_stops_every_view_visibly_and_writes_go_on(
         assert (rows[name]["stalled_at"], rows[name]["case_id"]) == (position, case_id)
 
 
+def _delete_event(app: PetitionApplication, position: int) -> None:
+    """What an operator does with an event that no release will ever know (docs/operations.md):
+    removes its row from the events table, by hand, with the engine running."""
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    if hasattr(recorder.datastore, "schema"):  # PostgreSQL
+        with recorder.datastore.transaction(commit=True) as curs:
+            curs.execute(f'DELETE FROM "{recorder.datastore.schema}"."{table}" '
+                         "WHERE notification_id = %s", (position,))
+    else:
+        with recorder.datastore.transaction(commit=True) as curs:
+            curs.execute(f"DELETE FROM {table} WHERE rowid = ?", (position,))
+
+
+def test_views_stalled_on_a_removed_last_event_recover_without_a_new_write(
+        api: FastAPI) -> None:
+    """A stall clears when the event it names is gone, even if nothing is written after it: a
+    follower that has nothing left to apply is caught up, not stalled."""
+    engine = api.state.engine
+    with TestClient(api) as client:
+        intake = Staff(api).headers("intake", "QH-D01")
+        case_id = _register(client, intake)
+        position = _append_unknown(engine.app, case_id, FUTURE_CASE_EVENT)
+        health = engine.runner.health
+        wait_until(lambda: all(h.state == "stalled" for h in health.values()), 30,
+                   "every view to stall on the unknown event")
+        assert client.get("/readyz").status_code == 503
+
+        _delete_event(engine.app, position)
+        assert (engine.app.recorder.max_notification_id() or 0) < position
+        wait_until(lambda: client.get("/readyz").status_code == 200, 30,
+                   "ready again with no write after the removal")
+        assert all(h.ok for h in health.values())
+        assert all(view.stall() is None for view in engine.runner.views.values())
+
+
 def test_an_unknown_event_of_another_aggregate_is_passed_over(api: FastAPI) -> None:
     engine = api.state.engine
     with TestClient(api) as client:
