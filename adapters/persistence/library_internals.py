@@ -4,7 +4,9 @@ Group commit writes many saves in one transaction as the recorders do (so the ro
 notification ids and PostgreSQL's NOTIFY are exactly the library's); no public method takes a
 caller's cursor or a batch of saves. Likewise a view records its tracking position in the
 transaction that writes its rows (``insert_tracking``), and a lone SQLite read runs on the
-pool connection's own ``sqlite3`` connection (``sqlite_connection``). On SQLite it calls the
+pool connection's own ``sqlite3`` connection (``sqlite_connection``), and SQLite connections are
+made as the library's pool makes them but keep their prepared statements
+(``statement_caching_pool``). On SQLite it calls the
 recorder's private insert; on PostgreSQL a function in the events' schema repeats the
 recorder's lock, NOTIFY and insert (its table, composite type and channel names), so a batch
 is one statement. The library is
@@ -15,10 +17,12 @@ so an upgrade that moves them fails there, by name, instead of inside a save.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing import sqlite as library_sqlite
+from eventsourcing.persistence import InterfaceError, StoredEvent, Tracking
 
 PINNED_VERSION = "9.5.6"
 
@@ -87,3 +91,40 @@ def sqlite_connection(conn: Any) -> Any:
     skips the library's cursor wrapper (the registration's concluded-matter range read,
     ``id_ranges.py``: every registration passes there)."""
     return conn._sqlite_conn
+
+
+STATEMENT_CACHE = 128  # sqlite3's own default; the library's ``cached_statements=True`` means 1
+
+
+class _StatementCachingPool(library_sqlite.SQLiteConnectionPool):
+    def _create_connection(self) -> library_sqlite.SQLiteConnection:
+        """The library's ``_create_connection`` (autocommit, WAL, its row factory and lock
+        timeout) with a statement cache of ``STATEMENT_CACHE``: the library passes ``True``,
+        which sqlite3 reads as a cache of one, so every statement after a different one was
+        parsed and planned again (docs/performance.md, figure 1)."""
+        try:
+            conn = sqlite3.connect(
+                database=self.db_name, uri=True, check_same_thread=False,
+                isolation_level=None, cached_statements=STATEMENT_CACHE,
+                timeout=self.lock_timeout or library_sqlite.SQLITE3_DEFAULT_LOCK_TIMEOUT)
+        except (sqlite3.Error, TypeError) as error:
+            raise InterfaceError(error) from error
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+            mode = conn.execute("PRAGMA journal_mode;").fetchone()[0]
+            if mode.lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL;")
+                self.journal_mode_was_changed_to_wal = True
+            self.is_journal_mode_wal = True
+        conn.row_factory = sqlite3.Row
+        return library_sqlite.SQLiteConnection(sqlite_conn=conn, max_age=self.max_age)
+
+
+def statement_caching_pool(pool: Any) -> Any:
+    """SQLite: a pool configured as ``pool`` (the library's, before it has made a connection)
+    whose connections keep their prepared statements; closes ``pool``."""
+    caching = _StatementCachingPool(
+        db_name=pool.db_name, lock_timeout=pool.lock_timeout, pool_size=pool.pool_size,
+        max_overflow=pool.max_overflow, pool_timeout=pool.pool_timeout,
+        max_age=pool.max_age, pre_ping=pool.pre_ping)
+    pool.close()
+    return caching

@@ -16,48 +16,20 @@ instead of ~4, docs/performance.md, figure 1). Here each connection keeps sqlite
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing import sqlite as library
-from eventsourcing.persistence import InterfaceError
 
+from adapters.persistence.library_internals import statement_caching_pool
 from adapters.persistence.sqlite_transaction import immediate_transaction
-
-STATEMENT_CACHE = 128  # sqlite3's own default; the library's ``True`` means 1
-
-
-class SQLiteConnectionPool(library.SQLiteConnectionPool):
-    def _create_connection(self) -> library.SQLiteConnection:
-        """The library's connection (autocommit, WAL, its row factory and lock timeout), made
-        with a statement cache of ``STATEMENT_CACHE``."""
-        try:
-            conn = sqlite3.connect(
-                database=self.db_name, uri=True, check_same_thread=False,
-                isolation_level=None, cached_statements=STATEMENT_CACHE,
-                timeout=self.lock_timeout or library.SQLITE3_DEFAULT_LOCK_TIMEOUT)
-        except (sqlite3.Error, TypeError) as error:
-            raise InterfaceError(error) from error
-        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
-            mode = conn.execute("PRAGMA journal_mode;").fetchone()[0]
-            if mode.lower() != "wal":
-                conn.execute("PRAGMA journal_mode=WAL;")
-                self.journal_mode_was_changed_to_wal = True
-            self.is_journal_mode_wal = True
-        conn.row_factory = sqlite3.Row
-        return library.SQLiteConnection(sqlite_conn=conn, max_age=self.max_age)
 
 
 class SQLiteDatastore(library.SQLiteDatastore):
     def __init__(self, db_name: str, *, lock_timeout: int | None = None, **kwargs: Any):
         super().__init__(db_name, lock_timeout=lock_timeout, **kwargs)
         pool = self.pool  # the library's, still without a connection: replaced by ours
-        self.pool = SQLiteConnectionPool(
-            db_name=db_name, lock_timeout=lock_timeout, pool_size=pool.pool_size,
-            max_overflow=pool.max_overflow, pool_timeout=pool.pool_timeout,
-            max_age=pool.max_age, pre_ping=pool.pre_ping)
-        pool.close()
+        self.pool = statement_caching_pool(pool)
 
     def transaction(self, *, commit: bool) -> AbstractContextManager[Any]:  # type: ignore[override]
         """The library's for reads; ``immediate_transaction`` itself for writes (no context

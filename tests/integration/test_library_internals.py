@@ -151,3 +151,21 @@ def test_a_sqlite_pool_connection_holds_its_sqlite3_connection(settings, clock):
             pool.put_connection(conn)
     finally:
         app.close()
+
+
+def test_the_statement_caching_pool_repeats_the_librarys_connection_but_its_cache():
+    """``statement_caching_pool`` copies the library's ``_create_connection``; if an upgrade
+    changes how the library makes a connection, this fails by name instead of the copy
+    silently diverging."""
+    import inspect
+
+    from eventsourcing import sqlite as library_sqlite
+
+    source = inspect.getsource(library_sqlite.SQLiteConnectionPool._create_connection)
+    for made_so in ("uri=True", "check_same_thread=False", "isolation_level=None",
+                    "cached_statements=True",
+                    "timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT",
+                    'PRAGMA journal_mode=WAL;', "c.row_factory = sqlite3.Row",
+                    "SQLiteConnection(sqlite_conn=c, max_age=self.max_age)"):
+        assert made_so in source, made_so
+    assert source.count("sqlite3.connect(") == 1

@@ -14,7 +14,8 @@ import uuid
 import pytest
 
 from adapters.persistence import library_internals as internals
-from adapters.persistence.sqlite import STATEMENT_CACHE, SQLiteDatastore
+from adapters.persistence.library_internals import STATEMENT_CACHE
+from adapters.persistence.sqlite import SQLiteDatastore
 from tests.integration.helpers import register_sample
 
 
