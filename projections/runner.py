@@ -1,9 +1,10 @@
 """Running the read models: background threads that follow the log, catch-up and rebuild.
 
-Each projection has its own thread and subscription, starting after its view's tracking
-position. Notifications are applied in chunks of ``batch_size``, each chunk one transaction
-(rows and tracking together), so a crash at any point leaves every view at a consistent
-position from which the next run resumes — no event applied twice or skipped.
+Each projection has its own thread, starting after its view's tracking position; the live
+log is read once for all of them (``tail.py``). Notifications are applied in chunks of
+``batch_size``, each chunk one transaction (rows and tracking together), so a crash at any
+point leaves every view at a consistent position from which the next run resumes — no event
+applied twice or skipped.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from projections.gc_pacing import fewer_full_collections
 from projections.shared_loads import SharedLoads
 from projections.source import EventSource, ViewStorage
 from projections.supervision_queue import SupervisionQueue, SupervisionQueueProjection
+from projections.tail import Tail
 from projections.view import View, ViewStalled
 from projections.write_behind import WriteBehind
 from workflows.decoding import decode
@@ -292,7 +294,10 @@ class ProjectionRunner:
                                               for name in self.views}
         self.errors: list[BaseException] = []
         self.stopped = Event()
-        self._subscriptions: dict[str, Any] = {}
+        # one subscription for all the views (``tail.py``)
+        self.tail = Tail(lambda gt: storage.subscribe(app.recorder, gt),
+                         app.recorder.max_notification_id,
+                         Backoff(self.RETRY.initial, self.RETRY.maximum), self.stopped)
         self._threads: list[Thread] = []
 
     def start(self) -> ProjectionRunner:
@@ -325,28 +330,52 @@ class ProjectionRunner:
 
     def _follow_once(self, name: str, view: View, health: LoopHealth, retry: Backoff,
                      stall: Backoff) -> None:
-        """Follows the log from the view's position until stopped or until a failure."""
+        """Follows the log from the view's position until stopped or until a failure: reads
+        on its own up to the shared tail's position, then takes the tail's batches (``tail.py``);
+        when it falls too far behind the tail, reads on its own again and rejoins."""
         projection = projection_for(self.app, name, view, load=self.loads)
-        position = view.max_tracking_id(self.app.name)
-        subscription = self.storage.subscribe(self.app.recorder, position)
-        with subscription:  # type: ignore[attr-defined]
-            self._subscriptions[name] = subscription
-            if self.stopped.is_set():
-                return
-            if health.state != STALLED and health.recovered(view=name):
-                retry.reset()
-            if health.state == STALLED and self._caught_up(position):
-                self._recover(name, view, health, stall)  # its event was removed by hand
-            while not self.stopped.is_set():
-                try:
-                    batch = subscription.next_batch()
-                except StopIteration:
-                    return
-                for start in range(0, len(batch), self.batch_size):
-                    chunk = batch[start:start + self.batch_size]
-                    projection = self._apply(name, projection, view, chunk)
-                if health.state == STALLED:
-                    self._recover(name, view, health, stall)
+        while not self.stopped.is_set():
+            position = view.max_tracking_id(self.app.name) or 0
+            follower = self.tail.join()
+            try:
+                if health.state != STALLED and health.recovered(view=name):
+                    retry.reset()
+                if health.state == STALLED and self._caught_up(position):
+                    self._recover(name, view, health, stall)  # its event was removed by hand
+                projection, position = self._read_up_to(name, projection, view, health, stall,
+                                                        position, follower.at)
+                while (batch := follower.next(self.stopped)) is not None:
+                    projection, position = self._apply_all(
+                        name, projection, view, health, stall, position,
+                        [n for n in batch if n.id > position])
+            finally:
+                self.tail.leave(follower)
+
+    def _read_up_to(self, name: str, projection: Projection[Any], view: View,
+                    health: LoopHealth, stall: Backoff, position: int,
+                    end: int) -> tuple[Projection[Any], int]:
+        """Applies the log after ``position`` up to ``end`` (inclusive), reading it itself."""
+        while position < end and not self.stopped.is_set():
+            chunk = self.app.recorder.select_notifications(
+                start=position, limit=self.batch_size, stop=end, inclusive_of_start=False)
+            if not chunk:
+                break
+            projection, position = self._apply_all(name, projection, view, health, stall,
+                                                   position, chunk)
+        return projection, position
+
+    def _apply_all(self, name: str, projection: Projection[Any], view: View,
+                   health: LoopHealth, stall: Backoff, position: int,
+                   notifications: Sequence[Notification]) -> tuple[Projection[Any], int]:
+        """Applies ``notifications`` in chunks of ``batch_size``; the position reached."""
+        if not notifications:
+            return projection, position
+        for start in range(0, len(notifications), self.batch_size):
+            chunk = notifications[start:start + self.batch_size]
+            projection = self._apply(name, projection, view, chunk)
+        if health.state == STALLED:
+            self._recover(name, view, health, stall)
+        return projection, notifications[-1].id
 
     def _caught_up(self, position: int | None) -> bool:
         """Whether the log holds nothing after ``position``: a stalled view whose event is gone
@@ -400,11 +429,9 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self.stopped.set()
-        for subscription in list(self._subscriptions.values()):
-            subscription.stop()
+        self.tail.stop()
         for thread in self._threads:
             thread.join(timeout=10)
-        self._subscriptions.clear()
         if self.errors:
             raise self.errors[0]
 

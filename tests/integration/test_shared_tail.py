@@ -1,0 +1,121 @@
+"""The live runner reads the log once for all its views (projections/tail.py), on both stores:
+one subscription; a view that leaves the tail (a store failure of its own, or falling behind)
+reads up on its own and rejoins, and every view ends holding exactly what a rebuild from the
+log gives — no event missed or applied twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from projections import runner as r
+from projections import tail as t
+from tests.integration.helpers import register_sample, run_steps
+from tests.processes import wait_until
+from tests.views import views_of
+from workflows.retrying import Backoff
+
+
+def _write(app, clock, cases: int) -> int:
+    for n in range(cases):
+        reg = register_sample(app)
+        run_steps(app, clock, reg.case_id, until=("accept", "delegate", "answer")[n % 3])
+    return app.recorder.max_notification_id()
+
+
+def _assert_each_view_is_its_rebuild(app) -> None:
+    """Call with the runner stopped: each view's rows equal a rebuild's."""
+    for name in r.READ_MODELS:
+        live = views_of(app).open(name).dump()
+        r.rebuild(app, views_of(app), name)
+        assert views_of(app).open(name).dump() == live, name
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(r.ProjectionRunner, "RETRY", Backoff(initial=0.01, maximum=0.05))
+
+
+class _Joins:
+    def __init__(self, runner: r.ProjectionRunner) -> None:
+        self.count, self.join = 0, runner.tail.join
+        runner.tail.join = self  # type: ignore[method-assign]
+
+    def __call__(self) -> t.Follower:
+        self.count += 1
+        return self.join()
+
+
+def test_the_views_share_one_subscription(app, clock, monkeypatch) -> None:
+    storage = views_of(app)
+    subscribed: list[Any] = []
+    subscribe = storage.subscribe
+    monkeypatch.setattr(storage, "subscribe", lambda rec, gt: subscribed.append(gt)
+                        or subscribe(rec, gt))
+    start = _write(app, clock, 2)
+    with r.ProjectionRunner(app, storage) as runner:
+        end = _write(app, clock, 3)
+        runner.wait_all(end, timeout=30)
+    assert subscribed == [start]
+
+
+@pytest.mark.parametrize("name", list(r.READ_MODELS))
+def test_a_view_that_fails_reads_up_on_its_own_and_rejoins_the_tail(
+        app, clock, monkeypatch, quick_retries, name) -> None:
+    failing = threading.Event()
+    apply = r.apply
+
+    def flaky(app_: Any, projection: Any, view: Any, notifications: Any) -> None:
+        if view.name == name and failing.is_set():
+            raise OperationalError("the store went away (for this view)")
+        apply(app_, projection, view, notifications)
+
+    monkeypatch.setattr(r, "apply", flaky)
+    _write(app, clock, 2)
+    runner = r.ProjectionRunner(app, views_of(app))
+    joins = _Joins(runner)
+    with runner:
+        runner.wait_all(_write(app, clock, 2), timeout=30)
+        failing.set()
+        during = _write(app, clock, 3)
+        for other in set(r.READ_MODELS) - {name}:
+            runner.wait(other, during, timeout=30)  # the others go on
+        wait_until(lambda: runner.health[name].state == "retrying", 20, "the view to retry")
+        failing.clear()
+        runner.wait(name, during, timeout=30)
+        after = _write(app, clock, 3)
+        runner.wait_all(after, timeout=30)
+        wait_until(lambda: len(runner.tail._followers) == len(r.READ_MODELS), 10,
+                   "every view on the tail again")
+        assert all(h.ok for h in runner.health.values())
+        assert joins.count > len(r.READ_MODELS)
+    _assert_each_view_is_its_rebuild(app)
+
+
+def test_a_view_that_falls_behind_is_dropped_and_catches_up(app, clock, monkeypatch) -> None:
+    monkeypatch.setattr(t, "MAX_PENDING", 1)
+    slow = threading.Event()
+    apply = r.apply
+
+    def slowed(app_: Any, projection: Any, view: Any, notifications: Any) -> None:
+        if view.name == "audit_trail" and slow.is_set():
+            time.sleep(0.3)
+        apply(app_, projection, view, notifications)
+
+    monkeypatch.setattr(r, "apply", slowed)
+    runner = r.ProjectionRunner(app, views_of(app))
+    joins = _Joins(runner)
+    with runner:
+        runner.wait_all(_write(app, clock, 1), timeout=30)
+        slow.set()
+        end = _write(app, clock, 6)
+        runner.wait("case_view", end, timeout=30)
+        slow.clear()
+        runner.wait_all(end, timeout=60)
+        assert joins.count > len(r.READ_MODELS)  # dropped, then joined again
+        runner.wait_all(_write(app, clock, 2), timeout=30)
+    _assert_each_view_is_its_rebuild(app)
