@@ -17,6 +17,7 @@ import json
 from abc import ABC
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -117,7 +118,9 @@ class AuditTrail(View, ABC):
         last_hash = self._previous_hashes(items, keys, heads)
         chained: dict[str, int] = {}  # a case's last version in this batch: never skip one
         rows = []
-        with self._reading() as c:
+        # a read transaction only for items without their stored bytes (live batches have them)
+        reading = self._reading() if any(i.state is None for i in items) else nullcontext()
+        with reading as c:
             for item in items:
                 event = item.event
                 case_id, version = keys[event.originator_id.int], event.originator_version

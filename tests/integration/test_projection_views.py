@@ -289,3 +289,20 @@ def test_the_audit_trail_refuses_to_chain_across_a_missing_entry(app, clock):
     assert view.entries(reg.case_id) == []
     assert r.catch_up(app, views_of(app), "audit_trail") == len(notifications)
     assert [e["version"] for e in view.entries(reg.case_id)] == [1, 2]
+
+
+def test_the_trail_reads_stored_bytes_only_for_events_without_them(app, clock, monkeypatch):
+    """Live and catch-up batches carry each event's stored bytes: chaining them opens no read
+    of the store; events without them (the per-event interface) are read, to the same rows."""
+    from projections.batching import Item
+
+    reg = register_sample(app)
+    run_steps(app, clock, reg.case_id, until="accept")
+    stored = [item for item in r._items(app, app.recorder.select_notifications(start=0, limit=100))
+              if item.is_case_event]
+    bare = [Item(item.event, item.position) for item in stored]
+    trail = r.audit_trail(views_of(app))
+    expected = trail.entries_for(bare)
+    assert len(expected) == len(stored) >= 2
+    monkeypatch.setattr(trail, "_reading", lambda: pytest.fail("read the store"))
+    assert trail.entries_for(stored) == expected
