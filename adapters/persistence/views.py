@@ -229,7 +229,14 @@ class PostgresView(View, PostgresTrackingRecorder):
             c.execute(f"DELETE FROM {self.table(table)} WHERE {column} = ANY(%s)", (list(values),))
 
     def table(self, name: str) -> str:
-        return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(name)).as_string()
+        """Composed once per name: every batch names its tables (it showed in the live
+        runner's profile, docs/performance.md)."""
+        names: dict[str, str] = self.__dict__.setdefault("_table_names", {})
+        found = names.get(name)
+        if found is None:
+            found = names[name] = SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                                      Identifier(name)).as_string()
+        return found
 
     def _sql(self, statement: str) -> str:
         return statement.replace("%", "%%").replace("?", "%s")
