@@ -43,7 +43,13 @@ from adapters.sqlite_file import check_integrity, create_private, holds_events
 from adapters.store import ensure_postgres_schema, store_env
 from adapters.synthetic.simulation import DEFAULT_START, Simulation
 from adapters.throttle import QueryCodeThrottle, SharedQueryCodeThrottle
-from projections.runner import READ_MODELS, ProjectionRunner, catch_up, supervision_queue
+from projections.runner import (
+    READ_MODELS,
+    ProjectionRunner,
+    Shared,
+    catch_up,
+    supervision_queue,
+)
 from projections.similar_cases import SimilarCases
 from workflows.application import PetitionApplication
 from workflows.clock import Clock, ManualClock
@@ -79,6 +85,7 @@ class Root:
         self._app, self._tokens, self._views = app, tokens, views
         self._blobs: BlobStore | None = None
         self._similar: SimilarCases | None = None
+        self._shared: Shared | None = None  # what this process's view runners share
 
     @classmethod
     def from_environment(cls, *, clock: Clock | None = None) -> Root:
@@ -185,7 +192,10 @@ class Root:
     def projection_runner(self, *, batch_size: int = 500,
                           names: Iterable[str] = READ_MODELS) -> ProjectionRunner:
         """The read models followed in background threads (started by the caller)."""
-        return ProjectionRunner(self.app, self.views, names, batch_size=batch_size)
+        if self._shared is None:  # the runners of this process share one read of the log
+            self._shared = Shared.of(self.app, self.views)
+        return ProjectionRunner(self.app, self.views, names, batch_size=batch_size,
+                                shared=self._shared)
 
     def supervision_process(self, queue: ObligationQueue) -> SupervisionProcess:
         return SupervisionProcess(self.app, queue)

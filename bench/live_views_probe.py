@@ -4,7 +4,9 @@ Seeds ``--cases`` cases (registered, accepted, delegated: three events each) in 
 the four views up, starts a ``ProjectionRunner`` following live, then a writer *process*
 (its own PostgreSQL sessions, named apart) supervises ``--commands`` random older cases one
 by one. The probe process runs only the runner meanwhile, so its CPU over the live phase is
-the runner's; its PostgreSQL backends are found by ``application_name``. ``--profile`` runs
+the runner's; its PostgreSQL backends are found by ``application_name``. ``--per-view`` runs
+one runner per view instead, as ``petition worker views`` does (each under its own leader
+lock), sharing what the process's root shares (``runner.Shared``). ``--profile`` runs
 the runner's threads under cProfile (thread CPU time) and prints where the time goes.
 
     PYTHONPATH=$PWD python3 -m bench.live_views_probe --cases 3000 --commands 300
@@ -149,7 +151,8 @@ class Profiled:
         return out.getvalue()
 
 
-def probe(cases: int, commands: int, profile: bool, pace: float, share: bool = True) -> dict[str, Any]:
+def probe(cases: int, commands: int, profile: bool, pace: float, share: bool = True,
+          per_view: bool = False) -> dict[str, Any]:
     url = postgres_url()
     run = Run(url)
     profiled = Profiled() if profile else None
@@ -182,11 +185,19 @@ def probe(cases: int, commands: int, profile: bool, pace: float, share: bool = T
               file=sys.stderr)
         ids_file = run.tmp / "ids.txt"
         ids_file.write_text("\n".join(str(i) for i in ids))
-        runner = r.ProjectionRunner(app, views)
+        if per_view:  # as ``petition worker views`` runs them: one runner per view
+            shared = r.Shared.of(app, views) if hasattr(r, "Shared") else None
+            extra = {"shared": shared} if shared is not None else {}
+            runners = [r.ProjectionRunner(app, views, [name], **extra) for name in r.READ_MODELS]
+        else:
+            runners = [r.ProjectionRunner(app, views)]
+        runner = runners[0]
         if not share and hasattr(runner, "loads"):  # before/after in the same probe
             runner.loads = lambda case_id, version: app.get_petition(case_id, version=version)
-        runner.start()
-        runner.wait_all(seeded, timeout=60)
+        for each in runners:
+            each.start()
+        for each in runners:
+            each.wait_all(seeded, timeout=60)
         time.sleep(1.0)  # subscriptions settled
         loads["n"] = batches["n"] = 0
         before_pg, before_threads = backends(url), thread_cpu()
@@ -201,15 +212,18 @@ def probe(cases: int, commands: int, profile: bool, pace: float, share: bool = T
              str(ids_file), str(commands), str(pace)],
             env=env, check=True, capture_output=True, text=True)
         end = int(out.stdout.split()[-1])
-        runner.wait_all(end, timeout=120)
+        for each in runners:
+            each.wait_all(end, timeout=120)
         cpu = time.process_time() - before
         after_pg, after_threads = backends(url), thread_cpu()
-        runner.stop()
+        for each in runners:
+            each.stop()
         events = end - seeded
         pg = sum(after_pg[p] - before_pg.get(p, 0.0) for p in after_pg)
         per_thread = {k.split("#")[0]: round((v - before_threads.get(k, 0.0)) * 1000 / events, 3)
                       for k, v in after_threads.items()}
-        result = {"shared": share, "cases": cases, "live_events": events, "batches": batches["n"],
+        result = {"shared": share, "per_view": per_view, "cases": cases, "live_events": events,
+                  "batches": batches["n"],
                   "runner_cpu_ms_per_event": round(cpu * 1000 / events, 3),
                   "pg_backends_cpu_ms_per_event": round(pg * 1000 / events, 3),
                   "pg_backends": len(after_pg),
@@ -231,10 +245,12 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-share", action="store_true", help="each view loads on its own")
+    parser.add_argument("--per-view", action="store_true",
+                        help="one runner per view, as `petition worker views` runs them")
     parser.add_argument("--pace", type=float, default=0.03, help="seconds between commands")
     args = parser.parse_args()
     print(json.dumps(probe(args.cases, args.commands, args.profile, args.pace,
-                                not args.no_share), indent=1))
+                           not args.no_share, args.per_view), indent=1))
 
 
 if __name__ == "__main__":

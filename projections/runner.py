@@ -9,9 +9,11 @@ applied twice or skipped.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from queue import Full
 from threading import Event, Thread
 from typing import Any
 
@@ -33,7 +35,7 @@ from projections.gc_pacing import fewer_full_collections
 from projections.shared_loads import SharedLoads
 from projections.source import EventSource, ViewStorage
 from projections.supervision_queue import SupervisionQueue, SupervisionQueueProjection
-from projections.tail import Tail
+from projections.tail import STOP, Follower, Tail
 from projections.view import View, ViewStalled
 from projections.write_behind import WriteBehind
 from workflows.decoding import decode
@@ -270,6 +272,24 @@ def status(app: EventSource, storage: ViewStorage, names: Iterable[str] = READ_M
     return out
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What the live runners of one process share: one read of the live log (``tail.py``)
+    and of a case the views miss together (``shared_loads.py``; after a failure,
+    ``locate_failure`` reads the store afresh)."""
+
+    tail: Tail
+    loads: Loader
+
+    @classmethod
+    def of(cls, app: EventSource, storage: ViewStorage) -> Shared:
+        retry = ProjectionRunner.RETRY
+        return cls(Tail(lambda gt: storage.subscribe(app.recorder, gt),
+                        app.recorder.max_notification_id, Backoff(retry.initial, retry.maximum)),
+                   SharedLoads(lambda case_id, version: app.get_petition(case_id,
+                                                                         version=version)))
+
+
 class ProjectionRunner:
     """Runs the named projections in background threads of this process.
 
@@ -283,21 +303,19 @@ class ProjectionRunner:
     STALL = Backoff(initial=5.0, maximum=300.0)  # an event cannot be applied
 
     def __init__(self, app: EventSource, storage: ViewStorage,
-                 names: Iterable[str] = READ_MODELS, *, batch_size: int = 500):
+                 names: Iterable[str] = READ_MODELS, *, batch_size: int = 500,
+                 shared: Shared | None = None):
         self.app, self.storage, self.batch_size = app, storage, batch_size
         self.views: dict[str, View] = {name: storage.open(name) for name in names}
-        # a case the views miss together is read once for all of them (after a failure,
-        # ``locate_failure`` reads the store afresh, as before)
-        self.loads: Loader = SharedLoads(lambda case_id, version: app.get_petition(case_id,
-                                                                           version=version))
+        # one read of the live log and of a missed case for all the views (of every runner
+        # given the same ``shared``: the worker runs one per view)
+        self.shared = shared if shared is not None else Shared.of(app, storage)
+        self.tail, self.loads = self.shared.tail, self.shared.loads
         self.health: dict[str, LoopHealth] = {name: LoopHealth(f"view {name}")
                                               for name in self.views}
         self.errors: list[BaseException] = []
         self.stopped = Event()
-        # one subscription for all the views (``tail.py``)
-        self.tail = Tail(lambda gt: storage.subscribe(app.recorder, gt),
-                         app.recorder.max_notification_id,
-                         Backoff(self.RETRY.initial, self.RETRY.maximum), self.stopped)
+        self._followers: dict[str, Follower] = {}
         self._threads: list[Thread] = []
 
     def start(self) -> ProjectionRunner:
@@ -336,7 +354,7 @@ class ProjectionRunner:
         projection = projection_for(self.app, name, view, load=self.loads)
         while not self.stopped.is_set():
             position = view.max_tracking_id(self.app.name) or 0
-            follower = self.tail.join()
+            follower = self._followers[name] = self.tail.join()
             try:
                 if health.state != STALLED and health.recovered(view=name):
                     retry.reset()
@@ -429,7 +447,9 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self.stopped.set()
-        self.tail.stop()
+        for follower in list(self._followers.values()):
+            with contextlib.suppress(Full):
+                follower.queue.put_nowait(STOP)  # at once, not at the next poll
         for thread in self._threads:
             thread.join(timeout=10)
         if self.errors:

@@ -16,14 +16,15 @@ tail (``leave``); the others go on. A view whose queue holds ``MAX_PENDING`` bat
 more than that in memory.
 
 When the subscription fails, every follower gets the error (they retry as for any store
-failure) and the tail subscribes again, after a backoff, from its position.
+failure) and the tail subscribes again, after a backoff, from its position. The runners of one
+process share one tail (``runner.Shared``); it runs while some view is on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from queue import Empty, Full, Queue
-from threading import Event, Lock, Thread
+from threading import Event, Lock, Thread, current_thread
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -61,80 +62,108 @@ class Follower:
 
 
 class Tail:
-    """One subscription to the log, its batches handed to every view that joined it."""
+    """One subscription to the log, its batches handed to every view that joined it.
+
+    Several runners of one process may share a tail (``petition worker views`` runs one per
+    view, each under its own leader lock). It runs while some view is on it: the first join
+    subscribes at the log's end; when the last view leaves, the subscription stops.
+    """
 
     def __init__(self, subscribe: Callable[[int], Any], top: Callable[[], int | None],
-                 retry: Backoff, stopped: Event) -> None:
-        self._subscribe, self._top, self._retry, self._stopped = subscribe, top, retry, stopped
+                 retry: Backoff) -> None:
+        self._subscribe, self._top, self._retry = subscribe, top, retry
         self._lock = Lock()
-        self._followers: list[Follower] = []
-        self._position: int | None = None  # the last position handed out (None: not started)
-        self._subscription: Any = None
-        self._thread: Thread | None = None
+        self._run: _Run | None = None
 
     @property
     def position(self) -> int | None:
-        return self._position
+        """The last position handed out (None while no view is on the tail)."""
+        run = self._run
+        return None if run is None else run.position
 
     def join(self) -> Follower:
         """A place on the tail. The first join starts it at the log's end (a store read here,
         in the view's thread: a failure is the view's to retry)."""
         with self._lock:
-            if self._position is None:
-                self._position = self._top() or 0
-                self._thread = Thread(target=self._run, name="projection-tail", daemon=True)
-                self._thread.start()
-            follower = Follower(self._position)
-            self._followers.append(follower)
+            if self._run is None:
+                self._run = _Run(self, self._top() or 0)
+            follower = Follower(self._run.position)
+            self._run.followers.append(follower)
             return follower
 
     def leave(self, follower: Follower) -> None:
+        """Off the tail; the last view to leave stops it."""
         with self._lock:
-            if follower in self._followers:
-                self._followers.remove(follower)
+            run = self._run
+            if run is None:
+                return
+            if follower in run.followers:
+                run.followers.remove(follower)
+            if run.followers:
+                return
+            self._run = None
+        run.stop()
+
+    def stop(self) -> None:
+        """Stops the subscription; every view on the tail gets STOP."""
+        with self._lock:
+            run, self._run = self._run, None
+        if run is not None:
+            run.stop()
+
+
+class _Run:
+    """A tail's subscription from one start to its stop, in a thread of its own."""
+
+    def __init__(self, tail: Tail, position: int) -> None:
+        self.tail, self.position = tail, position  # the last position handed out
+        self.followers: list[Follower] = []
+        self.stopped = Event()
+        self._subscription: Any = None
+        self._thread = Thread(target=self._run, name="projection-tail", daemon=True)
+        self._thread.start()
 
     def _run(self) -> None:
-        while not self._stopped.is_set():
+        retry = self.tail._retry
+        while not self.stopped.is_set():
             try:
                 self._follow()
-                self._retry.reset()
             except Exception as error:  # noqa: BLE001 - the followers retry; so does the tail
                 self._hand(error, drop_all=True)
-                self._stopped.wait(self._retry.next())
+                self.stopped.wait(retry.next())
         self._hand(STOP, drop_all=True)
 
     def _follow(self) -> None:
-        subscription = self._subscribe(self._position or 0)
+        subscription = self.tail._subscribe(self.position)
         with subscription:
             self._subscription = subscription
-            if self._stopped.is_set():
+            if self.stopped.is_set():  # stopped while subscribing
                 return
-            while not self._stopped.is_set():
+            while not self.stopped.is_set():
                 try:
                     batch = subscription.next_batch()
                 except StopIteration:
                     return
-                self._retry.reset()
+                self.tail._retry.reset()
                 self._hand(batch)
 
     def _hand(self, item: Batch | BaseException | None, *, drop_all: bool = False) -> None:
-        with self._lock:
+        with self.tail._lock:
             if isinstance(item, Sequence) and item:
-                self._position = item[-1].id
-            for follower in list(self._followers):
+                self.position = item[-1].id
+            for follower in list(self.followers):
                 try:
                     follower.queue.put_nowait(item)
                 except Full:
                     follower.dropped = True
-                    self._followers.remove(follower)
+                    self.followers.remove(follower)
             if drop_all:
-                self._followers.clear()
+                self.followers.clear()
 
     def stop(self) -> None:
-        """Stops the subscription; the thread ends and queues STOP to every follower."""
+        self.stopped.set()
         subscription = self._subscription
         if subscription is not None:
             subscription.stop()
-        if self._thread is not None:
+        if self._thread is not current_thread():
             self._thread.join(timeout=10)
-        self._hand(STOP, drop_all=True)

@@ -63,6 +63,42 @@ def test_the_views_share_one_subscription(app, clock, monkeypatch) -> None:
     assert subscribed == [start]
 
 
+def test_runners_of_one_view_each_share_the_tail_and_the_loads(app, settings, clock,
+                                                               monkeypatch) -> None:
+    """As ``petition worker views`` runs them: one runner per view, built by the process's
+    root; stopping one leaves the others following; stopping all stops the subscription."""
+    from adapters.wiring import Root
+
+    root = Root(settings, clock=clock, app=app, views=views_of(app))
+    subscribed: list[Any] = []
+    subscribe = root.views.subscribe
+    monkeypatch.setattr(root.views, "subscribe", lambda rec, gt: subscribed.append(gt)
+                        or subscribe(rec, gt))
+    runners = [root.projection_runner(names=[name]).start() for name in r.READ_MODELS]
+    try:
+        assert len({id(runner.shared) for runner in runners}) == 1
+        runners[0].wait_all(_write(app, clock, 1), timeout=30)
+        end = _write(app, clock, 3)
+        for runner in runners:
+            runner.wait_all(end, timeout=30)
+        assert len(subscribed) == 1
+        runners[0].stop()
+        end = _write(app, clock, 2)
+        for runner in runners[1:]:
+            runner.wait_all(end, timeout=30)
+        assert len(subscribed) == 1
+    finally:
+        for runner in runners:
+            runner.stop()
+    assert runners[0].tail.position is None  # no view on it: unsubscribed
+    runner = root.projection_runner(names=["case_view"]).start()  # catches up, rejoins
+    try:
+        runner.wait_all(end, timeout=30)
+    finally:
+        runner.stop()
+    _assert_each_view_is_its_rebuild(app)
+
+
 @pytest.mark.parametrize("name", list(r.READ_MODELS))
 def test_a_view_that_fails_reads_up_on_its_own_and_rejoins_the_tail(
         app, clock, monkeypatch, quick_retries, name) -> None:
@@ -89,7 +125,7 @@ def test_a_view_that_fails_reads_up_on_its_own_and_rejoins_the_tail(
         runner.wait(name, during, timeout=30)
         after = _write(app, clock, 3)
         runner.wait_all(after, timeout=30)
-        wait_until(lambda: len(runner.tail._followers) == len(r.READ_MODELS), 10,
+        wait_until(lambda: len(runner.tail._run.followers) == len(r.READ_MODELS), 10,
                    "every view on the tail again")
         assert all(h.ok for h in runner.health.values())
         assert joins.count > len(r.READ_MODELS)

@@ -81,7 +81,7 @@ class Sub:
 
 
 def _tail(log: Log, stopped: threading.Event) -> t.Tail:
-    return t.Tail(log.subscribe, log.top, Backoff(0.01, 0.02), stopped)
+    return t.Tail(log.subscribe, log.top, Backoff(0.01, 0.02))
 
 
 def _drain(follower: t.Follower, stopped: threading.Event, until: int) -> list[int]:
@@ -159,6 +159,23 @@ def test_a_failed_subscription_reaches_every_follower_and_the_tail_resumes() -> 
     log.append(1)
     assert _drain(again, stopped, 3) == [3]
     stopped.set()
+    tail.stop()
+
+
+def test_the_last_view_to_leave_stops_the_tail_and_a_later_join_starts_it_again() -> None:
+    log, stopped = Log(), threading.Event()
+    tail = _tail(log, stopped)
+    a, b = tail.join(), tail.join()
+    tail.leave(a)
+    log.append(1)
+    assert _drain(b, stopped, 1) == [1]  # the others go on
+    tail.leave(b)
+    assert tail.position is None and log.subscribed == [0]
+    log.append(2)
+    again = tail.join()
+    assert again.at == 3 and log.subscribed == [0, 3]
+    log.append(1)
+    assert _drain(again, stopped, 4) == [4]
     tail.stop()
 
 
