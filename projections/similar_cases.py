@@ -1,5 +1,5 @@
 """Similar handled cases (类案推送): given a new petition's text, the most similar answered
-cases and their answers, by jieba word segmentation and BM25 (``rank-bm25``).
+cases and their answers, by jieba word segmentation and BM25 (Okapi, as ``rank-bm25``).
 
 The texts (subject, content, answer) are personal data at rest only in encrypted events, so
 this read model is kept **in memory**, never in a table: it follows the event log from its own
@@ -15,11 +15,16 @@ maintained (docs/dependencies.md). Segmentation uses jieba's bundled dictionary 
 
 from __future__ import annotations
 
+import math
 import random
+import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from eventsourcing.utils import get_topic
 
 from domain import events as ev
 from workflows.decoding import CASE_TOPICS, decode
@@ -33,6 +38,17 @@ STOPWORDS = frozenset({
     "问题", "情况", "请求", "要求", "希望", "进行", "相关",
 })
 
+# The index decodes (and so decrypts) only the events it uses. A note of another known case
+# event type is passed over undecoded; a case topic this release does not know is decoded, so
+# it stalls the index there as it stalls the views (workflows/decoding.py).
+USED_TOPICS = frozenset(get_topic(cls) for cls in (ev.Registered, ev.Answered))
+KNOWN_TOPICS = frozenset(get_topic(cls) for cls in ev.ALL_EVENTS)
+
+
+def decodes(topic: str) -> bool:
+    """Whether the index decodes a note of ``topic``: an event it uses, or an unknown case event."""
+    return topic in USED_TOPICS or (topic.startswith(CASE_TOPICS) and topic not in KNOWN_TOPICS)
+
 
 def tokens(text: str) -> list[str]:
     """jieba's words of ``text`` without punctuation, spaces and stop words."""
@@ -42,15 +58,97 @@ def tokens(text: str) -> list[str]:
             if w.strip() and w not in STOPWORDS and any(ch.isalnum() for ch in w)]
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
+    """What a search needs of one case. Its words are kept (interned) only until it is
+    answered; from then on they live in the BM25 postings only."""
+
     case_id: str
     subject: str
     category: str
     places: tuple[str, ...]  # received_by, district, street: for the caller's scope
-    words: list[str]
-    answer: str | None = None
-    answered_by: str | None = None
+    pending: tuple[str, ...] | None  # its words while unanswered
+    answered: tuple[str, str] | None = None  # (answer, answering unit), replaced as one
+
+
+class Bm25:
+    """BM25 (Okapi) over a corpus that grows and changes one document at a time: postings
+    (term -> {doc: term frequency}), document lengths, their count and total length. A query
+    scores only the documents that share one of its terms. Scores equal ``rank_bm25``'s
+    ``BM25Okapi`` over the same corpus (same k1, b, epsilon; a term in more than half of the
+    documents gets the floor ``epsilon * average idf``, computed only when such a term is
+    queried, and kept until the corpus changes): tests/unit/test_similar_bm25.py."""
+
+    k1, b, epsilon = 1.5, 0.75, 0.25
+
+    def __init__(self) -> None:
+        self.postings: dict[str, dict[str, int]] = {}
+        self.lengths: dict[str, int] = {}
+        self.total = 0
+        self._average_idf: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __contains__(self, doc: str) -> bool:
+        return doc in self.lengths
+
+    def add(self, doc: str, words: Iterable[str]) -> None:
+        if doc in self.lengths:
+            self.remove(doc)
+        length = 0
+        for word, n in Counter(words).items():
+            self.postings.setdefault(word, {})[doc] = n
+            length += n
+        self.lengths[doc] = length
+        self.total += length
+        self._average_idf = None
+
+    def remove(self, doc: str) -> None:
+        """Takes ``doc`` out (a walk over the vocabulary: a case is registered once, so this
+        is for completeness, not a path that runs)."""
+        if doc not in self.lengths:
+            return
+        for word in [w for w, docs in self.postings.items() if doc in docs]:
+            docs = self.postings[word]
+            del docs[doc]
+            if not docs:
+                del self.postings[word]
+        self.total -= self.lengths.pop(doc)
+        self._average_idf = None
+
+    def _raw_idf(self, df: int) -> float:
+        n = len(self.lengths)
+        return math.log(n - df + 0.5) - math.log(df + 0.5)
+
+    def idf(self, word: str) -> float:
+        docs = self.postings.get(word)
+        if not docs:
+            return 0.0
+        idf = self._raw_idf(len(docs))
+        if idf < 0:
+            if self._average_idf is None:
+                self._average_idf = (sum(self._raw_idf(len(d)) for d in self.postings.values())
+                                     / len(self.postings))
+            idf = self.epsilon * self._average_idf
+        return idf
+
+    def scores(self, query: list[str]) -> dict[str, float]:
+        """The score of each document sharing a term with ``query``, accumulated in the query's
+        order as rank_bm25 does (a repeated query term counts again)."""
+        if not self.lengths:
+            return {}
+        k1, b, avgdl, lengths = self.k1, self.b, self.total / len(self.lengths), self.lengths
+        out: dict[str, float] = {}
+        for word in query:
+            docs = self.postings.get(word)
+            if not docs:
+                continue
+            idf = self.idf(word)
+            for doc, tf in docs.items():
+                out[doc] = out.get(doc, 0.0) + idf * (
+                    tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[doc] / avgdl)))
+        return out
 
 
 class SimilarCasesStalled(Exception):
@@ -61,22 +159,29 @@ class SimilarCasesStalled(Exception):
         super().__init__(f"cannot index event {position} (case {case_id}): {error!r}")
 
 
+def _interned(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sys.intern(v) for v in values)
+
+
 class SimilarCases:
     """BM25 over the answered cases, refreshed from the event log on each query. One per
     process, owned by the composition root (``Root.similar_cases``), which hands it to the
-    routes, the CLI and the ``SimilarCasesFollower``."""
+    routes, the CLI and the ``SimilarCasesFollower``. Each Registered and Answered updates the
+    postings in place, so a search after an answer costs its query terms' postings, not a
+    rebuild over every answered case."""
 
     def __init__(self, app: Any):
         self.app = app
         self.position = 0
         self._cases: dict[str, Candidate] = {}
-        self._ranked: tuple[Any, list[Candidate]] | None = None
+        self._bm25 = Bm25()
         self._lock = threading.Lock()
 
     def refresh(self, batch: int = 5000) -> None:
         """Applies the events after ``position``; a case event that cannot be decoded or
         applied raises ``SimilarCasesStalled`` naming it, after the ones before it are applied
-        (never skipped: the index stops there until it can be; workflows/decoding.py)."""
+        (never skipped: the index stops there until it can be; workflows/decoding.py). Only
+        the events it uses, and unknown case events, are decoded (``decodes``)."""
         while True:  # the lock is held per batch: a query waits for one batch, not the log
             with self._lock:
                 notes = self.app.recorder.select_notifications(
@@ -84,7 +189,7 @@ class SimilarCases:
                 if not notes:
                     return
                 for note in notes:
-                    if note.topic.startswith(CASE_TOPICS):  # it indexes case events only
+                    if decodes(note.topic):
                         try:
                             self.apply([decode(self.app, note)])
                         except Exception as error:  # named, never skipped
@@ -94,15 +199,23 @@ class SimilarCases:
 
     def apply(self, events: Iterable[Any]) -> None:
         for e in events:
-            key = str(getattr(e, "originator_id", ""))
             if isinstance(e, ev.Registered):
+                key = str(e.originator_id)
+                if key in self._bm25:  # registered again: it leaves the answered corpus
+                    self._bm25.remove(key)
                 self._cases[key] = Candidate(
-                    key, e.subject, e.category,
-                    tuple(u for u in (e.received_by, e.location.district, e.location.street) if u),
-                    tokens(f"{e.subject} {e.content}"))
-            elif isinstance(e, ev.Answered) and key in self._cases:
-                self._cases[key].answer, self._cases[key].answered_by = e.answer, e.unit
-                self._ranked = None
+                    key, e.subject, sys.intern(e.category),
+                    _interned(u for u in (e.received_by, e.location.district,
+                                          e.location.street) if u),
+                    _interned(tokens(f"{e.subject} {e.content}")))
+            elif isinstance(e, ev.Answered):
+                case = self._cases.get(str(e.originator_id))
+                if case is None:
+                    continue
+                if case.pending is not None:  # first answer: into the corpus
+                    self._bm25.add(case.case_id, case.pending)
+                    case.pending = None
+                case.answered = (e.answer, sys.intern(e.unit))  # a re-answer replaces
 
     def search(self, text: str, *, limit: int = 5, units: Collection[str] | None = None,
                exclude: str | None = None, visible: Callable[[str], bool] | None = None
@@ -111,40 +224,37 @@ class SimilarCases:
         among those ``visible`` admits: a caller's reach, which depends on the case's current
         holder and responsible unit, not on where it was registered. An event the index is
         stalled on does not refuse the query: it answers from the cases before it (readiness
-        names the stall)."""
+        names the stall). Ties rank by case id."""
         try:
             self.refresh()
         except SimilarCasesStalled:
             pass
         words = tokens(text)
-        bm25, docs = self._index()
-        if not words or not docs:
+        if not words:
             return []
-        scores = bm25.get_scores(words)
-        ranked = sorted(range(len(docs)), key=lambda i: (-scores[i], docs[i].case_id))
+        scope = set(units) if units is not None else None
+        with self._lock:
+            scored = self._bm25.scores(words)
+            ranked = sorted(((-s, doc) for doc, s in scored.items() if s > 0))
+            found = [(-negative, self._cases[doc]) for negative, doc in ranked]
         out = []
-        for i in ranked:
-            d = docs[i]
-            if scores[i] <= 0 or d.case_id == exclude or (
-                    units is not None and not set(d.places) & set(units)) or (
+        for score, d in found:
+            if d.case_id == exclude or d.answered is None or (
+                    scope is not None and not scope.intersection(d.places)) or (
                     visible is not None and not visible(d.case_id)):
                 continue
-            out.append({"case_id": d.case_id, "score": round(float(scores[i]), 4),
-                        "subject": d.subject, "category": d.category, "answer": d.answer,
-                        "answered_by": d.answered_by})
+            answer, unit = d.answered
+            out.append({"case_id": d.case_id, "score": round(float(score), 4),
+                        "subject": d.subject, "category": d.category, "answer": answer,
+                        "answered_by": unit})
             if len(out) == limit:
                 break
         return out
 
-    def _index(self) -> tuple[Any, list[Candidate]]:
-        with self._lock:
-            if self._ranked is None:
-                from rank_bm25 import BM25Okapi
-
-                docs = sorted((c for c in self._cases.values() if c.answer is not None),
-                              key=lambda c: c.case_id)
-                self._ranked = (BM25Okapi([d.words for d in docs]) if docs else None, docs)
-            return self._ranked
+    def progress(self) -> dict[str, int]:
+        """The index's position and the number of cases it holds (answered ones: ``answered``)."""
+        return {"position": self.position, "cases": len(self._cases),
+                "answered": len(self._bm25)}
 
 
 class SimilarCasesFollower(LoopThread):

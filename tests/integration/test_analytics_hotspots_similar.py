@@ -187,3 +187,38 @@ def test_an_event_the_index_cannot_apply_stalls_it_there_named_never_skipped(app
         wait_until(lambda: follower.health.ok, 30, "following again")
     finally:
         follower.stop()
+
+
+def test_the_index_decodes_only_the_events_it_uses(app, monkeypatch):
+    """Registered and Answered are decoded (decrypted); another known case event is passed
+    over undecoded, even one that cannot be decoded; an unknown case event still stalls it."""
+    import uuid
+
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.utils import get_topic
+
+    from domain import events as ev
+    from projections import similar_cases as s
+
+    case = _register(app, app.clock.now(), text="小区电梯经常停运")
+    for step in (c.AcceptPetition(case_id=case, actor="i", handling_track="claim",
+                                  speed_track="general"),
+                 c.DelegatePetition(case_id=case, actor="i", unit=STREET, note="n"),
+                 c.AnswerPetition(case_id=case, actor="h", unit=STREET, answer="已修好")):
+        app.execute(step)
+    version = len(app.recorder.select_events(case)) + 1  # a damaged row of a known type
+    app.recorder.insert_events([StoredEvent(case, version, get_topic(ev.Rated), b"\x00bad")])
+    decoded = []
+    real = s.decode
+    monkeypatch.setattr(s, "decode", lambda a, note: (decoded.append(note.topic), real(a, note))[1])
+    index = SimilarCases(app)
+    index.refresh()
+    assert decoded == [get_topic(ev.Registered), get_topic(ev.Answered)]
+    assert index.position == app.recorder.max_notification_id()
+    assert index._cases[str(case)].answered == ("已修好", STREET)
+
+    app.recorder.insert_events([StoredEvent(uuid.uuid4(), 1, "domain.events:AddedLater", b"\x00")])
+    with pytest.raises(s.SimilarCasesStalled) as stalled:
+        index.refresh()
+    assert stalled.value.position == app.recorder.max_notification_id()
+    assert "TopicError" in repr(stalled.value.error)
