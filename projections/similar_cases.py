@@ -251,12 +251,6 @@ class SimilarCases:
                 break
         return out
 
-    def progress(self) -> dict[str, int]:
-        """The index's position and the number of cases it holds (answered ones: ``answered``)."""
-        return {"position": self.position, "cases": len(self._cases),
-                "answered": len(self._bm25)}
-
-
 class SimilarCasesFollower(LoopThread):
     """Keeps a serving process's index caught up in the background, so a query pays for the
     events since the last pass, not for reading and segmenting the whole log (which took a
@@ -270,6 +264,13 @@ class SimilarCasesFollower(LoopThread):
         super().__init__()
         self.index, self.interval = index, interval
         self.health = LoopHealth("similar cases")
+
+    def progress(self, end: int) -> dict[str, int]:
+        """How far the index has read, for /readyz: its position and how many events of a log
+        ending at ``end`` it has still to read (a process catching up is ready meanwhile:
+        queries answer from the cases read so far)."""
+        position = self.index.position  # not health's "position": the event a stall names
+        return {"caught_up_to": position, "behind": max(0, end - position)}
 
     def run(self) -> None:
         # the store's outage is retried as often as the views retry it, so readiness

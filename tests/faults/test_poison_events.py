@@ -162,9 +162,18 @@ def test_an_unknown_event_of_another_aggregate_is_passed_over(api: FastAPI) -> N
         similar = engine.similar
         wait_until(lambda: similar.position == engine.app.recorder.max_notification_id(), 30,
                    "the similar-cases index to pass it over too")
-        assert client.get("/readyz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        end = engine.app.recorder.max_notification_id()
+        assert ready.json()["similar_cases"] == {
+            "state": "following", "caught_up_to": end, "behind": 0}
         assert all(h.ok for h in engine.runner.health.values())
         assert engine.loops["similar_cases"].health.ok
+        with similar._lock:  # as a process starting on a long log: behind, yet ready
+            similar.position = 0
+            ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["similar_cases"]["behind"] == end
         assert client.get(f"/petitions/{case_id}", headers=intake).status_code == 200
 
 

@@ -7,7 +7,8 @@ supervision timer, the Kafka relay) is retrying or stalled — naming it, and fo
 the event position, the case and the error. It never answers 500: whatever goes wrong while
 checking is itself "not ready". An API-only process (``serve --workers N``) shows the views'
 positions as stored but is ready whatever they are: they are followed by `petition worker`,
-whose own /readyz answers for them.
+whose own /readyz answers for them. The similar-cases index shows its position and how far it
+is behind the log (``caught_up_to``, ``behind``), and is ready while it catches up.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def _checks(eng: Engine) -> dict[str, Any]:
         health = getattr(loop, "health", None)
         if health is not None:
             body[name] = health.as_dict()
+            progress = getattr(loop, "progress", None)  # the similar-cases index's catch-up
+            if progress is not None:
+                body[name] |= progress(body["events"])
             if not health.ok:
                 body["not_ready"].append(health.summary())
     return body
