@@ -19,11 +19,13 @@ import math
 import random
 import sys
 import threading
+from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from eventsourcing.utils import get_topic
 
 from domain import events as ev
@@ -72,83 +74,125 @@ class Candidate:
 
 
 class Bm25:
-    """BM25 (Okapi) over a corpus that grows and changes one document at a time: postings
-    (term -> {doc: term frequency}), document lengths, their count and total length. A query
-    scores only the documents that share one of its terms. Scores equal ``rank_bm25``'s
-    ``BM25Okapi`` over the same corpus (same k1, b, epsilon; a term in more than half of the
-    documents gets the floor ``epsilon * average idf``, computed only when such a term is
-    queried, and kept until the corpus changes): tests/unit/test_similar_bm25.py."""
+    """BM25 (Okapi) over a corpus that grows and changes one document at a time. Each document
+    has a slot; a term's postings are two compact arrays (slots, term frequencies), so a
+    posting costs 8 bytes; lengths, their count and total are kept as documents come. A query
+    scores, with numpy, only the slots of its terms' postings. Scores equal ``rank_bm25``'s
+    ``BM25Okapi`` over the same corpus, same arithmetic in the same order (k1, b, epsilon; a
+    term in more than half of the documents gets the floor ``epsilon * average idf``, computed
+    only when such a term is queried and kept until the corpus changes):
+    tests/unit/test_similar_bm25.py."""
 
     k1, b, epsilon = 1.5, 0.75, 0.25
 
     def __init__(self) -> None:
-        self.postings: dict[str, dict[str, int]] = {}
-        self.lengths: dict[str, int] = {}
+        self.postings: dict[str, tuple[array[int], array[int]]] = {}  # term -> (slots, tfs)
+        self.slots: dict[str, int] = {}  # document -> its slot
+        self.docs: list[str | None] = []  # slot -> document (None: removed)
+        self._lengths = np.zeros(1024)  # slot -> number of words
         self.total = 0
         self._average_idf: float | None = None
 
     def __len__(self) -> int:
-        return len(self.lengths)
+        return len(self.slots)
 
     def __contains__(self, doc: str) -> bool:
-        return doc in self.lengths
+        return doc in self.slots
 
     def add(self, doc: str, words: Iterable[str]) -> None:
-        if doc in self.lengths:
+        if doc in self.slots:
             self.remove(doc)
+        slot = len(self.docs)
+        self.docs.append(doc)
+        self.slots[doc] = slot
+        if slot == len(self._lengths):
+            self._lengths = np.concatenate([self._lengths, np.zeros(len(self._lengths))])
         length = 0
         for word, n in Counter(words).items():
-            self.postings.setdefault(word, {})[doc] = n
+            posting = self.postings.get(word)
+            if posting is None:
+                posting = self.postings[word] = (array("i"), array("i"))
+            posting[0].append(slot)
+            posting[1].append(n)
             length += n
-        self.lengths[doc] = length
+        self._lengths[slot] = length
         self.total += length
         self._average_idf = None
 
     def remove(self, doc: str) -> None:
         """Takes ``doc`` out (a walk over the vocabulary: a case is registered once, so this
         is for completeness, not a path that runs)."""
-        if doc not in self.lengths:
+        slot = self.slots.pop(doc, None)
+        if slot is None:
             return
-        for word in [w for w, docs in self.postings.items() if doc in docs]:
-            docs = self.postings[word]
-            del docs[doc]
-            if not docs:
-                del self.postings[word]
-        self.total -= self.lengths.pop(doc)
+        for word, (slots, tfs) in list(self.postings.items()):
+            if slot in slots:
+                i = slots.index(slot)
+                del slots[i], tfs[i]
+                if not slots:
+                    del self.postings[word]
+        self.docs[slot] = None
+        self.total -= int(self._lengths[slot])
+        self._lengths[slot] = 0
         self._average_idf = None
 
     def _raw_idf(self, df: int) -> float:
-        n = len(self.lengths)
+        n = len(self.slots)
         return math.log(n - df + 0.5) - math.log(df + 0.5)
 
     def idf(self, word: str) -> float:
-        docs = self.postings.get(word)
-        if not docs:
+        posting = self.postings.get(word)
+        if not posting:
             return 0.0
-        idf = self._raw_idf(len(docs))
+        idf = self._raw_idf(len(posting[0]))
         if idf < 0:
             if self._average_idf is None:
-                self._average_idf = (sum(self._raw_idf(len(d)) for d in self.postings.values())
-                                     / len(self.postings))
+                self._average_idf = (sum(self._raw_idf(len(p[0]))
+                                         for p in self.postings.values()) / len(self.postings))
             idf = self.epsilon * self._average_idf
         return idf
 
     def scores(self, query: list[str]) -> dict[str, float]:
         """The score of each document sharing a term with ``query``, accumulated in the query's
         order as rank_bm25 does (a repeated query term counts again)."""
-        if not self.lengths:
-            return {}
-        k1, b, avgdl, lengths = self.k1, self.b, self.total / len(self.lengths), self.lengths
-        out: dict[str, float] = {}
-        for word in query:
-            docs = self.postings.get(word)
-            if not docs:
-                continue
-            idf = self.idf(word)
-            for doc, tf in docs.items():
-                out[doc] = out.get(doc, 0.0) + idf * (
-                    tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[doc] / avgdl)))
-        return out
+        slots, values = self._scored(query)
+        return {self.docs[s] or "": v for s, v in zip(slots.tolist(), values.tolist(),
+                                                       strict=True)}
+
+    def _scored(self, query: list[str]) -> tuple[Any, Any]:
+        """(slots, scores) of the documents sharing a term with ``query``, as numpy arrays."""
+        terms = [(self.idf(w), self.postings[w]) for w in query if w in self.postings]
+        if not terms:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        k1, b, avgdl = self.k1, self.b, self.total / len(self.slots)
+        score = np.zeros(len(self.docs))
+        touched = np.zeros(len(self.docs), dtype=bool)
+        for idf, (slots, tfs) in terms:
+            at = np.array(slots, dtype=np.intc)  # copies: an array lent out cannot grow
+            tf = np.array(tfs, dtype=np.float64)
+            score[at] += idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * self._lengths[at] / avgdl)))
+            touched[at] = True
+        at = np.flatnonzero(touched)
+        return at, score[at]
+
+    def ranked(self, query: list[str]) -> Iterator[tuple[float, str]]:
+        """(score, document) of the documents scoring above zero, best first, ties by
+        document (case id). Scored now (hold the owner's lock for this call only); sorted
+        lazily as taken, one group of equal scores at a time."""
+        slots, values = self._scored(query)
+        keep = values > 0
+        order = np.argsort(-values[keep], kind="stable")
+        return self._groups(slots[keep][order].tolist(), values[keep][order].tolist())
+
+    def _groups(self, slots: list[int], values: list[float]) -> Iterator[tuple[float, str]]:
+        docs, i = self.docs, 0  # slots only ever get added: a snapshot's are still there
+        while i < len(values):
+            j = i
+            while j < len(values) and values[j] == values[i]:
+                j += 1
+            for doc in sorted(docs[s] or "" for s in slots[i:j]):
+                yield values[i], doc
+            i = j
 
 
 class SimilarCasesStalled(Exception):
@@ -233,17 +277,16 @@ class SimilarCases:
         if not words:
             return []
         scope = set(units) if units is not None else None
-        with self._lock:
-            scored = self._bm25.scores(words)
-            ranked = sorted(((-s, doc) for doc, s in scored.items() if s > 0))
-            found = [(-negative, self._cases[doc]) for negative, doc in ranked]
-        out = []
-        for score, d in found:
-            if d.case_id == exclude or d.answered is None or (
+        with self._lock:  # scored under the lock: apply changes the postings
+            ranked = self._bm25.ranked(words)
+        out: list[dict[str, Any]] = []
+        for score, doc in ranked:
+            d = self._cases.get(doc)
+            if d is None or d.answered is None or d.case_id == exclude or (
                     scope is not None and not scope.intersection(d.places)) or (
                     visible is not None and not visible(d.case_id)):
                 continue
-            answer, unit = d.answered
+            answer, unit = d.answered  # replaced as one by a re-answer
             out.append({"case_id": d.case_id, "score": round(float(score), 4),
                         "subject": d.subject, "category": d.category, "answer": answer,
                         "answered_by": unit})

@@ -145,7 +145,8 @@ def test_the_composition_root_owns_the_one_similar_cases_index(settings, clock):
             end = engine.app.recorder.max_notification_id()
             wait_until(lambda: engine.similar.position == end, 30, "the follower caught up")
             ready = client.get("/readyz").json()
-            assert ready["status"] == "ready" and ready["similar_cases"] == {"state": "following"}
+            assert ready["status"] == "ready" and ready["similar_cases"] == {
+                "state": "following", "caught_up_to": end, "behind": 0}
         assert not follower.is_running and "similar_cases" not in engine.loops
         assert not any("similar" in key for key in vars(engine.app))
     finally:
