@@ -59,9 +59,9 @@ class Engine:
 
         Whether the view is stalled (then waiting would not help) is asked once, and only
         after ``STALL_AFTER``: the views worker usually catches up within a few looks, and the
-        question costs more than a look (is there a stalls table; its row when there is)."""
-        end = self.app.recorder.max_notification_id() or 0
-        position = view.max_tracking_id(self.app.name) or 0
+        question costs more than a look (is there a stalls table; its row when there is).
+        The log's end and the view's position on arrival are one statement."""
+        end, position = view.end_and_position(self.app.name)
         if end - position > SETTLE_LAG:
             return
         start = time.monotonic()

@@ -125,6 +125,9 @@ class SQLiteView(View, SQLiteTrackingRecorder):
     def events_table(self) -> str:
         return self.events_table_name
 
+    def log_end_sql(self) -> str:
+        return f"SELECT MAX(rowid) FROM {self.events_table()}"  # the library's, on SQLite
+
 
 SMALL_BATCH = 50  # rows up to which an upsert is one INSERT … VALUES, not COPY via staging
 
@@ -143,6 +146,14 @@ class PostgresView(View, PostgresTrackingRecorder):
 
     def _cursor(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
+
+    def _read_cursor(self) -> Any:
+        """A read outside a batch runs on the pool's autocommit connection, no transaction:
+        each statement sees one consistent state anyway (PostgreSQL's statement snapshot), and
+        a rolled-back transaction cost two more round trips (BEGIN, ROLLBACK) and made psycopg
+        drop every statement it had prepared on the connection (DEALLOCATE ALL), so the next
+        reads were parsed and planned again."""
+        return self.datastore.cursor()
 
     def record_position(self, c: Any, tracking: Tracking) -> None:
         insert_tracking(self, c, tracking)
@@ -256,6 +267,9 @@ class PostgresView(View, PostgresTrackingRecorder):
 
     def events_table(self) -> str:
         return self.table(self.events_table_name)
+
+    def log_end_sql(self) -> str:
+        return f"SELECT MAX(notification_id) FROM {self.events_table()}"  # the library's
 
 
 @cache

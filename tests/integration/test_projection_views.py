@@ -162,6 +162,35 @@ def test_status_reports_lag(app, clock):
     assert rows["case_view"]["lag"] == 0 and rows["audit_trail"]["lag"] == end
 
 
+def test_the_log_end_and_a_view_position_read_together(app, clock):
+    """What a read on an API process settles on (adapters/engine.py): the log's end and the
+    view's position in one statement, equal to the recorder's and the view's own reads."""
+    view = views_of(app).open("case_view")
+    assert view.end_and_position(app.name) == (0, 0)  # nothing written, nothing tracked
+    register_sample(app)
+    end = app.recorder.max_notification_id()
+    assert view.end_and_position(app.name) == (end, 0)
+    r.catch_up(app, views_of(app), "case_view")
+    assert view.max_tracking_id(app.name) == end
+    assert view.end_and_position(app.name) == (end, end)
+    assert view.end_and_position("another application") == (end, 0)
+
+
+def test_reads_outside_a_batch_keep_the_connections_prepared_statements(app, clock, backend):
+    """On PostgreSQL a view's read runs without a transaction: no BEGIN and ROLLBACK around
+    it, and psycopg keeps what it prepared on the connection (a rollback made it deallocate
+    everything). Reads and their results are the same on both stores."""
+    register_sample(app)
+    r.catch_up(app, views_of(app), "case_view")
+    view = views_of(app).open("case_view")
+    pages = [view.list_cases(CaseFilter(), limit=10) for _ in range(8)]
+    assert all(page == pages[0] for page in pages) and len(pages[0][0]) == 1
+    if backend == "postgres":
+        with view.datastore.get_connection() as conn:
+            assert conn.autocommit and conn.info.transaction_status.name == "IDLE"
+            assert conn._prepared._names  # the list's statement stayed prepared
+
+
 def _stored_state(settings, case_id, version: int) -> bytes:
     if settings.is_postgres:
         import psycopg
