@@ -62,6 +62,7 @@ from workflows.errors import (
 from workflows.idempotency import IdempotentResponse, fingerprint, record_id
 from workflows.inbound.origin import ExternalRef, InboundOrigin
 from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
+from workflows.public_steps import StepsOfCases
 from workflows.query_codes import QueryCodes
 from workflows.reception.release import released_slots
 from workflows.snapshot_lookup import SnapshotAwareRepository, may_have_snapshot
@@ -127,6 +128,7 @@ class PetitionApplication(Application[UUID]):
         self.case_batch = CaseBatch(  # a page of cases in one read (else one by one)
             self.repository, self.mapper,
             events_after(self.recorder) if events_after is not None else None)
+        self.public_steps = StepsOfCases(self._events_between)  # what a petitioner follows
 
     def on_close(self, release: Callable[[], None]) -> None:
         """Run ``release`` when the application closes: resources opened beside it (the views'
@@ -407,6 +409,10 @@ class PetitionApplication(Application[UUID]):
         if not codes.matches(query_code, index.query_code_hash):
             raise QueryCodeNotFound()
         return index.case_id
+
+    def _events_between(self, case_id: UUID, after: int, upto: int) -> list[Any]:
+        """The case's events after version ``after``, up to and including ``upto``."""
+        return list(self.repository.event_store.get(case_id, gt=after or None, lte=upto))
 
     def events_of(self, case_id: UUID) -> list[Any]:
         """Every stored event of the case, in order (raises CaseNotFound if none)."""

@@ -8,9 +8,13 @@ proxy contacts, a leader's name and every person's data stay out.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from threading import Lock
 from typing import Any
+from uuid import UUID
 
 from workflows.privacy import PUBLIC_STEPS, Audience, disclose, is_public_step
 
@@ -23,12 +27,60 @@ class PublicStep:
 
 
 def public_steps(events: list[Any]) -> list[PublicStep]:
-    out = []
-    for event in events:
-        kind = type(event).__name__
-        if not is_public_step(kind):
-            continue
-        data = disclose(Audience.PETITIONER, vars(event), kind)
-        out.append(PublicStep(kind, event.at, {name: data[name] for name in PUBLIC_STEPS[kind]
-                                               if name in data}))
-    return out
+    return [step for event in events if (step := public_step(event)) is not None]
+
+
+def public_step(event: Any) -> PublicStep | None:
+    """The event as a public step, or None when its type is none."""
+    kind = type(event).__name__
+    if not is_public_step(kind):
+        return None
+    data = disclose(Audience.PETITIONER, vars(event), kind)
+    return PublicStep(kind, event.at, {name: data[name] for name in PUBLIC_STEPS[kind]
+                                       if name in data})
+
+
+EventsBetween = Callable[[UUID, int, int], list[Any]]
+"""A case's events after one version, up to and including another, in order."""
+
+
+class StepsOfCases:
+    """The public steps of recently followed cases, each held with the version it reaches.
+
+    A case's steps up to version v are made of its events 1..v, which never change once
+    stored: held steps are never stale, only short. Asked for a case at a later version (any
+    process may have appended since) it reads only the events after the held version; at the
+    held version or an earlier one (a replayed answer) it reads nothing. So a case followed
+    again costs no read of its whole history (every /status read all its events, decrypting
+    each once more). At most ``maxsize`` cases are held, least recently used going first."""
+
+    def __init__(self, read: EventsBetween, maxsize: int = 1000):
+        self._read, self._maxsize = read, maxsize
+        self._held: OrderedDict[UUID, tuple[int, tuple[tuple[int, PublicStep], ...]]] = \
+            OrderedDict()
+        self._lock = Lock()
+
+    def up_to(self, case_id: UUID, version: int) -> list[PublicStep]:
+        with self._lock:
+            held_version, steps = self._held.get(case_id, (0, ()))
+            if case_id in self._held:
+                self._held.move_to_end(case_id)
+        if version > held_version:
+            events = self._read(case_id, held_version, version)
+            if [e.originator_version for e in events] != list(range(held_version + 1,
+                                                                    version + 1)):
+                raise RuntimeError(f"the stored events of case {case_id} after version "
+                                   f"{held_version} do not reach version {version} in order")
+            steps += tuple((e.originator_version, step) for e in events
+                           if (step := public_step(e)) is not None)
+            self._keep(case_id, version, steps)
+        return [step for at, step in steps if at <= version]
+
+    def _keep(self, case_id: UUID, version: int,
+              steps: tuple[tuple[int, PublicStep], ...]) -> None:
+        with self._lock:
+            if self._held.get(case_id, (0, ()))[0] < version:  # never shorten what is held
+                self._held[case_id] = (version, steps)
+                self._held.move_to_end(case_id)
+            while len(self._held) > self._maxsize:
+                self._held.popitem(last=False)
