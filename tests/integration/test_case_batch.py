@@ -162,12 +162,42 @@ def test_a_long_case_read_together_equals_the_one_loaded_from_its_snapshot(app, 
     assert app.snapshots is not None and list(app.snapshots.get(long_case))  # snapshotted
     fresh = build_application(settings, clock=clock)
     try:
-        alone = fresh.get_petition(long_case)  # from the latest snapshot
+        alone = fresh.repository.get(long_case)  # the library's: from the latest snapshot
         assert alone.version == 121
         for reader in (app, fresh):  # app: cached at version 1; fresh: evicted, cold
             if reader is fresh and reader.repository.cache is not None:
                 reader.repository.cache.get(long_case, evict=True)
             together = reader.get_petitions([long_case, short_case])
             assert together[long_case] == alone and together[long_case].version == 121
+    finally:
+        fresh.close()
+
+
+def test_one_case_is_one_read_cached_or_not_and_a_cached_version_none(app, settings, clock):
+    """``get_petition`` reads a case as a page is read: one statement whether this process
+    has it cached (its newer events) or not (all its events; the library read its snapshot
+    first). At a version this process holds in its cache (a command's answer) it reads
+    nothing; at another version it reads the store. Each equals the library's own read."""
+    from workflows import commands as c
+
+    case_id = register_sample(app).case_id
+    app.execute(c.AcceptPetition(case_id=case_id, actor="intake", handling_track="claim",
+                                 speed_track="general"))
+    fresh = build_application(settings, clock=clock)
+    try:
+        for reader in (fresh, fresh, app):  # cold, then cached; app: cached by its save
+            with counted_reads(reader) as reads:
+                read = reader.get_petition(case_id)
+            assert len(reads) == 1
+            assert read == fresh.repository.get(case_id) and read.version == 2
+        with counted_reads(app) as reads:
+            at_two = app.get_petition(case_id, version=2)  # as the accept left it: cached
+        assert reads == [] and at_two == fresh.repository.get(case_id, version=2)
+        with counted_reads(app) as reads:
+            at_one = app.get_petition(case_id, version=1)  # not what the cache holds
+        assert reads and at_one == fresh.repository.get(case_id, version=1)
+        assert at_one.version == 1 and at_one.status != at_two.status
+        with pytest.raises(CaseNotFound):
+            fresh.get_petition(UUID(int=7))
     finally:
         fresh.close()

@@ -66,9 +66,9 @@ def status(body: CodeBody, request: Request, eng: Eng) -> dict[str, Any]:
     petition = eng.app.get_petition(case_id)
     if opens_undelivered(eng.app, petition):
         try:
-            eng.app.execute(DeliverDecision(case_id=case_id, actor=PETITIONER,
-                                            channel=DeliveryChannel.ONLINE))
-            petition = eng.app.get_petition(case_id)
+            result = eng.app.execute(DeliverDecision(case_id=case_id, actor=PETITIONER,
+                                                     channel=DeliveryChannel.ONLINE))
+            petition = eng.app.get_petition(case_id, version=result.version)
         except (DomainError, ConcurrentModification):
             pass  # delivered meanwhile by a twin request or by staff: show what is stored
     return case_reads.petitioner_case(eng.app, petition)
@@ -80,8 +80,8 @@ def rate(body: PetitionerRateBody, request: Request, eng: Eng, key: IdempotencyK
     case_id = _case_for(eng, request, body.query_code)
     command = RatePetition(case_id=case_id, actor=PETITIONER, attitude=body.attitude,
                            efficiency=body.efficiency, quality=body.quality, comment=body.comment)
-    eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
-    return case_reads.petitioner_case(eng.app, eng.app.get_petition(case_id))
+    result = eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
+    return _as_left(eng, case_id, result.version)
 
 
 @router.post("/status/review", summary="Ask for review (复查) or re-review (复核)")
@@ -92,8 +92,15 @@ def review(body: PetitionerReviewBody, request: Request, eng: Eng, key: Idempote
     petition = eng.app.get_petition(case_id)
     kind = RequestReReview if petition.review_decided_at is not None else RequestReview
     command = kind(case_id=case_id, actor=PETITIONER, reason=body.reason)
-    eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
-    return case_reads.petitioner_case(eng.app, eng.app.get_petition(case_id))
+    result = eng.app.execute(command, idempotency=_idem(eng, body.query_code, key))
+    return _as_left(eng, case_id, result.version)
+
+
+def _as_left(eng: Eng, case_id: UUID, version: int) -> dict[str, Any]:
+    """The case as the command left it, as the staff routes answer (a replayed request gets
+    the first answer's case): this process just saved or read that version, so it is
+    usually in the cache and read from nowhere else."""
+    return case_reads.petitioner_case(eng.app, eng.app.get_petition(case_id, version=version))
 
 
 def _idem(eng: Eng, code: str, key: str | None) -> Idempotency | None:
