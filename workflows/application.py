@@ -59,6 +59,7 @@ from workflows.errors import (
     IdempotencyKeyReused,
     QueryCodeNotFound,
 )
+from workflows.held import Held
 from workflows.idempotency import IdempotentResponse, fingerprint, record_id
 from workflows.inbound.origin import ExternalRef, InboundOrigin
 from workflows.proxy_agents import check_entrusted_agent, check_proxy_agent
@@ -129,6 +130,7 @@ class PetitionApplication(Application[UUID]):
             self.repository, self.mapper,
             events_after(self.recorder) if events_after is not None else None)
         self.public_steps = StepsOfCases(self._events_between)  # what a petitioner follows
+        self.codes_found: Held[str, tuple[str, UUID]] = Held(10_000)  # query-code index records
 
     def on_close(self, release: Callable[[], None]) -> None:
         """Run ``release`` when the application closes: resources opened beside it (the views'
@@ -419,16 +421,25 @@ class PetitionApplication(Application[UUID]):
         return self.case_batch.get(case_ids, self._stored_petition)
 
     def case_id_for_query_code(self, query_code: str) -> UUID:
-        """The case a query code opens; the stored hash is compared in constant time."""
+        """The case a query code opens; the stored hash is compared in constant time.
+
+        Index records found are held (``codes_found``): a record is written once with its
+        case and has no event after its first (``QueryCodeIndex``), so a held one is the
+        stored one, in any process; a code not found is asked of the store every time (it
+        counts against the guessing limits, and its case may be registered meanwhile)."""
         codes = self._codes()
         code_hash = codes.hash(query_code)
-        try:
-            index: QueryCodeIndex = self.repository.get(QueryCodeIndex.create_id(code_hash))
-        except AggregateNotFoundError:
-            raise QueryCodeNotFound() from None
-        if not codes.matches(query_code, index.query_code_hash):
+        found = self.codes_found.get(code_hash)
+        if found is None:
+            try:
+                index: QueryCodeIndex = self.repository.get(QueryCodeIndex.create_id(code_hash))
+            except AggregateNotFoundError:
+                raise QueryCodeNotFound() from None
+            found = (index.query_code_hash, index.case_id)
+            self.codes_found.put(code_hash, found)
+        if not codes.matches(query_code, found[0]):
             raise QueryCodeNotFound()
-        return index.case_id
+        return found[1]
 
     def _events_between(self, case_id: UUID, after: int, upto: int) -> list[Any]:
         """The case's events after version ``after``, up to and including ``upto``."""

@@ -77,3 +77,42 @@ def test_the_code_is_not_stored_in_plain_text(app, settings):
                      QueryCodes.normalise(code).lower()):
             assert form.encode() not in raw
             assert form.encode("utf-16-le") not in raw
+
+
+def test_found_codes_are_held_and_a_code_not_found_is_asked_again(app, settings, clock):
+    """A found index record is held by the process (it is written once, and never changes):
+    the second lookup reads nothing. A code not found is not held: once another process has
+    registered its case, the same lookup finds it."""
+    from eventsourcing.domain import Aggregate
+
+    from adapters.wiring import build_application
+    from domain.query_code_index import QueryCodeIndex
+    from tests.integration.helpers import register_command
+    from tests.integration.test_case_batch import counted_reads
+    from workflows.application import Idempotency
+
+    events = {v for v in vars(QueryCodeIndex).values()
+              if isinstance(v, type) and issubclass(v, Aggregate.Event)}
+    own = events - {QueryCodeIndex.Event, QueryCodeIndex.Created}  # the library's bases
+    assert own == {QueryCodeIndex.Indexed}  # written once: what holding it relies on
+    registration = register_sample(app)
+    reader = build_application(settings, clock=clock)  # another process
+    try:
+        with counted_reads(reader) as reads:
+            assert reader.case_id_for_query_code(registration.query_code) == registration.case_id
+        assert len(reads) == 1
+        with counted_reads(reader) as reads:
+            assert reader.case_id_for_query_code(registration.query_code.lower()) \
+                == registration.case_id
+            with pytest.raises(QueryCodeNotFound):
+                reader.case_id_for_query_code("0000-0000-0000")
+        assert len(reads) == 1  # the unknown code only
+        key = Idempotency(scope="token:t", key="k")
+        coming = app.query_codes.derive(key.scope, key.key)  # the code registering will give
+        with pytest.raises(QueryCodeNotFound):
+            reader.case_id_for_query_code(coming)
+        later = app.register(register_command(), idempotency=key)
+        assert later.query_code == coming
+        assert reader.case_id_for_query_code(coming) == later.case_id
+    finally:
+        reader.close()
