@@ -326,6 +326,8 @@ def cpu_table(results: list[load_test.Result]) -> Table:
                   for r in results))
     out.add_row("requests/s", *(f"{r.throughput:.1f}" for r in results))
     out.add_row("load average (1 min) after", *(f"{r.load[0]:.2f}" for r in results))
+    out.add_row("warm-up before the run, s (until /readyz 200)",
+                *(f"{r.warm_s:.1f}" for r in results))
     return out
 
 

@@ -59,6 +59,7 @@ class Result:
     failures: list[str] = field(default_factory=list)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     cpu: dict[str, float] = field(default_factory=dict)  # seconds per class (bench/cpu_split.py)
+    warm_s: float = 0.0  # from start until every API process answered /readyz 200
 
     @property
     def total(self) -> dict[str, float]:
@@ -76,7 +77,8 @@ class Result:
         return {"cases": self.cases, "workers": self.workers, "routes": self.routes,
                 "server_cpu_s": self.server_cpu_s, "locust_cpu_s": self.locust_cpu_s,
                 "failures": self.failures[:10], "loadavg": self.load,
-                "cpu_s": self.cpu, "cpu_ms_per_request": self.cpu_per_request()}
+                "cpu_s": self.cpu, "cpu_ms_per_request": self.cpu_per_request(),
+                "warm_s": self.warm_s}
 
     def cpu_per_request(self) -> dict[str, float]:
         """Milliseconds of CPU per request by class of process."""
@@ -123,7 +125,8 @@ def serving(env: dict[str, str], workers: int):  # type: ignore[no-untyped-def]
         with httpx.Client(base_url=base, timeout=30) as http:
             _wait_ready(http, server)
             _wait_workers(server, workers)
-        yield [server, views], base, label
+            warm_s = _wait_warm(http, server, workers)
+        yield [server, views], base, label, warm_s
     finally:
         for process in (server, views):
             process.terminate()
@@ -132,6 +135,23 @@ def serving(env: dict[str, str], workers: int):  # type: ignore[no-untyped-def]
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _wait_warm(http: httpx.Client, server: subprocess.Popen[bytes], workers: int,
+               limit: float = 3600.0) -> float:
+    """Waits until the API processes are ready (their similar-cases index has read the log:
+    minutes at a million cases), as a load balancer would before sending them requests, so the
+    load test measures warm processes; the warm-up is reported beside it. Several answers in a
+    row, since each may come from another worker."""
+    start, in_a_row = time.monotonic(), 0
+    while in_a_row < 3 * workers:
+        if server.poll() is not None:
+            raise RuntimeError(f"petition serve exited with {server.returncode}")
+        if time.monotonic() - start > limit:
+            raise RuntimeError(f"petition serve not ready within {limit:.0f} s")
+        in_a_row = in_a_row + 1 if http.get("/readyz").status_code == 200 else 0
+        time.sleep(0.2)
+    return time.monotonic() - start
 
 
 def _wait_workers(server: subprocess.Popen[bytes], workers: int) -> None:
@@ -238,7 +258,7 @@ def load_run(store: Store, env: dict[str, str], tokens: dict[str, str], workers:
     plan = {"staff_token": tokens["intake"], "supervisor_token": tokens["supervisor"],
             "case_ids": store.case_ids, "codes": store.codes, "rate_codes": rate_codes,
             "period": store.period, "analytics": analytics}
-    with serving(env, workers) as (started, base, label):
+    with serving(env, workers) as (started, base, label, warm_s):
         warm_up(base, plan, workers)
         processes = _processes(*started)
         cpu0 = _cpu(processes)
@@ -250,7 +270,7 @@ def load_run(store: Store, env: dict[str, str], tokens: dict[str, str], workers:
         follow = (follow_page.render_latencies(base, store.codes, follow_samples)
                   if follow_samples else None)
     return Result(store.cases, workers, seconds, routes, server_cpu, locust_cpu, failures,
-                  os.getloadavg(), cpu), follow
+                  os.getloadavg(), cpu, warm_s), follow
 
 
 def measure_store(run: Run, cases: int, templates: int, users: int, seconds: int,

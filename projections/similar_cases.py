@@ -307,6 +307,16 @@ class SimilarCasesFollower(LoopThread):
         super().__init__()
         self.index, self.interval = index, interval
         self.health = LoopHealth("similar cases")
+        self.warmed = threading.Event()  # set once the index has read the whole log once
+
+    def warming(self, end: int) -> str | None:
+        """Why the process is not ready yet, while the index reads the log for the first time
+        since the process started: a cold process on a long log (minutes of a core at a million
+        cases, docs/performance.md) answers every request slowly meanwhile, so a load balancer
+        should not send it any. A later lag (new events since) does not make it unready."""
+        if self.warmed.is_set():
+            return None
+        return (f"similar cases warming up: read to event {self.index.position} of {end}")
 
     def progress(self, end: int) -> dict[str, int]:
         """How far the index has read, for /readyz: its position and how many events of a log
@@ -332,5 +342,6 @@ class SimilarCasesFollower(LoopThread):
             else:
                 retry.reset()
                 self.health.recovered()
+                self.warmed.set()
                 pause = self.interval * random.uniform(0.8, 1.2)
             self._stopping.wait(pause)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,9 @@ from projections.similar_cases import SimilarCasesFollower
 from workflows.clock import Clock
 from workflows.command_table import COMMANDS
 from workflows.notifier import Notifier
+
+WARM_WAIT = 10.0
+"""Seconds start-up waits for the similar-cases index's first read of the log."""
 
 FILING_PATH = "/citizen/file"  # the form that carries files: its own, larger body limit
 CITIZEN_UPLOAD_PATH = "/citizen/case/add-attachment"  # the follow page's one more file
@@ -82,6 +86,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         similar = None
         if run_projections or views_elsewhere:
             similar = engine.loops["similar_cases"] = SimilarCasesFollower(engine.similar).start()
+            # a short log is read before the first request; a long one goes on in the
+            # background, /readyz 503 "warming up" meanwhile
+            await asyncio.to_thread(similar.warmed.wait, WARM_WAIT)
         if run_projections and engine.runner is None:
             runner = engine.runner = services.projection_runner().start()
             if engine.settings.supervision_interval > 0:

@@ -117,3 +117,34 @@ def test_a_sqlite_file_damaged_while_running_is_not_ready(settings: Settings,
     assert "store file is damaged" in body["not_ready"][0]
     assert "restore" in body["not_ready"][0]
     assert settings.store not in ready.text  # no path of the server's disk in an open answer
+
+
+def test_a_process_is_not_ready_while_its_similar_cases_index_first_reads_the_log(
+        api: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold process on a long log answers slowly until its in-memory index has read the log
+    once, so /readyz says "warming up" until then; a later lag does not make it unready."""
+    from adapters.http import app as http_app
+    from projections.similar_cases import SimilarCases
+
+    release, real = threading.Event(), SimilarCases.refresh
+
+    def slow_first_read(self: SimilarCases, batch: int = 5000) -> None:
+        release.wait(30)  # as reading a million cases' registrations would take minutes
+        real(self, batch)
+
+    monkeypatch.setattr(SimilarCases, "refresh", slow_first_read)
+    monkeypatch.setattr(http_app, "WARM_WAIT", 0.1)
+    with TestClient(api) as client:
+        cold = client.get("/readyz")
+        assert cold.status_code == 503
+        assert cold.json()["reason"].startswith("similar cases warming up: read to event 0 of")
+        assert client.get("/healthz").status_code == 200  # alive, only not ready
+        release.set()
+        deadline = time.monotonic() + 30
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        warm = client.get("/readyz")
+        assert warm.status_code == 200, warm.text
+        intake = Staff(api).headers("intake", "QH-D01")
+        assert client.post("/petitions", json=register_body(), headers=intake).status_code == 201
+        assert client.get("/readyz").status_code == 200  # behind by a new event: still ready

@@ -116,4 +116,8 @@ def _checks(eng: Engine) -> dict[str, Any]:
                 body[name] |= progress(body["events"])
             if not health.ok:
                 body["not_ready"].append(health.summary())
+            warming = getattr(loop, "warming", None)  # the similar-cases index's first read
+            reason = warming(body["events"]) if warming is not None else None
+            if reason and health.ok:
+                body["not_ready"].append(reason)
     return body
