@@ -6,7 +6,6 @@ log gives — no event missed or applied twice."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -133,24 +132,31 @@ def test_a_view_that_fails_reads_up_on_its_own_and_rejoins_the_tail(
 
 
 def test_a_view_that_falls_behind_is_dropped_and_catches_up(app, clock, monkeypatch) -> None:
+    """The audit trail is held inside a batch while the tail hands the other views one batch
+    per write (each write waits for case_view): its queue of one fills, the next batch drops
+    it, and released it reads on its own and joins again. Held, not slowed, so the batches
+    cannot arrive together and leave it on the tail (which a sleep allowed on a fast store)."""
     monkeypatch.setattr(t, "MAX_PENDING", 1)
-    slow = threading.Event()
+    holding, released = threading.Event(), threading.Event()
     apply = r.apply
 
-    def slowed(app_: Any, projection: Any, view: Any, notifications: Any) -> None:
-        if view.name == "audit_trail" and slow.is_set():
-            time.sleep(0.3)
+    def held(app_: Any, projection: Any, view: Any, notifications: Any) -> None:
+        if view.name == "audit_trail" and holding.is_set():
+            released.wait(60)
         apply(app_, projection, view, notifications)
 
-    monkeypatch.setattr(r, "apply", slowed)
+    monkeypatch.setattr(r, "apply", held)
     runner = r.ProjectionRunner(app, views_of(app))
     joins = _Joins(runner)
     with runner:
         runner.wait_all(_write(app, clock, 1), timeout=30)
-        slow.set()
-        end = _write(app, clock, 6)
-        runner.wait("case_view", end, timeout=30)
-        slow.clear()
+        holding.set()
+        for _ in range(4):  # one batch each: held, queued, dropped, (dropped)
+            end = _write(app, clock, 1)
+            runner.wait("case_view", end, timeout=30)
+        assert joins.count == len(r.READ_MODELS)  # nobody has joined again yet
+        holding.clear()
+        released.set()
         runner.wait_all(end, timeout=60)
         assert joins.count > len(r.READ_MODELS)  # dropped, then joined again
         runner.wait_all(_write(app, clock, 2), timeout=30)
