@@ -19,7 +19,6 @@ from workflows.application import PetitionApplication
 from workflows.as_of import events_as_of, petition_as_of
 from workflows.case_summary import case_summary, deadline_dict, event_record, plain
 from workflows.privacy import Audience, disclose
-from workflows.public_steps import PublicStep, public_steps
 
 Guard = Callable[[Petition], None]
 
@@ -70,7 +69,7 @@ def petitioner_case(app: PetitionApplication, petition: Petition) -> dict[str, A
         "redirect_to": plain(petition.redirect_to),
         "steps": [{"type": step.kind, "at": plain(step.at),
                    "fields": {name: plain(value) for name, value in step.fields.items()}}
-                  for step in _steps(app, petition)],
+                  for step in app.public_steps.up_to(petition.id, petition.version)],
     })
 
 
@@ -83,11 +82,3 @@ def _extension(petition: Petition) -> dict[str, Any] | None:
             "extended_at": plain(petition.extended_at)}
 
 
-def _steps(app: PetitionApplication, petition: Petition) -> list[PublicStep]:
-    """The public steps of exactly the version shown: held by the application
-    (``public_steps.StepsOfCases``); an application without (a stand-in) reads them all."""
-    held = getattr(app, "public_steps", None)
-    if held is not None:
-        return held.up_to(petition.id, petition.version)  # type: ignore[no-any-return]
-    return public_steps([e for e in app.events_of(petition.id)
-                         if e.originator_version <= petition.version])

@@ -1,9 +1,10 @@
-"""A bounded, thread-safe map of values that never change once stored (least recently used
-goes first): what a process may keep of records that are written once."""
+"""A bounded, thread-safe map of values that stay true once stored (least recently used goes
+first): what a process may keep of records that are written once, or that only grow."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 from typing import Generic, TypeVar
 
@@ -27,8 +28,13 @@ class Held(Generic[K, V]):
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, *, over: Callable[[V], bool] | None = None) -> None:
+        """Holds ``value``; where a value is held already, only if ``over(held)`` (checked and
+        replaced under the lock: a slower thread never puts back an older value)."""
         with self._lock:
+            held = self._items.get(key)
+            if held is not None and over is not None and not over(held):
+                return
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self._maxsize:

@@ -8,14 +8,13 @@ proxy contacts, a leader's name and every person's data stay out.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from threading import Lock
 from typing import Any
 from uuid import UUID
 
+from workflows.held import Held
 from workflows.privacy import PUBLIC_STEPS, Audience, disclose, is_public_step
 
 
@@ -55,16 +54,11 @@ class StepsOfCases:
     each once more). At most ``maxsize`` cases are held, least recently used going first."""
 
     def __init__(self, read: EventsBetween, maxsize: int = 1000):
-        self._read, self._maxsize = read, maxsize
-        self._held: OrderedDict[UUID, tuple[int, tuple[tuple[int, PublicStep], ...]]] = \
-            OrderedDict()
-        self._lock = Lock()
+        self._read = read
+        self._held: Held[UUID, tuple[int, tuple[tuple[int, PublicStep], ...]]] = Held(maxsize)
 
     def up_to(self, case_id: UUID, version: int) -> list[PublicStep]:
-        with self._lock:
-            held_version, steps = self._held.get(case_id, (0, ()))
-            if case_id in self._held:
-                self._held.move_to_end(case_id)
+        held_version, steps = self._held.get(case_id) or (0, ())
         if version > held_version:
             events = self._read(case_id, held_version, version)
             if [e.originator_version for e in events] != list(range(held_version + 1,
@@ -73,14 +67,6 @@ class StepsOfCases:
                                    f"{held_version} do not reach version {version} in order")
             steps += tuple((e.originator_version, step) for e in events
                            if (step := public_step(e)) is not None)
-            self._keep(case_id, version, steps)
+            self._held.put(case_id, (version, steps),  # never shorten what is held
+                           over=lambda held: held[0] < version)
         return [step for at, step in steps if at <= version]
-
-    def _keep(self, case_id: UUID, version: int,
-              steps: tuple[tuple[int, PublicStep], ...]) -> None:
-        with self._lock:
-            if self._held.get(case_id, (0, ()))[0] < version:  # never shorten what is held
-                self._held[case_id] = (version, steps)
-                self._held.move_to_end(case_id)
-            while len(self._held) > self._maxsize:
-                self._held.popitem(last=False)

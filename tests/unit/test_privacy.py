@@ -33,6 +33,7 @@ from workflows.privacy import (
     reveal,
     treatment,
 )
+from workflows.public_steps import StepsOfCases
 
 A, T = Audience, Treatment
 ORG, POLICY = small_chart(), plain_policy()
@@ -75,7 +76,9 @@ def outputs(petition: Petition, events: list[Any]) -> dict[Audience, list[dict[s
     stored = [json.loads(redacted_payload(e)) for e in events]
     originals = {"petitioner": plain(petition.petitioner)}
     app = SimpleNamespace(org=ORG, policy=POLICY, clock=SimpleNamespace(now=lambda: now),
-                          events_of=lambda case_id: events)
+                          events_of=lambda case_id: events,
+                          public_steps=StepsOfCases(lambda case_id, after, upto: [
+                              e for e in events if after < e.originator_version <= upto]))
     return {
         A.STAFF: [case_summary(petition, POLICY, now),
                   *(event_record(e)["data"] for e in events)],
