@@ -77,13 +77,17 @@ def analysis_facts(storage: ViewStorage) -> AnalysisView:
     return storage.open("analysis_facts")
 
 
+def case_loader(app: EventSource) -> Loader:
+    """Reads a case at a version from the application, case by case."""
+    return lambda case_id, version: app.get_petition(case_id, version=version)
+
+
 def projection_for(app: EventSource, name: str, view: View, *,
                    load: Loader | None = None) -> Projection[Any]:
     """The named read model's projection; ``load`` reads a case at a version for its case
-    states (default: the application's, case by case; the live runner shares one between
-    its views, ``shared_loads.py``)."""
-    states = CaseStates(load or (lambda case_id, version: app.get_petition(case_id,
-                                                                          version=version)))
+    states (default: ``case_loader``; the live runner shares one between its views,
+    ``shared_loads.py``)."""
+    states = CaseStates(load or case_loader(app))
     model = READ_MODELS[name]
     extra = {"app": app} if model.needs_app else {}
     return model.projection(  # type: ignore[call-arg]
@@ -286,8 +290,7 @@ class Shared:
         retry = ProjectionRunner.RETRY
         return cls(Tail(lambda gt: storage.subscribe(app.recorder, gt),
                         app.recorder.max_notification_id, Backoff(retry.initial, retry.maximum)),
-                   SharedLoads(lambda case_id, version: app.get_petition(case_id,
-                                                                         version=version)))
+                   SharedLoads(case_loader(app)))
 
 
 class ProjectionRunner:

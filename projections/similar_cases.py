@@ -316,12 +316,12 @@ class SimilarCasesFollower(LoopThread):
         should not send it any. A later lag (new events since) does not make it unready."""
         if self.warmed.is_set():
             return None
-        return (f"similar cases warming up: read to event {self.index.position} of {end}")
+        return f"similar cases warming up: read to event {self.index.position} of {end}"
 
     def progress(self, end: int) -> dict[str, int]:
         """How far the index has read, for /readyz: its position and how many events of a log
-        ending at ``end`` it has still to read (a process catching up is ready meanwhile:
-        queries answer from the cases read so far)."""
+        ending at ``end`` it has still to read (queries answer from the cases read so far; only
+        the first read since start makes the process unready, ``warming``)."""
         position = self.index.position  # not health's "position": the event a stall names
         return {"caught_up_to": position, "behind": max(0, end - position)}
 

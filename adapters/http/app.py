@@ -86,9 +86,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         similar = None
         if run_projections or views_elsewhere:
             similar = engine.loops["similar_cases"] = SimilarCasesFollower(engine.similar).start()
-            # a short log is read before the first request; a long one goes on in the
-            # background, /readyz 503 "warming up" meanwhile
-            await asyncio.to_thread(similar.warmed.wait, WARM_WAIT)
         if run_projections and engine.runner is None:
             runner = engine.runner = services.projection_runner().start()
             if engine.settings.supervision_interval > 0:
@@ -107,6 +104,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                 for name, loop in inbound.items():
                     loop.start()
                     engine.loops[name] = loop
+        if similar is not None:  # after the other loops have started, not before them
+            # a short log is read before the first request; a long one goes on in the
+            # background, /readyz 503 "warming up" meanwhile
+            await asyncio.to_thread(similar.warmed.wait, WARM_WAIT)
         yield
         if similar is not None:
             similar.stop()

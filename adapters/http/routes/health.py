@@ -8,7 +8,8 @@ the event position, the case and the error. It never answers 500: whatever goes 
 checking is itself "not ready". An API-only process (``serve --workers N``) shows the views'
 positions as stored but is ready whatever they are: they are followed by `petition worker`,
 whose own /readyz answers for them. The similar-cases index shows its position and how far it
-is behind the log (``caught_up_to``, ``behind``), and is ready while it catches up.
+is behind the log (``caught_up_to``, ``behind``); the process is not ready until the index has
+read the log once since it started ("warming up"), and stays ready through a later lag.
 """
 
 from __future__ import annotations
