@@ -64,7 +64,9 @@ def test_the_views_share_one_subscription(app, clock, monkeypatch) -> None:
     with r.ProjectionRunner(app, storage) as runner:
         end = _write(app, clock, 3)
         runner.wait_all(end, timeout=30)
-    assert subscribed == [start]
+    # one subscription, made by the first view to join, at the log's end at that moment: the
+    # views' threads may join before or after the three writes (they read up to it themselves)
+    assert len(subscribed) == 1 and start <= subscribed[0] <= end, subscribed
 
 
 def test_runners_of_one_view_each_share_the_tail_and_the_loads(app, settings, clock,
