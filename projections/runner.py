@@ -361,10 +361,13 @@ class ProjectionRunner:
             try:
                 if health.state != STALLED and health.recovered(view=name):
                     retry.reset()
-                if health.state == STALLED and self._caught_up(position):
-                    self._recover(name, view, health, stall)  # its event was removed by hand
                 projection, position = self._read_up_to(name, projection, view, health, stall,
                                                         position, follower.at)
+                # read without a stall yet still stalled: its event was removed by hand. Asked
+                # after the read, not before: a removal between the two left it waiting on the
+                # tail, stalled, for a write that may never come
+                if health.state == STALLED and self._caught_up(position):
+                    self._recover(name, view, health, stall)
                 while (batch := follower.next(self.stopped)) is not None:
                     projection, position = self._apply_all(
                         name, projection, view, health, stall, position,
