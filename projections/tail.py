@@ -77,9 +77,12 @@ class Tail:
 
     @property
     def position(self) -> int | None:
-        """The last position handed out (None while no view is on the tail)."""
-        run = self._run
-        return None if run is None else run.position
+        """The last position handed out to every follower (None while the tail is not
+        running). Read under the lock, which a hand holds from taking a batch's position until
+        every follower has it: a caller never sees a position whose batch is not queued yet."""
+        with self._lock:
+            run = self._run
+            return None if run is None else run.position
 
     def join(self) -> Follower:
         """A place on the tail. The first join starts it at the log's end (a store read here,

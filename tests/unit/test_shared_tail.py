@@ -241,10 +241,12 @@ def _views_leaving_and_rejoining(steps: list[tuple[str, int, int]]) -> None:
             elif op == "join" and view.follower is None:
                 view.join(tail, log)
         _settle(tail, log)
-        for view in views:  # every view follows to the end
-            while view.follower is None or view.take(stopped):
+        for view in views:  # every view follows to the end, as _follow_once does:
+            while True:      # takes batches until none is queued, rejoins when dropped
                 if view.follower is None:
                     view.join(tail, log)
+                if not view.take(stopped) and view.follower is not None:
+                    break
             assert view.applied == [n.id for n in log.events]
     finally:
         stopped.set()
