@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from domain import events as ev
 from projections.batching import BatchProjection, Item
 from projections.case_states import case_key
-from projections.view import SQLITE, Row, View
+from projections.view import SQLITE, PositionMoved, Row, View
 from workflows.case_summary import event_data
 from workflows.privacy import Audience
 
@@ -165,8 +163,8 @@ class AuditTrail(View, ABC):
         for case_id, expected in missing.items():
             version, entry = latest.get(case_id, (0, GENESIS))
             if version > expected:  # another process chained this event first: a lost race
-                raise IntegrityError(f"audit trail of case {case_id} already has version "
-                                     f"{expected + 1}")
+                raise PositionMoved(f"audit trail of case {case_id} already has version "
+                                    f"{expected + 1}")
             if version < expected:
                 raise RuntimeError(f"audit trail of case {case_id} ends at version {version}, "
                                    f"its next event is version {expected + 1}")

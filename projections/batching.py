@@ -45,17 +45,21 @@ class BatchProjection(Projection[Any]):
     def write(self, prepared: Any) -> None:
         """Writes what ``prepare`` computed (inside the caller's transaction)."""
 
-    def process_batch(self, application_name: str, items: Sequence[Item]) -> None:
-        self.commit(application_name, self.prepare(items), items[-1].position)
+    def process_batch(self, application_name: str, items: Sequence[Item], after: int) -> None:
+        """Applies events read after the view's position ``after``."""
+        self.commit(application_name, self.prepare(items), items[-1].position, after)
 
-    def commit(self, application_name: str, prepared: Any, position: int) -> None:
-        """Writes a prepared batch and its last position in one transaction."""
+    def commit(self, application_name: str, prepared: Any, position: int, after: int) -> None:
+        """Writes a prepared batch and its last position in one transaction, if the view is
+        still at ``after`` (``View.record_position``; else ``PositionMoved``, nothing written)."""
         view: View = self.view
         with view.batch() as c:
+            view.record_position(c, Tracking(application_name, position), after)
             self.write(prepared)
-            view.record_position(c, Tracking(application_name, position))
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """The library's per-event entry point: a batch of one."""
+        """The library's per-event entry point: a batch of one, after the view's position."""
+        view: View = self.view
         self.process_batch(tracking.application_name,
-                           [Item(domain_event, tracking.notification_id)])
+                           [Item(domain_event, tracking.notification_id)],
+                           view.max_tracking_id(tracking.application_name) or 0)

@@ -36,7 +36,7 @@ from projections.shared_loads import SharedLoads
 from projections.source import EventSource, ViewStorage
 from projections.supervision_queue import SupervisionQueue, SupervisionQueueProjection
 from projections.tail import STOP, Follower, Tail
-from projections.view import View, ViewStalled
+from projections.view import PositionMoved, View, ViewStalled
 from projections.write_behind import WriteBehind
 from workflows.decoding import decode
 from workflows.retrying import STALLED, Backoff, LoopHealth, describe
@@ -128,8 +128,10 @@ def locate_failure(app: EventSource, name: str, view: View,
         if not chunk:
             return projection, applied
         try:
-            apply(app, projection, view, chunk)
-            applied += len(chunk)
+            applied += apply(app, projection, view, chunk, position)
+            continue
+        except PositionMoved:
+            projection = projection_for(app, name, view)  # another writer: from its position
             continue
         except Exception as failure:
             if is_store_failure(failure):
@@ -137,8 +139,10 @@ def locate_failure(app: EventSource, name: str, view: View,
         projection = projection_for(app, name, view)  # its caches may hold the failed chunk
         for notification in chunk:
             try:
-                apply(app, projection, view, [notification])
-                applied += 1
+                applied += apply(app, projection, view, [notification], position)
+                position = notification.id
+            except PositionMoved:
+                break  # another writer: from its position, with fresh caches
             except Exception as failure:
                 if is_store_failure(failure):
                     raise
@@ -156,22 +160,21 @@ def _record_stall(view: View, position: int, case_id: str, error: BaseException)
 
 
 def apply(app: EventSource, projection: BatchProjection, view: View,
-          notifications: Sequence[Notification]) -> None:
-    """Applies notifications in one transaction, with the position of the last.
+          notifications: Sequence[Notification], after: int) -> int:
+    """Applies notifications read after the view's position ``after`` in one transaction,
+    with the position of the last; the number this call applied.
 
-    If another process applied some of them first (its tracking position is ahead), the
-    transaction fails on the tracking row and rolls back; the rest is applied again, once.
+    If another writer moved the view first, nothing is written (``PositionMoved``): when it
+    got past all of them this returns 0; otherwise the error is raised, for the caller to
+    read the position again and go on from there with fresh caches (``locate_failure``).
     """
-    while notifications:
-        try:
-            projection.process_batch(app.name, _items(app, notifications))
-            return
-        except IntegrityError:
-            done = view.max_tracking_id(app.name) or 0
-            remaining = [n for n in notifications if n.id > done]
-            if len(remaining) == len(notifications):
-                raise
-            notifications = remaining
+    try:
+        projection.process_batch(app.name, _items(app, notifications), after)
+        return len(notifications)
+    except PositionMoved:
+        if (view.max_tracking_id(app.name) or 0) >= notifications[-1].id:
+            return 0
+        raise
 
 
 CATCH_UP_BATCH = 5000  # events per transaction when catching up or rebuilding
@@ -187,8 +190,8 @@ def catch_up(app: EventSource, storage: ViewStorage, name: str, *, batch_size: i
     Batches are larger than the live runner's: a view writes a case once per batch, so the
     more of a case's events a batch holds, the fewer rows a rebuild writes. Each batch is
     committed by a background thread while the next is prepared (``write_behind.py``). If
-    another process advances the same view meanwhile, a commit fails on its tracking row and
-    the catch-up resumes from the view's new position with fresh case state. The garbage
+    another writer moves the same view meanwhile, a commit writes nothing (``PositionMoved``)
+    and the catch-up resumes from the view's new position with fresh case state. The garbage
     collector's full collections are paced meanwhile (``gc_pacing.py``).
     """
     with fewer_full_collections():
@@ -208,8 +211,9 @@ def _catch_up(app: EventSource, storage: ViewStorage, name: str, batch_size: int
             view.clear_stall()
             return count
         projection = projection_for(app, name, view)
-        writer = WriteBehind(lambda rows, at, p=projection: p.commit(app.name, rows, at),
-                             (lambda at: progress(at, target)) if progress else None)
+        writer = WriteBehind(
+            lambda rows, at, after, p=projection: p.commit(app.name, rows, at, after), position,
+            (lambda at: progress(at, target)) if progress else None)
         try:
             _prepare_all(app, projection, position, target, batch_size, writer)
             writer.close()
@@ -396,7 +400,8 @@ class ProjectionRunner:
             return projection, position
         for start in range(0, len(notifications), self.batch_size):
             chunk = notifications[start:start + self.batch_size]
-            projection = self._apply(name, projection, view, chunk)
+            projection = self._apply(name, projection, view, chunk, position)
+            position = chunk[-1].id
         if health.state == STALLED:
             self._recover(name, view, health, stall)
         return projection, notifications[-1].id
@@ -414,11 +419,12 @@ class ProjectionRunner:
         stall.reset()
 
     def _apply(self, name: str, projection: BatchProjection, view: View,
-               notifications: Sequence[Notification]) -> Projection[Any]:
-        """Applies a chunk; if it fails for a reason other than the store, finds the event
-        (``locate_failure``), so the view stops exactly before it."""
+               notifications: Sequence[Notification], after: int) -> Projection[Any]:
+        """Applies a chunk read after ``after``; if it fails for a reason other than the
+        store, finds the event (``locate_failure``), so the view stops exactly before it; if
+        another writer moved the view, goes on from where that one left it, the same way."""
         try:
-            apply(self.app, projection, view, notifications)
+            apply(self.app, projection, view, notifications, after)
             return projection
         except Exception as error:
             if is_store_failure(error):

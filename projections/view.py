@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 Row = dict[str, Any]
 STALLS_TABLE = "view_stalls"
@@ -34,6 +34,12 @@ class ViewStalled(Exception):
         self.view, self.position, self.case_id, self.error = view, position, case_id, error
         super().__init__(f"view {view} cannot apply event {position} (case {case_id}): "
                          f"{type(error).__name__}: {' '.join(str(error).split())[:300]}")
+
+
+class PositionMoved(IntegrityError):
+    """The view's position is not where a batch started: another writer of the view (a
+    rebuild beside a runner, a leader that lost its lock mid-batch) committed first. The batch
+    is not written; the writer reads the position again and goes on from there."""
 
 
 class View(TrackingRecorder, ABC):
@@ -197,16 +203,35 @@ class View(TrackingRecorder, ABC):
     def log_end_sql(self) -> str:
         """A query of the log's end, as the application's recorder reads it."""
 
-    def track(self, tracking: Tracking) -> None:
+    def track(self, tracking: Tracking, after: int) -> None:
         """Records the position of an event this view has nothing to write for."""
         with self.batch() as c:
-            self.record_position(c, tracking)
+            self.record_position(c, tracking, after)
 
-    @abstractmethod
-    def record_position(self, c: Any, tracking: Tracking) -> None:
-        """Records ``tracking`` inside the caller's batch, so rows and position commit together
-        (the backend class does it: no public method of the library's recorders takes a
-        caller's cursor)."""
+    def record_position(self, c: Any, tracking: Tracking, after: int) -> None:
+        """Moves the position from ``after`` (0: none yet) to ``tracking``'s inside the
+        caller's batch, so rows and position commit together; ``PositionMoved`` when it is
+        elsewhere. A writer records it before its rows: a second writer of the same batch then
+        waits on this one row, holding no other, and fails on it — where, after its rows, two
+        writers touching shared rows (the additive roll-ups) in different orders deadlocked,
+        and a batch cut differently from the other writer's (ending past it) was applied a
+        second time, since only a position not beyond the recorded one was refused."""
+        name, end = tracking.application_name, tracking.notification_id
+        if end <= after:
+            raise ValueError(f"a batch ending at {end} cannot follow position {after}")
+        table = self.table(self.tracking_table)
+        if after:
+            self.execute(c, f"UPDATE {table} SET notification_id = ? WHERE application_name = ? "
+                            "AND notification_id = ? RETURNING notification_id",
+                         (end, name, after))
+        else:
+            self.execute(c, f"INSERT INTO {table} AS t (application_name, notification_id) "
+                            "VALUES (?, ?) ON CONFLICT (application_name) DO UPDATE SET "
+                            "notification_id = excluded.notification_id "
+                            "WHERE t.notification_id = 0 RETURNING notification_id", (name, end))
+        if c.fetchone() is None:
+            raise PositionMoved(f"view {self.name}: position of {name} is no longer {after} "
+                                f"(a batch up to {end} not written)")
 
     def reset(self) -> None:
         """Empties the view and forgets its position, in one transaction (for a rebuild)."""

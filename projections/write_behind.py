@@ -17,12 +17,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-Commit = Callable[[Any, int], None]  # (prepared rows, position of the batch's last event)
+Commit = Callable[[Any, int, int], None]  # (prepared rows, the batch's last position, the
+# position it follows: the previous batch's last, or the view's when the writer started)
 
 
 class WriteBehind:
-    def __init__(self, commit: Commit, progress: Callable[[int], None] | None = None):
-        self._commit, self._progress = commit, progress
+    def __init__(self, commit: Commit, after: int,
+                 progress: Callable[[int], None] | None = None):
+        self._commit, self._after, self._progress = commit, after, progress
         self._queue: queue.Queue[tuple[Any, int, int] | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self.committed = 0  # events in the batches committed so far
@@ -52,11 +54,11 @@ class WriteBehind:
                 continue  # keep taking work so the submitter never blocks; write nothing
             prepared, position, count = work
             try:
-                self._commit(prepared, position)
+                self._commit(prepared, position, self._after)
             except BaseException as error:  # noqa: BLE001 - handed to the submitter
                 self._error = error
                 continue
             self.committed += count
-            self.position = position
+            self.position = self._after = position
             if self._progress is not None:
                 self._progress(position)

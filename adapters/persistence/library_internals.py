@@ -2,8 +2,7 @@
 
 Group commit writes many saves in one transaction as the recorders do (so the rows,
 notification ids and PostgreSQL's NOTIFY are exactly the library's); no public method takes a
-caller's cursor or a batch of saves. Likewise a view records its tracking position in the
-transaction that writes its rows (``insert_tracking``), and a lone SQLite read runs on the
+caller's cursor or a batch of saves. A lone SQLite read runs on the
 pool connection's own ``sqlite3`` connection (``sqlite_connection``), and SQLite connections are
 made as the library's pool makes them but keep their prepared statements
 (``statement_caching_pool``). On SQLite it calls the
@@ -22,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing import sqlite as library_sqlite
-from eventsourcing.persistence import InterfaceError, StoredEvent, Tracking
+from eventsourcing.persistence import InterfaceError, StoredEvent
 
 PINNED_VERSION = "9.5.6"
 
@@ -71,14 +70,6 @@ def insert_postgres_locked(recorder: Any, call: Any, events: Sequence[StoredEven
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(call, (rows,), prepare=True)
         return [next(iter(row.values())) for row in curs.fetchall()]
-
-
-def insert_tracking(recorder: Any, curs: Any, tracking: Tracking) -> None:
-    """Records a tracking position inside the caller's transaction, as the recorder's public
-    ``insert_tracking`` does in a transaction of its own: a view writes its rows and its
-    position together (``View.record_position``); ``IntegrityError`` for a position not
-    beyond the recorded one."""
-    recorder._insert_tracking(curs, tracking)
 
 
 def insert_sqlite(recorder: Any, curs: Any, events: Sequence[StoredEvent]) -> Sequence[int]:

@@ -19,12 +19,11 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from eventsourcing.persistence import ApplicationRecorder, Tracking
+from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
-from adapters.persistence.library_internals import insert_tracking
 from adapters.persistence.subscriptions import subscribe
 from projections.runner import READ_MODELS
 from projections.view import (
@@ -61,6 +60,8 @@ class SQLiteView(View, SQLiteTrackingRecorder):
         self.events_table_name = events_table_name
         super().__init__(datastore)
         t = self.tracking_table
+        # the library's statements name its shared ``tracking`` table; it records its own
+        # migration marker (``__migration__``) with the insert when it creates the table
         self.insert_tracking_statement = (
             f"INSERT INTO {t} VALUES (:application_name, :notification_id) "
             "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
@@ -102,9 +103,6 @@ class SQLiteView(View, SQLiteTrackingRecorder):
 
     def table(self, name: str) -> str:
         return name
-
-    def record_position(self, c: Any, tracking: Tracking) -> None:
-        insert_tracking(self, c, tracking)
 
     def _has_table(self, name: str) -> bool:
         return bool(self.query("SELECT 1 AS present FROM sqlite_master WHERE type = 'table' "
@@ -154,9 +152,6 @@ class PostgresView(View, PostgresTrackingRecorder):
         drop every statement it had prepared on the connection (DEALLOCATE ALL), so the next
         reads were parsed and planned again."""
         return self.datastore.cursor()
-
-    def record_position(self, c: Any, tracking: Tracking) -> None:
-        insert_tracking(self, c, tracking)
 
     @contextmanager
     def _one_creator_at_a_time(self) -> Iterator[None]:

@@ -165,8 +165,9 @@ def test_a_stalled_view_recovers_when_its_event_is_removed_during_its_retry(
         thread = threading.current_thread().name
         if armed["position"] is not None and kwargs.get("stop") == armed["position"] \
                 and thread.startswith("projection-") and thread != "projection-tail":
-            position, armed["position"], armed["view"] = armed["position"], None, thread
+            position, armed["position"] = armed["position"], None
             _delete_event(engine.app, position)  # just before this view's own read
+            armed["view"] = thread  # once removed: the test looks at the log then
         return real(*args, **kwargs)
 
     monkeypatch.setattr(recorder, "select_notifications", select_notifications)

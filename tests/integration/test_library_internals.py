@@ -14,12 +14,11 @@ from importlib.metadata import version
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.persistence import StoredEvent
 
 from adapters.persistence import library_internals as internals
 from adapters.persistence.sqlite_transaction import immediate_transaction
 from adapters.wiring import build_application
-from tests.views import views_of
 
 
 def test_the_installed_library_is_the_pinned_one():
@@ -109,27 +108,6 @@ def test_the_locked_insert_takes_the_table_lock_before_its_ids(settings, clock):
             held = recorder._fetch_ids_after_insert_events(curs, first)
         waiter.join(timeout=10)
         assert done and min(done[0]) > max(held)
-    finally:
-        app.close()
-
-
-def test_a_view_records_its_position_in_the_transaction_of_its_rows(settings, clock):
-    """The private tracking insert writes in the caller's transaction: a batch that fails
-    records no position, one that commits does, and a position not beyond it is refused."""
-    app = build_application(settings, clock=clock)
-    try:
-        view = views_of(app).open("case_view")
-        with pytest.raises(RuntimeError), view.batch() as c:
-            view.record_position(c, Tracking(app.name, 5))
-            raise RuntimeError("the batch's rows failed")
-        assert view.max_tracking_id(app.name) is None
-        with view.batch() as c:
-            view.record_position(c, Tracking(app.name, 5))
-        assert view.max_tracking_id(app.name) == 5
-        with pytest.raises(IntegrityError):
-            view.track(Tracking(app.name, 5))
-        view.track(Tracking(app.name, 7))
-        assert view.max_tracking_id(app.name) == 7
     finally:
         app.close()
 

@@ -111,10 +111,10 @@ def test_a_view_that_fails_reads_up_on_its_own_and_rejoins_the_tail(
     failing = threading.Event()
     apply = r.apply
 
-    def flaky(app_: Any, projection: Any, view: Any, notifications: Any) -> None:
+    def flaky(app_: Any, projection: Any, view: Any, notifications: Any, after: int) -> int:
         if view.name == name and failing.is_set():
             raise OperationalError("the store went away (for this view)")
-        apply(app_, projection, view, notifications)
+        return apply(app_, projection, view, notifications, after)
 
     monkeypatch.setattr(r, "apply", flaky)
     _write(app, clock, 2)
@@ -147,10 +147,10 @@ def test_a_view_that_falls_behind_is_dropped_and_catches_up(app, clock, monkeypa
     holding, released = threading.Event(), threading.Event()
     apply = r.apply
 
-    def held(app_: Any, projection: Any, view: Any, notifications: Any) -> None:
+    def held(app_: Any, projection: Any, view: Any, notifications: Any, after: int) -> int:
         if view.name == "audit_trail" and holding.is_set():
             released.wait(60)
-        apply(app_, projection, view, notifications)
+        return apply(app_, projection, view, notifications, after)
 
     monkeypatch.setattr(r, "apply", held)
     runner = r.ProjectionRunner(app, views_of(app))
