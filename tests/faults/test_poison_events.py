@@ -129,18 +129,25 @@ def _delete_event(app: PetitionApplication, position: int) -> None:
             curs.execute(f"DELETE FROM {table} WHERE rowid = ?", (position,))
 
 
+def _stall_every_view(api: FastAPI, client: TestClient) -> int:
+    """Registers a case and appends an event no release knows to it; waits until every view
+    stalls on it; its position."""
+    engine = api.state.engine
+    case_id = _register(client, Staff(api).headers("intake", "QH-D01"))
+    position = _append_unknown(engine.app, case_id, FUTURE_CASE_EVENT)
+    wait_until(lambda: all(h.state == "stalled" for h in engine.runner.health.values()), 30,
+               "every view to stall on the unknown event")
+    return position
+
+
 def test_views_stalled_on_a_removed_last_event_recover_without_a_new_write(
         api: FastAPI) -> None:
     """A stall clears when the event it names is gone, even if nothing is written after it: a
     follower that has nothing left to apply is caught up, not stalled."""
     engine = api.state.engine
     with TestClient(api) as client:
-        intake = Staff(api).headers("intake", "QH-D01")
-        case_id = _register(client, intake)
-        position = _append_unknown(engine.app, case_id, FUTURE_CASE_EVENT)
+        position = _stall_every_view(api, client)
         health = engine.runner.health
-        wait_until(lambda: all(h.state == "stalled" for h in health.values()), 30,
-                   "every view to stall on the unknown event")
         assert client.get("/readyz").status_code == 503
 
         _delete_event(engine.app, position)
@@ -172,13 +179,8 @@ def test_a_stalled_view_recovers_when_its_event_is_removed_during_its_retry(
 
     monkeypatch.setattr(recorder, "select_notifications", select_notifications)
     with TestClient(api) as client:
-        intake = Staff(api).headers("intake", "QH-D01")
-        case_id = _register(client, intake)
-        position = _append_unknown(engine.app, case_id, FUTURE_CASE_EVENT)
+        armed["position"] = position = _stall_every_view(api, client)
         health = engine.runner.health
-        wait_until(lambda: all(h.state == "stalled" for h in health.values()), 30,
-                   "every view to stall on the unknown event")
-        armed["position"] = position
         wait_until(lambda: armed["view"] is not None, 30, "a view's retry to read the log")
         assert (engine.app.recorder.max_notification_id() or 0) < position
         wait_until(lambda: all(h.ok for h in health.values()), 30,
