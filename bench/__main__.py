@@ -54,7 +54,7 @@ SMOKE = {"cases": 3, "clients": 2, "cases_each": 2, "events": 200, "sizes": "200
          "queries": 5, "replay_events": 60, "rss_queries": 4, "per_family": 2,
          "kafka_events": 30, "latency_events": 10, "rebuild_events": 300,
          "analytics_sizes": "200,400", "analytics_queries": 3,
-         "load_sizes": "100,200", "templates": 10, "users": 6, "load_seconds": 3,
+         "load_sizes": "100,200", "templates": 10, "users": 6, "load_seconds": 5,
          "follow_samples": 10}
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
