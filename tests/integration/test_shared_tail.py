@@ -41,14 +41,17 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class _Joins:
     def __init__(self, runner: r.ProjectionRunner) -> None:
-        self.count, self.join = 0, runner.tail.join
+        self.join = runner.tail.join
         self.by: list[str] = []  # the joining view's thread, in order
         runner.tail.join = self  # type: ignore[method-assign]
 
     def __call__(self) -> t.Follower:
-        self.count += 1
         self.by.append(threading.current_thread().name)
         return self.join()
+
+    @property
+    def count(self) -> int:
+        return len(self.by)
 
     def of(self, name: str) -> int:
         return self.by.count(f"projection-{name}")
